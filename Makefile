@@ -1,0 +1,31 @@
+# The two commands: `make synth` writes cdktf.out/stacks/<region>/cdk.tf.json; `make test` runs every check.
+# Both install what is missing first (pipenv from PyPI, then the locked packages into ./.venv).
+
+PYTHON ?= python3
+PIPENV_VERSION := 2026.10.3
+export PIPENV_VENV_IN_PROJECT := 1
+export PIPENV_NOSPIN := 1
+export PIPENV_YES := 1
+export PIPENV_IGNORE_VIRTUALENVS := 1
+export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
+PIPENV := $(PYTHON) -m pipenv
+
+.PHONY: synth test install clean
+
+synth: .venv/.installed
+	$(PIPENV) run python main.py
+
+test: .venv/.installed
+	$(PIPENV) run ruff format --check .
+	$(PIPENV) run ruff check .
+	$(PIPENV) run pytest
+
+install: .venv/.installed
+
+.venv/.installed: Pipfile.lock
+	$(PYTHON) -m pipenv --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet "pipenv==$(PIPENV_VERSION)"
+	$(PIPENV) sync --dev
+	touch $@
+
+clean:
+	rm -rf cdktf.out .venv .pytest_cache

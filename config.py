@@ -1,0 +1,306 @@
+"""Configuration: read once from cdktf.json's ``context`` and the shell, validated before any construct exists.
+
+Every problem is one ``ConfigError`` whose message names the key and the value.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import botocore
+import botocore.loaders
+from email_validator import EmailNotValidError, validate_email
+
+from constructs_lib.catalog import CATALOG, Delivery
+
+
+class ConfigError(ValueError):
+    """A configuration value is missing, malformed or inconsistent."""
+
+    def __init__(self, key: str, value: Any, problem: str) -> None:
+        super().__init__(f"{key} = {json.dumps(value)}: {problem}")
+        self.key = key
+
+
+# Resource names are "<namePrefix>-<suffix>"; the tightest limit is the trail bucket's
+# bucket_prefix "<namePrefix>-trail-", at most 37 characters (Terraform adds 26 of the 63).
+TRAIL_BUCKET_SUFFIX = "-trail-"
+MAX_NAME_PREFIX = min(37 - len(TRAIL_BUCKET_SUFFIX), 64 - 1 - max(len(d.id) for d in CATALOG))
+# Lower-case letters, digits and single hyphens: valid in S3 bucket, SNS topic, trail and rule names.
+NAME_PREFIX = re.compile(r"[a-z][a-z0-9]*(-[a-z0-9]+)*")
+# S3 reserves these bucket-name prefixes (S3 user guide, bucket naming rules).
+RESERVED_BUCKET_PREFIXES = ("xn--", "sthree-", "amzn-s3-demo-")
+PROJECT_TAG = "Project"
+
+
+@dataclass(frozen=True)
+class RegionPlan:
+    """What one region's stack carries."""
+
+    region: str
+    deliveries: frozenset[Delivery]
+    carries_trail: bool
+
+
+@dataclass(frozen=True)
+class MonitorConfig:
+    home_region: str
+    monitored_regions: tuple[str, ...]
+    notification_emails: tuple[str, ...]
+    name_prefix: str
+    tags: Mapping[str, str]
+    partition: str  # derived from the regions, e.g. "aws"
+    global_region: str  # where the partition delivers IAM and root sign-in events
+
+    @property
+    def default_tags(self) -> dict[str, str]:
+        return {PROJECT_TAG: self.name_prefix, **self.tags}
+
+    def region_plans(self) -> tuple[RegionPlan, ...]:
+        """One plan per stack: the monitored regions in order, then the global region if not among them."""
+        regions = list(self.monitored_regions)
+        if self.global_region not in regions:
+            regions.append(self.global_region)
+        return tuple(
+            RegionPlan(
+                region=region,
+                deliveries=frozenset(
+                    {Delivery.REGIONAL} if region in self.monitored_regions else set()
+                )
+                | ({Delivery.GLOBAL} if region == self.global_region else set()),
+                carries_trail=region == self.home_region,
+            )
+            for region in regions
+        )
+
+
+# ---- region data (botocore's endpoint data, not a hand-written list) ----
+
+
+def _partitions() -> list[dict[str, Any]]:
+    return botocore.loaders.create_loader().load_data("endpoints")["partitions"]
+
+
+def _partition_of(key: str, region: str) -> dict[str, Any]:
+    partitions = _partitions()
+    for partition in partitions:
+        if region in partition["regions"]:
+            return partition
+    known = sorted(r for p in partitions for r in p["regions"])
+    close = difflib.get_close_matches(region, known, n=1)
+    hint = f"; did you mean {close[0]!r}?" if close else ""
+    raise ConfigError(
+        key, region, f"not an AWS region known to botocore {botocore.__version__}{hint}"
+    )
+
+
+def _global_region(partition: dict[str, Any]) -> str:
+    # IAM's partition-wide endpoint is signed in, and delivers its events to, this one region.
+    iam = partition["services"]["iam"]
+    return iam["endpoints"][iam["partitionEndpoint"]]["credentialScope"]["region"]
+
+
+# ---- value parsers: raw JSON-ish value -> typed value, or ConfigError ----
+
+
+def _string(key: str, value: Any) -> str:
+    if not isinstance(value, str):
+        raise ConfigError(key, value, "must be a string")
+    if not value.strip():
+        raise ConfigError(key, value, "must not be empty")
+    if value != value.strip():
+        raise ConfigError(key, value, "must not start or end with spaces")
+    return value
+
+
+def _string_list(key: str, value: Any) -> list[str]:
+    if not isinstance(value, list):
+        raise ConfigError(key, value, "must be a list of strings")
+    return [_string(f"{key}[{i}]", item) for i, item in enumerate(value)]
+
+
+def _region(key: str, value: Any) -> str:
+    region = _string(key, value)
+    _partition_of(key, region)
+    return region
+
+
+def _regions(key: str, value: Any) -> tuple[str, ...]:
+    regions = _string_list(key, value)
+    if not regions:
+        raise ConfigError(key, value, "must name at least one region")
+    seen: set[str] = set()
+    for i, region in enumerate(regions):
+        _region(f"{key}[{i}]", region)
+        if region in seen:
+            raise ConfigError(f"{key}[{i}]", region, "duplicate region")
+        seen.add(region)
+    return tuple(regions)
+
+
+def _emails(key: str, value: Any) -> tuple[str, ...]:
+    emails = []
+    seen: set[str] = set()
+    for i, item in enumerate(_string_list(key, value)):
+        try:
+            email = validate_email(item, check_deliverability=False).normalized
+        except EmailNotValidError as error:
+            raise ConfigError(
+                f"{key}[{i}]", item, f"not a valid e-mail address ({error})"
+            ) from None
+        if email.lower() in seen:
+            raise ConfigError(f"{key}[{i}]", item, "duplicate e-mail address")
+        seen.add(email.lower())
+        emails.append(email)
+    return tuple(emails)
+
+
+def _name_prefix(key: str, value: Any) -> str:
+    prefix = _string(key, value)
+    if len(prefix) > MAX_NAME_PREFIX:
+        raise ConfigError(key, prefix, f"at most {MAX_NAME_PREFIX} characters")
+    if not NAME_PREFIX.fullmatch(prefix):
+        raise ConfigError(
+            key,
+            prefix,
+            "lower-case letters, digits and single hyphens, starting with a letter",
+        )
+    if prefix.startswith(RESERVED_BUCKET_PREFIXES):
+        raise ConfigError(
+            key, prefix, f"S3 reserves bucket names starting with {RESERVED_BUCKET_PREFIXES}"
+        )
+    return prefix
+
+
+def _tags(key: str, value: Any) -> dict[str, str]:
+    if not isinstance(value, dict):
+        raise ConfigError(
+            key, value, 'must be an object of tag names to values, e.g. {"Owner": "secops"}'
+        )
+    tags = {}
+    for name, tag_value in value.items():
+        # Tag limits: https://docs.aws.amazon.com/tag-editor/latest/userguide/best-practices-and-strats.html
+        if not name or len(name) > 128 or name != name.strip():
+            raise ConfigError(
+                f"{key}.{name}", tag_value, "tag names are 1-128 characters, no outer spaces"
+            )
+        if name.lower().startswith("aws:"):
+            raise ConfigError(
+                f"{key}.{name}", tag_value, "tag names starting with 'aws:' are reserved by AWS"
+            )
+        if name == PROJECT_TAG:
+            raise ConfigError(
+                f"{key}.{name}", tag_value, "set from namePrefix; choose another tag name"
+            )
+        if not isinstance(tag_value, str) or len(tag_value) > 256:
+            raise ConfigError(
+                f"{key}.{name}", tag_value, "tag values are strings of at most 256 characters"
+            )
+        tags[name] = tag_value
+    return tags
+
+
+# ---- the keys: context name, shell override, parser, default ----
+
+
+def _split(raw: str) -> list[str]:
+    """A comma-separated shell value; empty means an empty list."""
+    return [part.strip() for part in raw.split(",")] if raw.strip() else []
+
+
+def _json_object(key: str, raw: str) -> Any:
+    try:
+        return json.loads(raw)
+    except json.JSONDecodeError as error:
+        raise ConfigError(key, raw, f"not valid JSON ({error.msg})") from None
+
+
+@dataclass(frozen=True)
+class Key:
+    name: str  # the cdktf.json context key
+    env: str  # the shell variable that overrides it for one run
+    default: Any
+    from_env: Callable[[str, str], Any]  # (env name, raw string) -> JSON-ish value
+
+
+KEYS: tuple[Key, ...] = (
+    Key("homeRegion", "ALERTS_HOME_REGION", "ap-northeast-1", lambda k, raw: raw),
+    Key("monitoredRegions", "ALERTS_MONITORED_REGIONS", None, lambda k, raw: _split(raw)),
+    Key("notificationEmails", "ALERTS_NOTIFICATION_EMAILS", [], lambda k, raw: _split(raw)),
+    Key("namePrefix", "ALERTS_NAME_PREFIX", "api-alerts", lambda k, raw: raw),
+    Key("tags", "ALERTS_TAGS", {}, _json_object),
+)
+
+
+def read_context(cdktf_json: Path) -> dict[str, Any]:
+    """The ``context`` object of cdktf.json."""
+    try:
+        document = json.loads(cdktf_json.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError("cdktf.json", str(cdktf_json), "file not found") from None
+    except json.JSONDecodeError as error:
+        raise ConfigError("cdktf.json", str(cdktf_json), f"not valid JSON ({error})") from None
+    context = document.get("context", {})
+    if not isinstance(context, dict):
+        raise ConfigError("context", context, "must be an object")
+    return context
+
+
+def parse_config(context: Mapping[str, Any], environ: Mapping[str, str]) -> MonitorConfig:
+    """Validate the context, with shell overrides applied, into a MonitorConfig."""
+    known = {key.name for key in KEYS}
+    for name in context:
+        if name not in known:
+            raise ConfigError(name, context[name], f"unknown key; expected one of {sorted(known)}")
+
+    raw: dict[str, tuple[str, Any]] = {}  # name -> (where it came from, value)
+    for key in KEYS:
+        if key.env in environ:
+            raw[key.name] = (key.env, key.from_env(key.env, environ[key.env]))
+        elif key.name in context:
+            raw[key.name] = (key.name, context[key.name])
+        else:
+            raw[key.name] = (key.name, key.default)
+
+    def value(name: str, parse: Callable[[str, Any], Any]) -> Any:
+        where, item = raw[name]
+        return parse(where, item)
+
+    home_region = value("homeRegion", _region)
+    if raw["monitoredRegions"][1] is None:
+        monitored = (home_region,)
+    else:
+        monitored = value("monitoredRegions", _regions)
+        if home_region not in monitored:
+            where, item = raw["monitoredRegions"]
+            raise ConfigError(where, item, f"must include homeRegion {home_region!r}")
+
+    partition = _partition_of(raw["homeRegion"][0], home_region)
+    for i, region in enumerate(monitored):
+        other = _partition_of(raw["monitoredRegions"][0], region)
+        if other["partition"] != partition["partition"]:
+            raise ConfigError(
+                f"{raw['monitoredRegions'][0]}[{i}]",
+                region,
+                f"in partition {other['partition']!r}, homeRegion is in {partition['partition']!r}",
+            )
+
+    return MonitorConfig(
+        home_region=home_region,
+        monitored_regions=monitored,
+        notification_emails=value("notificationEmails", _emails),
+        name_prefix=value("namePrefix", _name_prefix),
+        tags=value("tags", _tags),
+        partition=partition["partition"],
+        global_region=_global_region(partition),
+    )
+
+
+def load_config(cdktf_json: Path, environ: Mapping[str, str]) -> MonitorConfig:
+    return parse_config(read_context(cdktf_json), environ)

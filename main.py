@@ -1,0 +1,55 @@
+"""Synthesize the monitor: read and validate the configuration, then write cdktf.out."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
+
+from config import ConfigError, MonitorConfig, load_config
+
+PROJECT = Path(__file__).resolve().parent
+
+
+def synthesize(settings: MonitorConfig, outdir: Path) -> None:
+    """Synthesize into a fresh folder beside ``outdir``, then swap it in: never a partial output."""
+    from stacks import build_app  # the AWS provider bindings load only once the config is valid
+
+    outdir = outdir.resolve()
+    outdir.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{outdir.name}.", dir=outdir.parent))
+    try:
+        build_app(settings, str(staging)).synth()
+        if outdir.exists():
+            retired = staging.with_name(staging.name + ".old")
+            outdir.rename(retired)
+            staging.rename(outdir)
+            shutil.rmtree(retired)
+        else:
+            staging.rename(outdir)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def main(environ: Mapping[str, str] = os.environ) -> int:
+    try:
+        settings = load_config(PROJECT / "cdktf.json", environ)
+    except ConfigError as error:
+        print(f"configuration error: {error}", file=sys.stderr)
+        return 2
+    if not settings.notification_emails:
+        print(
+            "warning: notificationEmails is empty: alerts will reach nobody until someone "
+            "subscribes to the alert topics",
+            file=sys.stderr,
+        )
+    # The cdktf CLI passes its output folder in CDKTF_OUTDIR; `python main.py` writes cdktf.out.
+    synthesize(settings, Path(environ.get("CDKTF_OUTDIR", "cdktf.out")))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
