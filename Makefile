@@ -10,7 +10,7 @@ export PIPENV_IGNORE_VIRTUALENVS := 1
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 PIPENV := $(PYTHON) -m pipenv
 
-.PHONY: synth test install clean
+.PHONY: synth test docs install clean
 
 synth: .venv/.installed
 	$(PIPENV) run python main.py
@@ -19,6 +19,9 @@ test: .venv/.installed
 	$(PIPENV) run ruff format --check .
 	$(PIPENV) run ruff check .
 	$(PIPENV) run pytest
+
+docs: .venv/.installed
+	$(PIPENV) run python scripts/catalog_table.py --write
 
 install: .venv/.installed
 

@@ -11,8 +11,6 @@ from pathlib import Path
 
 from config import ConfigError, MonitorConfig, load_config
 
-PROJECT = Path(__file__).resolve().parent
-
 
 def synthesize(settings: MonitorConfig, outdir: Path) -> None:
     """Synthesize into a fresh folder beside ``outdir``, then swap it in: never a partial output."""
@@ -36,7 +34,8 @@ def synthesize(settings: MonitorConfig, outdir: Path) -> None:
 
 def main(environ: Mapping[str, str] = os.environ) -> int:
     try:
-        settings = load_config(PROJECT / "cdktf.json", environ)
+        # Like the cdktf CLI, read the cdktf.json of the folder we run in.
+        settings = load_config(Path("cdktf.json"), environ)
     except ConfigError as error:
         print(f"configuration error: {error}", file=sys.stderr)
         return 2

@@ -6,7 +6,6 @@ Plain data, no AWS objects. The rule construct turns an entry into an
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from enum import Enum
@@ -34,6 +33,22 @@ class Severity(Enum):
     LOW = "low"
 
 
+def _freeze(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return MappingProxyType({key: _freeze(item) for key, item in value.items()})
+    if isinstance(value, list | tuple):
+        return tuple(_freeze(item) for item in value)
+    return value
+
+
+def _thaw(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return {key: _thaw(item) for key, item in value.items()}
+    if isinstance(value, tuple):
+        return [_thaw(item) for item in value]
+    return value
+
+
 @dataclass(frozen=True)
 class Detection:
     """One detection: an EventBridge pattern over CloudTrail events, with why it matters."""
@@ -50,8 +65,8 @@ class Detection:
     group: str = "original"
 
     def __post_init__(self) -> None:
-        # A private deep copy behind a read-only view: nothing can edit an entry after the fact.
-        object.__setattr__(self, "detail", MappingProxyType(json.loads(json.dumps(self.detail))))
+        # A deep, read-only copy: nothing can edit an entry after the fact.
+        object.__setattr__(self, "detail", _freeze(self.detail))
 
     @property
     def event_pattern(self) -> dict[str, Any]:
@@ -60,7 +75,7 @@ class Detection:
         if self.source:
             pattern["source"] = [self.source]
         pattern["detail-type"] = [self.detail_type]
-        pattern["detail"] = json.loads(json.dumps(dict(self.detail)))
+        pattern["detail"] = _thaw(self.detail)
         return pattern
 
     @property

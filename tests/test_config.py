@@ -1,0 +1,201 @@
+"""Configuration is validated once, before any construct: one clear line per bad input, nothing written."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from config import MAX_NAME_PREFIX, ConfigError, load_config, parse_config
+from constructs_lib.catalog import Delivery
+from tests.conftest import TEST_CONTEXT
+
+PROJECT = Path(__file__).resolve().parent.parent
+
+
+def test_cdktf_json_context_is_valid():
+    settings = load_config(PROJECT / "cdktf.json", {})
+    assert settings.home_region in settings.monitored_regions
+
+
+def test_defaults_are_the_originals_two_regions():
+    settings = parse_config({}, {})
+    plans = {p.region: p for p in settings.region_plans()}
+    assert list(plans) == ["ap-northeast-1", "us-east-1"]
+    assert plans["ap-northeast-1"].deliveries == {Delivery.REGIONAL}
+    assert plans["ap-northeast-1"].carries_trail
+    assert plans["us-east-1"].deliveries == {Delivery.GLOBAL}
+    assert not plans["us-east-1"].carries_trail
+    assert settings.name_prefix == "api-alerts"
+    assert settings.notification_emails == ()
+
+
+def test_home_in_the_global_region_is_one_stack_carrying_both():
+    settings = parse_config({"homeRegion": "us-east-1"}, {})
+    (plan,) = settings.region_plans()
+    assert plan.deliveries == set(Delivery) and plan.carries_trail
+
+
+def test_global_region_comes_from_the_partition():
+    assert parse_config({"homeRegion": "cn-northwest-1"}, {}).global_region == "cn-north-1"
+    assert parse_config({"homeRegion": "us-gov-east-1"}, {}).global_region == "us-gov-west-1"
+
+
+def test_shell_overrides_context():
+    settings = parse_config(
+        TEST_CONTEXT,
+        {
+            "ALERTS_NOTIFICATION_EMAILS": "a@example.com, b@example.org",
+            "ALERTS_NAME_PREFIX": "secmon",
+            "ALERTS_TAGS": '{"CostCenter": "42"}',
+            "ALERTS_HOME_REGION": "eu-west-1",
+            "ALERTS_MONITORED_REGIONS": "eu-west-1",
+        },
+    )
+    assert settings.notification_emails == ("a@example.com", "b@example.org")
+    assert settings.name_prefix == "secmon"
+    assert settings.default_tags == {"Project": "secmon", "CostCenter": "42"}
+    assert settings.monitored_regions == ("eu-west-1",)
+
+
+def test_empty_shell_value_clears_the_email_list():
+    settings = parse_config(TEST_CONTEXT, {"ALERTS_NOTIFICATION_EMAILS": ""})
+    assert settings.notification_emails == ()
+
+
+def test_emails_are_normalized():
+    settings = parse_config({"notificationEmails": ["SecOps@Example.COM"]}, {})
+    assert settings.notification_emails == ("SecOps@example.com",)
+
+
+BAD_INPUTS = [
+    # (context, environment, expected message)
+    (
+        {"notificationEmails": ["secops@example.com", "bob@"]},
+        {},
+        'notificationEmails[1] = "bob@": not a valid e-mail address',
+    ),
+    (
+        {"notificationEmails": ["bob example.com"]},
+        {},
+        'notificationEmails[0] = "bob example.com": not a valid e-mail address',
+    ),
+    (
+        {},
+        {"ALERTS_NOTIFICATION_EMAILS": "a@example.com,A@example.com"},
+        'ALERTS_NOTIFICATION_EMAILS[1] = "A@example.com": duplicate e-mail address',
+    ),
+    (
+        {"notificationEmails": "secops@example.com"},
+        {},
+        'notificationEmails = "secops@example.com": must be a list of strings',
+    ),
+    (
+        {"homeRegion": "ap-northeast-9"},
+        {},
+        'homeRegion = "ap-northeast-9": not an AWS region known to botocore',
+    ),
+    (
+        {},
+        {"ALERTS_HOME_REGION": "tokyo"},
+        'ALERTS_HOME_REGION = "tokyo": not an AWS region known to botocore',
+    ),
+    ({"homeRegion": ""}, {}, 'homeRegion = "": must not be empty'),
+    ({"homeRegion": 1}, {}, "homeRegion = 1: must be a string"),
+    (
+        {"monitoredRegions": ["ap-northeast-1", "eu-west-1", "ap-northeast-1"]},
+        {},
+        'monitoredRegions[2] = "ap-northeast-1": duplicate region',
+    ),
+    (
+        {"monitoredRegions": ["ap-northeast-1", "eu-west-9"]},
+        {},
+        'monitoredRegions[1] = "eu-west-9": not an AWS region known to botocore',
+    ),
+    ({"monitoredRegions": []}, {}, "monitoredRegions = []: must name at least one region"),
+    (
+        {"monitoredRegions": ["eu-west-1"]},
+        {},
+        "monitoredRegions = [\"eu-west-1\"]: must include homeRegion 'ap-northeast-1'",
+    ),
+    (
+        {"monitoredRegions": ["ap-northeast-1", "cn-north-1"]},
+        {},
+        "monitoredRegions[1] = \"cn-north-1\": in partition 'aws-cn'",
+    ),
+    ({"namePrefix": ""}, {}, 'namePrefix = "": must not be empty'),
+    ({}, {"ALERTS_NAME_PREFIX": ""}, 'ALERTS_NAME_PREFIX = "": must not be empty'),
+    ({"namePrefix": "API_Alerts"}, {}, 'namePrefix = "API_Alerts": lower-case letters'),
+    ({"namePrefix": "alerts-"}, {}, 'namePrefix = "alerts-": lower-case letters'),
+    ({"namePrefix": "xn--alerts"}, {}, 'namePrefix = "xn--alerts": lower-case letters'),
+    ({"namePrefix": "sthree-alerts"}, {}, 'namePrefix = "sthree-alerts": S3 reserves'),
+    (
+        {"namePrefix": "a" * (MAX_NAME_PREFIX + 1)},
+        {},
+        f"at most {MAX_NAME_PREFIX} characters",
+    ),
+    ({"tags": ["Owner"]}, {}, 'tags = ["Owner"]: must be an object'),
+    ({}, {"ALERTS_TAGS": "Owner=secops"}, 'ALERTS_TAGS = "Owner=secops": not valid JSON'),
+    ({"tags": {"aws:owner": "x"}}, {}, "tags.aws:owner = \"x\": tag names starting with 'aws:'"),
+    ({"tags": {"Project": "x"}}, {}, 'tags.Project = "x": set from namePrefix'),
+    ({"tags": {"Owner": 7}}, {}, "tags.Owner = 7: tag values are strings"),
+    ({"tags": {"": "x"}}, {}, 'tags. = "x": tag names are 1-128 characters'),
+    ({"notificationEmail": ["a@example.com"]}, {}, "notificationEmail = "),
+]
+
+
+@pytest.mark.parametrize(("context", "environ", "message"), BAD_INPUTS)
+def test_bad_input_is_one_clear_error(context, environ, message):
+    with pytest.raises(ConfigError) as caught:
+        parse_config(context, environ)
+    assert message in str(caught.value)
+    assert "\n" not in str(caught.value)
+
+
+def test_unknown_key_names_the_known_ones():
+    with pytest.raises(ConfigError, match="unknown key; expected one of"):
+        parse_config({"notificationEmail": []}, {})
+
+
+def _run_main(tmp_path: Path, context: dict, **env: str) -> subprocess.CompletedProcess:
+    """Run main.py as cdktf would, in a folder whose cdktf.json has this context."""
+    (tmp_path / "cdktf.json").write_text(json.dumps({"language": "python", "context": context}))
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("ALERTS_", "CDKTF_"))}
+    return subprocess.run(
+        [sys.executable, str(PROJECT / "main.py")],
+        cwd=tmp_path,
+        env={**clean, **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+@pytest.mark.parametrize(
+    ("context", "env", "message"),
+    [
+        ({"notificationEmails": ["bob@"]}, {}, 'notificationEmails[0] = "bob@"'),
+        ({}, {"ALERTS_HOME_REGION": "ap-northeast-9"}, 'ALERTS_HOME_REGION = "ap-northeast-9"'),
+        (
+            {"monitoredRegions": ["ap-northeast-1", "ap-northeast-1"]},
+            {},
+            "duplicate region",
+        ),
+        ({"namePrefix": ""}, {}, 'namePrefix = "": must not be empty'),
+        ({}, {"ALERTS_TAGS": "{"}, 'ALERTS_TAGS = "{": not valid JSON'),
+    ],
+    ids=["email", "region", "duplicate-region", "empty-prefix", "malformed-tags"],
+)
+def test_main_exits_nonzero_with_one_line_and_writes_nothing(tmp_path, context, env, message):
+    result = _run_main(tmp_path, context, **env)
+    assert result.returncode == 2
+    assert result.stderr.count("\n") == 1, result.stderr
+    assert result.stderr.startswith("configuration error: ")
+    assert message in result.stderr
+    assert result.stdout == ""
+    assert not (tmp_path / "cdktf.out").exists()
+    assert [p.name for p in tmp_path.iterdir()] == ["cdktf.json"]

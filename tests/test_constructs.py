@@ -1,0 +1,222 @@
+"""Each construct on its own: CdktfTesting.synth of a small stack, asserting what a reviewer must see."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from cdktf import TerraformStack
+from cdktf import Testing as CdktfTesting  # not "Test*": pytest would try to collect it
+from cdktf_cdktf_provider_aws.provider import AwsProvider
+
+from constructs_lib.alert_topic import AlertTopic
+from constructs_lib.audit_trail import AuditTrail
+from constructs_lib.catalog import CATALOG, detection
+from constructs_lib.detection_rule import DetectionRule, rule_name
+
+REGION = "eu-west-1"
+ALIAS = "aws.eu-west-1"
+
+
+def _stack():
+    stack = TerraformStack(CdktfTesting.app(), "test")
+    provider = AwsProvider(stack, "aws", region=REGION, alias=REGION)
+    return stack, provider
+
+
+def _has(synth: str, resource_type: str, properties: dict) -> bool:
+    return CdktfTesting.to_have_resource_with_properties(synth, resource_type, properties)
+
+
+def _only(document: dict, kind: str, block_type: str) -> dict:
+    (block,) = document[kind][block_type].values()
+    return block
+
+
+def _statements(document: dict, sid: str) -> dict:
+    for policy in document["data"]["aws_iam_policy_document"].values():
+        for statement in policy["statement"]:
+            if statement["sid"] == sid:
+                return statement
+    raise AssertionError(f"no statement {sid}")
+
+
+@pytest.fixture(scope="module")
+def trail_synth() -> str:
+    stack, provider = _stack()
+    AuditTrail(
+        stack, "audit_trail", provider=provider, name_prefix="acme", partition="aws", region=REGION
+    )
+    return CdktfTesting.synth(stack)
+
+
+def test_trail_is_multi_region_validated_and_logging(trail_synth):
+    assert _has(
+        trail_synth,
+        "aws_cloudtrail",
+        {
+            "name": "acme-trail",
+            "is_multi_region_trail": True,
+            "include_global_service_events": True,
+            "enable_log_file_validation": True,
+            "enable_logging": True,
+            "provider": ALIAS,
+        },
+    )
+
+
+def test_trail_waits_for_the_bucket_policy(trail_synth):
+    document = json.loads(trail_synth)
+    trail = _only(document, "resource", "aws_cloudtrail")
+    (policy_name,) = document["resource"]["aws_s3_bucket_policy"]
+    assert trail["depends_on"] == [f"aws_s3_bucket_policy.{policy_name}"]
+
+
+def test_trail_bucket_is_private_encrypted_versioned_owner_enforced(trail_synth):
+    document = json.loads(trail_synth)
+    bucket = _only(document, "resource", "aws_s3_bucket")
+    assert bucket["bucket_prefix"] == "acme-trail-" and "bucket" not in bucket
+    assert not bucket.get("force_destroy")
+    assert _has(
+        trail_synth,
+        "aws_s3_bucket_public_access_block",
+        {
+            "block_public_acls": True,
+            "block_public_policy": True,
+            "ignore_public_acls": True,
+            "restrict_public_buckets": True,
+        },
+    )
+    assert _has(
+        trail_synth,
+        "aws_s3_bucket_server_side_encryption_configuration",
+        {"rule": [{"apply_server_side_encryption_by_default": {"sse_algorithm": "AES256"}}]},
+    )
+    assert _has(
+        trail_synth,
+        "aws_s3_bucket_versioning",
+        {"versioning_configuration": {"status": "Enabled"}},
+    )
+    assert _has(
+        trail_synth,
+        "aws_s3_bucket_ownership_controls",
+        {"rule": {"object_ownership": "BucketOwnerEnforced"}},
+    )
+    for resource_type, blocks in document["resource"].items():
+        for block in blocks.values():
+            assert block["provider"] == ALIAS, resource_type
+
+
+def test_bucket_policy_lets_only_this_trail_write(trail_synth):
+    document = json.loads(trail_synth)
+    (account,) = document["data"]["aws_caller_identity"]
+    trail_arn = (
+        f"arn:aws:cloudtrail:{REGION}:${{data.aws_caller_identity.{account}.account_id}}"
+        ":trail/acme-trail"
+    )
+    this_trail = {"test": "StringEquals", "variable": "aws:SourceArn", "values": [trail_arn]}
+    cloudtrail = [{"type": "Service", "identifiers": ["cloudtrail.amazonaws.com"]}]
+
+    acl_check = _statements(document, "AWSCloudTrailAclCheck")
+    assert acl_check["effect"] == "Allow" and acl_check["principals"] == cloudtrail
+    assert acl_check["actions"] == ["s3:GetBucketAcl"]
+    assert acl_check["condition"] == [this_trail]
+
+    write = _statements(document, "AWSCloudTrailWrite")
+    assert write["principals"] == cloudtrail and write["actions"] == ["s3:PutObject"]
+    assert write["resources"][0].endswith(
+        f"/AWSLogs/${{data.aws_caller_identity.{account}.account_id}}/*"
+    )
+    assert this_trail in write["condition"]
+    assert {
+        "test": "StringEquals",
+        "variable": "s3:x-amz-acl",
+        "values": ["bucket-owner-full-control"],
+    } in write["condition"]
+
+    tls = _statements(document, "DenyInsecureTransport")
+    assert tls["effect"] == "Deny" and tls["actions"] == ["s3:*"]
+    assert tls["condition"] == [
+        {"test": "Bool", "variable": "aws:SecureTransport", "values": ["false"]}
+    ]
+
+
+@pytest.fixture(scope="module")
+def topic_synth() -> str:
+    stack, provider = _stack()
+    AlertTopic(
+        stack,
+        "alert_topic",
+        provider=provider,
+        topic_name="acme",
+        rule_name_prefix="acme-",
+        emails=["secops@example.com", "oncall@example.com"],
+        partition="aws",
+        region=REGION,
+    )
+    return CdktfTesting.synth(stack)
+
+
+def test_topic_policy_lets_only_our_rules_in_this_account_publish(topic_synth):
+    document = json.loads(topic_synth)
+    (account,) = document["data"]["aws_caller_identity"]
+    account_id = f"${{data.aws_caller_identity.{account}.account_id}}"
+    statement = _statements(document, "AllowOurEventBridgeRulesToPublish")
+    assert statement["effect"] == "Allow"
+    assert statement["principals"] == [{"type": "Service", "identifiers": ["events.amazonaws.com"]}]
+    assert statement["actions"] == ["sns:Publish"]
+    (topic,) = document["resource"]["aws_sns_topic"]
+    assert statement["resources"] == [f"${{aws_sns_topic.{topic}.arn}}"]
+    assert statement["condition"] == [
+        {
+            "test": "ArnLike",
+            "variable": "aws:SourceArn",
+            "values": [f"arn:aws:events:{REGION}:{account_id}:rule/acme-*"],
+        },
+        {"test": "StringEquals", "variable": "aws:SourceAccount", "values": [account_id]},
+    ]
+    policy = _only(document, "resource", "aws_sns_topic_policy")
+    assert policy["arn"] == f"${{aws_sns_topic.{topic}.arn}}"
+    assert policy["policy"].startswith("${data.aws_iam_policy_document.")
+
+
+def test_topic_subscribes_each_address_by_email(topic_synth):
+    assert _has(topic_synth, "aws_sns_topic", {"name": "acme", "provider": ALIAS})
+    subscription = _only(json.loads(topic_synth), "resource", "aws_sns_topic_subscription")
+    assert subscription["protocol"] == "email"
+    assert subscription["for_each"] == '${toset(["secops@example.com", "oncall@example.com"])}'
+    assert subscription["endpoint"] == "${each.value}"
+    assert subscription["provider"] == ALIAS
+
+
+@pytest.mark.parametrize("entry", CATALOG, ids=[d.id for d in CATALOG])
+def test_rule_is_the_catalog_entry_enabled_on_the_default_bus(entry):
+    stack, provider = _stack()
+    DetectionRule(
+        stack,
+        detection=entry,
+        topic_arn="arn:aws:sns:eu-west-1:111122223333:acme",
+        name_prefix="acme",
+        provider=provider,
+    )
+    document = json.loads(CdktfTesting.synth(stack))
+    rule = document["resource"]["aws_cloudwatch_event_rule"][entry.id]
+    assert rule["name"] == rule_name("acme", entry)
+    assert json.loads(rule["event_pattern"]) == entry.event_pattern
+    assert rule["state"] == "ENABLED" and rule["event_bus_name"] == "default"
+    assert rule["description"] == entry.description and rule["provider"] == ALIAS
+    target = dict(document["resource"]["aws_cloudwatch_event_target"][entry.id])
+    target.pop("//", None)
+    assert target == {
+        "arn": "arn:aws:sns:eu-west-1:111122223333:acme",
+        "event_bus_name": "default",
+        "provider": ALIAS,
+        "rule": f"${{aws_cloudwatch_event_rule.{entry.id}.name}}",
+        "target_id": "alert-topic",
+    }
+
+
+def test_rule_names_fit_eventbridge():
+    # Rule names: at most 64 characters of [.-_A-Za-z0-9] (PutRule API reference).
+    entry = detection("security_group_changes")
+    assert rule_name("api-alerts", entry) == "api-alerts-security-group-changes"

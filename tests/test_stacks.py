@@ -1,0 +1,158 @@
+"""The synthesized stacks as Terraform reads them: what each region carries, bound to which provider."""
+
+from __future__ import annotations
+
+import filecmp
+import json
+
+import pytest
+from syrupy.extensions.json import JSONSnapshotExtension
+
+from constructs_lib.catalog import Delivery, detections_for
+
+HOME, GLOBAL = "ap-northeast-1", "us-east-1"
+
+
+@pytest.fixture
+def snapshot_json(snapshot):
+    return snapshot.use_extension(JSONSnapshotExtension)
+
+
+def test_one_stack_per_region(stacks):
+    assert sorted(stacks) == [HOME, GLOBAL]
+
+
+@pytest.mark.parametrize("region", [HOME, GLOBAL])
+def test_stack_snapshot(stacks, region, snapshot_json):
+    # Reviewed like code: a change here is a change to what `terraform plan` will show.
+    assert stacks[region].document == snapshot_json
+
+
+@pytest.mark.parametrize("region", [HOME, GLOBAL])
+def test_every_block_uses_the_regions_aliased_provider(stacks, region):
+    stack = stacks[region]
+    assert stack.providers() == {
+        f"aws.{region}": {
+            "alias": region,
+            "region": region,
+            "default_tags": [{"tags": {"Project": "api-alerts", "Owner": "secops"}}],
+        }
+    }
+    for kind in ("resource", "data"):
+        for block_type, blocks in stack.document[kind].items():
+            for name, block in blocks.items():
+                assert block.get("provider") == f"aws.{region}", f"{kind} {block_type}.{name}"
+
+
+@pytest.mark.parametrize("region", [HOME, GLOBAL])
+def test_state_path_is_relative_and_outside_the_output(stacks, region):
+    backend = stacks[region].document["terraform"]["backend"]
+    assert backend == {"local": {"path": f"../../../terraform.{region}.tfstate"}}
+
+
+def _resource_types(stack) -> dict[str, int]:
+    return {t: len(blocks) for t, blocks in stack.document["resource"].items()}
+
+
+def test_home_stack_has_trail_bucket_topic_and_regional_rules(stacks):
+    home = stacks[HOME]
+    assert _resource_types(home) == {
+        "aws_cloudtrail": 1,
+        "aws_s3_bucket": 1,
+        "aws_s3_bucket_public_access_block": 1,
+        "aws_s3_bucket_ownership_controls": 1,
+        "aws_s3_bucket_server_side_encryption_configuration": 1,
+        "aws_s3_bucket_versioning": 1,
+        "aws_s3_bucket_policy": 1,
+        "aws_sns_topic": 1,
+        "aws_sns_topic_policy": 1,
+        "aws_sns_topic_subscription": 1,
+        "aws_cloudwatch_event_rule": 3,
+        "aws_cloudwatch_event_target": 3,
+    }
+    assert sorted(home.resources("aws_cloudwatch_event_rule")) == sorted(
+        d.id for d in detections_for({Delivery.REGIONAL})
+    )
+    assert set(home.document["output"]) == {"alert_topic_arn", "trail_arn", "trail_bucket_name"}
+
+
+def test_global_stack_has_topic_and_global_rules_only(stacks):
+    us = stacks[GLOBAL]
+    assert _resource_types(us) == {
+        "aws_sns_topic": 1,
+        "aws_sns_topic_policy": 1,
+        "aws_sns_topic_subscription": 1,
+        "aws_cloudwatch_event_rule": 3,
+        "aws_cloudwatch_event_target": 3,
+    }
+    assert sorted(us.resources("aws_cloudwatch_event_rule")) == sorted(
+        d.id for d in detections_for({Delivery.GLOBAL})
+    )
+    assert set(us.document["output"]) == {"alert_topic_arn"}
+
+
+@pytest.mark.parametrize("region", [HOME, GLOBAL])
+def test_every_rule_targets_its_regions_topic(stacks, region):
+    stack = stacks[region]
+    (topic,) = stack.resources("aws_sns_topic")
+    for name in stack.resources("aws_cloudwatch_event_rule"):
+        (target,) = stack.targets_of(name)
+        assert target["arn"] == f"${{aws_sns_topic.{topic}.arn}}"
+
+
+def test_subscriptions_are_the_configured_addresses(stacks):
+    for stack in stacks.values():
+        (subscription,) = stack.resources("aws_sns_topic_subscription").values()
+        assert subscription["for_each"] == (
+            '${toset(["secops@example.com", "oncall@example.com"])}'
+        )
+
+
+def test_no_absolute_paths_in_output(synth_dir):
+    for path in synth_dir.rglob("*.json"):
+        text = path.read_text(encoding="utf-8")
+        assert str(synth_dir) not in text and "/work/" not in text, path
+
+
+def test_synthesis_is_deterministic(settings, synth_dir, tmp_path):
+    from main import synthesize
+
+    again = tmp_path / "cdktf.out"
+    synthesize(settings, again)
+    comparison = filecmp.dircmp(synth_dir, again)
+    files = sorted(p.relative_to(again) for p in again.rglob("*") if p.is_file())
+    assert files == sorted(p.relative_to(synth_dir) for p in synth_dir.rglob("*") if p.is_file())
+    for relative in files:
+        assert (synth_dir / relative).read_bytes() == (again / relative).read_bytes(), relative
+    assert not comparison.diff_files
+
+
+def test_synthesis_replaces_the_output_whole(settings, tmp_path, monkeypatch):
+    import main
+    import stacks as stacks_module
+
+    outdir = tmp_path / "cdktf.out"
+    (outdir / "stacks" / "eu-west-9").mkdir(parents=True)
+    main.synthesize(settings, outdir)
+    assert sorted(p.name for p in (outdir / "stacks").iterdir()) == [HOME, GLOBAL]
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("synthesis failed half-way")
+
+    monkeypatch.setattr(stacks_module, "build_app", broken)
+    before = (outdir / "manifest.json").read_bytes()
+    with pytest.raises(RuntimeError):
+        main.synthesize(settings, outdir)
+    assert (outdir / "manifest.json").read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["cdktf.out"]
+
+
+def test_no_email_warns_once_and_still_synthesizes(tmp_path, monkeypatch, capsys):
+    import main
+
+    (tmp_path / "cdktf.json").write_text(json.dumps({"context": {"notificationEmails": []}}))
+    monkeypatch.chdir(tmp_path)
+    assert main.main({}) == 0
+    err = capsys.readouterr().err
+    assert err.count("warning:") == 1 and "alerts will reach nobody" in err
+    assert (tmp_path / "cdktf.out" / "stacks" / HOME / "cdk.tf.json").exists()
