@@ -1,12 +1,27 @@
-"""CloudTrail records as EventBridge delivers them: the envelope, and the region it arrives in."""
+"""CloudTrail records as EventBridge delivers them: the envelope, and the region it arrives in.
+
+Also loads the shared corpus of real records (../shared/cloudtrail-events; see its README).
+"""
 
 from __future__ import annotations
 
+import csv
 import json
+import os
+from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 from typing import Any
 
+import botocore.loaders
+
 FIXTURES = Path(__file__).parent / "fixtures"
+CORPUS = Path(
+    os.environ.get(
+        "CLOUDTRAIL_EVENTS_DIR",
+        Path(__file__).resolve().parents[2] / "shared" / "cloudtrail-events",
+    )
+)
 
 # EventBridge's detail-type per CloudTrail eventType:
 # https://docs.aws.amazon.com/eventbridge/latest/ref/events-structure.html
@@ -15,15 +30,33 @@ DETAIL_TYPES = {
     "AwsConsoleSignIn": "AWS Console Sign In via CloudTrail",
     "AwsConsoleAction": "AWS Console Action via CloudTrail",
     "AwsServiceEvent": "AWS Service Event via CloudTrail",
+    "AwsCloudTrailInsight": "AWS Insight via CloudTrail",
 }
 GLOBAL_REGION = "us-east-1"
 
 
-def delivery_region(record: dict[str, Any]) -> str:
-    """Where EventBridge receives the record: IAM calls in us-east-1, everything else where it was made."""
-    if record["eventSource"] == "iam.amazonaws.com":
+def delivery_region(record: dict[str, Any]) -> str | None:
+    """Where EventBridge receives the record.
+
+    IAM calls, calls to STS's global endpoint and root console sign-ins arrive in us-east-1;
+    everything else in the region it was made in (the record's awsRegion).
+    """
+    source = record.get("eventSource")
+    host = (record.get("tlsDetails") or {}).get("clientProvidedHostHeader")
+    if source == "iam.amazonaws.com":
         return GLOBAL_REGION
-    return record["awsRegion"]
+    if source == "sts.amazonaws.com" and host == "sts.amazonaws.com":
+        return GLOBAL_REGION
+    if source == "signin.amazonaws.com" and record.get("userIdentity", {}).get("type") == "Root":
+        return GLOBAL_REGION
+    return record.get("awsRegion")
+
+
+def _event_type(record: dict[str, Any]) -> str:
+    if "eventType" in record:
+        return record["eventType"]
+    # A few older records predate eventType; console sign-ins are the only non-API calls among them.
+    return "AwsConsoleSignIn" if record.get("eventName") == "ConsoleLogin" else "AwsApiCall"
 
 
 def envelope(record: dict[str, Any]) -> dict[str, Any]:
@@ -31,10 +64,13 @@ def envelope(record: dict[str, Any]) -> dict[str, Any]:
     return {
         "version": "0",
         "id": record.get("eventID", "00000000-0000-0000-0000-000000000000"),
-        "detail-type": DETAIL_TYPES[record.get("eventType", "AwsApiCall")],
+        # Other types (network activity: AwsVpceEvent) are not API calls; any other name will do.
+        "detail-type": DETAIL_TYPES.get(
+            _event_type(record), f"{_event_type(record)} via CloudTrail"
+        ),
         "source": "aws." + record["eventSource"].removesuffix(".amazonaws.com"),
         "account": record.get("recipientAccountId", "111122223333"),
-        "time": record["eventTime"],
+        "time": record.get("eventTime", "1970-01-01T00:00:00Z"),
         "region": delivery_region(record),
         "resources": [],
         "detail": record,
@@ -44,3 +80,36 @@ def envelope(record: dict[str, Any]) -> dict[str, Any]:
 def fixture_records(detection_id: str) -> dict[str, list[dict[str, Any]]]:
     """The hand-written records for one detection: {"fires": [...], "silent": [...]}."""
     return json.loads((FIXTURES / f"{detection_id}.json").read_text(encoding="utf-8"))
+
+
+@cache
+def known_regions() -> frozenset[str]:
+    partitions = botocore.loaders.create_loader().load_data("endpoints")["partitions"]
+    return frozenset(region for p in partitions for region in p["regions"])
+
+
+@dataclass(frozen=True)
+class CorpusRecord:
+    file: str
+    label: str
+    event: dict[str, Any]  # the EventBridge event, as found or as EventBridge would wrap the record
+
+    @property
+    def record(self) -> dict[str, Any]:
+        return self.event["detail"]
+
+    @property
+    def region_is_real(self) -> bool:
+        """False where the source anonymised region names (stratus-red-team) or left none."""
+        return self.event["region"] in known_regions()
+
+
+def load_corpus(folder: Path = CORPUS) -> list[CorpusRecord]:
+    with (folder / "labels.csv").open(encoding="utf-8", newline="") as labels:
+        rows = list(csv.DictReader(labels))
+    corpus = []
+    for row in rows:
+        found = json.loads((folder / "events" / row["file"]).read_text(encoding="utf-8"))
+        event = found if row["format"] == "eventbridge" else envelope(found)
+        corpus.append(CorpusRecord(row["file"], row["label"], event))
+    return corpus

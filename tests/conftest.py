@@ -1,13 +1,16 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 
 from config import MonitorConfig, parse_config
+from tests.cloudtrail import CORPUS, CorpusRecord, load_corpus
 from tests.synthesized import SynthesizedStack, load_stacks
 
 # A fixed configuration, so that editing cdktf.json never changes what the tests expect.
@@ -18,6 +21,25 @@ TEST_CONTEXT = {
     "namePrefix": "api-alerts",
     "tags": {"Owner": "secops"},
 }
+# Every real region the shared corpus was recorded in, so that regional detections are exercised.
+CORPUS_REGIONS_CONTEXT = {
+    **TEST_CONTEXT,
+    "monitoredRegions": ["ap-northeast-1", "us-east-1", "us-east-2", "us-west-2", "eu-west-1"],
+}
+CONFIGS: dict[str, Mapping[str, Any]] = {
+    "original_regions": TEST_CONTEXT,
+    "corpus_regions": CORPUS_REGIONS_CONTEXT,
+}
+
+# Filled by the corpus test, printed at the end of the run.
+CORPUS_REPORT: list[str] = []
+
+
+def synthesize_to(settings: MonitorConfig, folder: Path) -> dict[str, SynthesizedStack]:
+    from main import synthesize
+
+    synthesize(settings, folder)
+    return load_stacks(folder)
 
 
 @pytest.fixture(scope="session")
@@ -27,13 +49,38 @@ def settings() -> MonitorConfig:
 
 @pytest.fixture(scope="session")
 def synth_dir(settings: MonitorConfig, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from main import synthesize
-
     outdir = tmp_path_factory.mktemp("synth") / "cdktf.out"
-    synthesize(settings, outdir)
+    synthesize_to(settings, outdir)
     return outdir
 
 
 @pytest.fixture(scope="session")
 def stacks(synth_dir: Path) -> dict[str, SynthesizedStack]:
     return load_stacks(synth_dir)
+
+
+@pytest.fixture(scope="session", params=list(CONFIGS))
+def configured_stacks(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> tuple[MonitorConfig, dict[str, SynthesizedStack]]:
+    """(configuration, its synthesized stacks) for each named configuration."""
+    settings = parse_config(CONFIGS[request.param], {})
+    return settings, synthesize_to(settings, tmp_path_factory.mktemp(request.param) / "cdktf.out")
+
+
+@pytest.fixture(scope="session")
+def corpus() -> list[CorpusRecord]:
+    """The shared real-record corpus: skipped on a plain clone, required in CI."""
+    if not (CORPUS / "labels.csv").exists():
+        message = f"the shared CloudTrail corpus is not at {CORPUS}"
+        if os.environ.get("CI"):
+            pytest.fail(f"{message}; CI must run the corpus tests")
+        pytest.skip(message)
+    return load_corpus()
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    if CORPUS_REPORT:
+        terminalreporter.section("CloudTrail corpus: per detection")
+        for line in CORPUS_REPORT:
+            terminalreporter.write_line(line)
