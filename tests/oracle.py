@@ -1,13 +1,14 @@
 """What each detection must catch, stated in plain terms, independently of the catalog's patterns.
 
 Each oracle reads an EventBridge event (a CloudTrail record in its envelope) and says whether the
-detection must fire for it. Where it fires is decided separately: in the region AWS delivers the
-event to, if that region's stack carries the detection.
+detection must fire for it. Where it fires: in the region AWS delivers the event to, if a stack
+there carries the detection; ``GLOBAL_DETECTIONS`` live in us-east-1 (IAM and root sign-in events
+arrive only there), all others in every monitored region.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 API_CALL = "AWS API Call via CloudTrail"
@@ -102,6 +103,14 @@ ORACLES: dict[str, Callable[[dict[str, Any]], bool]] = {
         access_key_created,
     )
 }
+
+
+GLOBAL_DETECTIONS = frozenset({"iam_policy_changes", "root_console_sign_in", "access_key_created"})
+
+
+def carrying_regions(detection: str, monitored_regions: Iterable[str]) -> set[str]:
+    """The regions whose stacks must carry this detection."""
+    return {"us-east-1"} if detection in GLOBAL_DETECTIONS else set(monitored_regions)
 
 
 def deciding_fields(event: dict[str, Any]) -> str:

@@ -13,24 +13,15 @@ from typing import Any
 
 from moto.events.models import EventPattern
 
-from constructs_lib.catalog import CATALOG, Delivery
+from constructs_lib.catalog import CATALOG
 from tests.conftest import CORPUS_REPORT
-from tests.oracle import ORACLES, deciding_fields
+from tests.oracle import ORACLES, carrying_regions, deciding_fields
 
 RULE = "aws_cloudwatch_event_rule"
 
 
 def test_every_detection_has_an_oracle():
     assert set(ORACLES) == {d.id for d in CATALOG}
-
-
-def _carrying_regions(settings) -> dict[str, set[str]]:
-    """Where each detection must be deployed: stated from the spec, not read from the stacks."""
-    where = {
-        Delivery.REGIONAL: set(settings.monitored_regions),
-        Delivery.GLOBAL: {"us-east-1"},
-    }
-    return {d.id: where[d.delivery] for d in CATALOG}
 
 
 def _fires_anywhere_by_pattern(stacks, event: dict[str, Any]) -> set[str]:
@@ -44,7 +35,7 @@ def _fires_anywhere_by_pattern(stacks, event: dict[str, Any]) -> set[str]:
 
 def test_corpus(corpus, configured_stacks):
     settings, stacks = configured_stacks
-    carrying = _carrying_regions(settings)
+    carrying = {d: carrying_regions(d, settings.monitored_regions) for d in ORACLES}
     mismatches, fired, silent = [], Counter(), Counter()
     for item in corpus:
         event = item.event

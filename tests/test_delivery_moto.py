@@ -12,9 +12,7 @@ from collections import Counter
 import boto3
 from moto import mock_aws
 
-from config import parse_config
-from tests.conftest import CORPUS_REGIONS_CONTEXT, synthesize_to
-from tests.oracle import ORACLES
+from tests.oracle import ORACLES, carrying_regions
 
 RULE = "aws_cloudwatch_event_rule"
 
@@ -58,9 +56,8 @@ def _deploy_rules(stack) -> dict[str, str]:
 
 
 @mock_aws
-def test_corpus_through_moto_event_buses(corpus, tmp_path):
-    settings = parse_config(CORPUS_REGIONS_CONTEXT, {})
-    stacks = synthesize_to(settings, tmp_path / "cdktf.out")
+def test_corpus_through_moto_event_buses(corpus, configured_stacks):
+    settings, stacks = configured_stacks
     queues = {region: _deploy_rules(stack) for region, stack in stacks.items()}
 
     expected: Counter = Counter()
@@ -79,7 +76,9 @@ def test_corpus_through_moto_event_buses(corpus, tmp_path):
             ]
         )
         for detection, oracle in ORACLES.items():
-            if oracle(event) and detection in queues[event["region"]]:
+            if oracle(event) and event["region"] in carrying_regions(
+                detection, settings.monitored_regions
+            ):
                 expected[(detection, event["region"])] += 1
 
     arrived: Counter = Counter()
@@ -91,7 +90,7 @@ def test_corpus_through_moto_event_buses(corpus, tmp_path):
                 assert body["region"] == region
                 arrived[(detection, region)] += 1
     assert arrived == expected
-    assert sum(arrived.values()) > 50
+    assert sum(arrived.values()) > 10
 
 
 @mock_aws
