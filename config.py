@@ -17,7 +17,15 @@ import botocore
 import botocore.loaders
 from email_validator import EmailNotValidError, validate_email
 
-from constructs_lib.catalog import CATALOG, Delivery
+from constructs_lib.catalog import (
+    CATALOG,
+    DEFAULT_GROUPS,
+    GROUPS,
+    SIGN_IN_REGIONS,
+    Delivery,
+    Detection,
+    selected,
+)
 
 
 class ConfigError(ValueError):
@@ -39,13 +47,21 @@ RESERVED_BUCKET_PREFIXES = ("xn--", "sthree-", "amzn-s3-demo-")
 PROJECT_TAG = "Project"
 
 
+DELIVERY_MODES = ("per-region", "central")
+
+
 @dataclass(frozen=True)
 class RegionPlan:
     """What one region's stack carries."""
 
     region: str
-    deliveries: frozenset[Delivery]
+    detections: tuple[Detection, ...]
     carries_trail: bool
+    forwards_to: str | None  # the home region, where this region's matches go in central mode
+
+    @property
+    def carries_topic(self) -> bool:
+        return self.forwards_to is None
 
 
 @dataclass(frozen=True)
@@ -55,26 +71,60 @@ class MonitorConfig:
     notification_emails: tuple[str, ...]
     name_prefix: str
     tags: Mapping[str, str]
+    detection_groups: tuple[str, ...]
+    delivery_mode: str  # "per-region": a topic per region; "central": forward to the home topic
     partition: str  # derived from the regions, e.g. "aws"
+    partition_regions: frozenset[str]
     global_region: str  # where the partition delivers IAM and root sign-in events
 
     @property
     def default_tags(self) -> dict[str, str]:
         return {PROJECT_TAG: self.name_prefix, **self.tags}
 
+    @property
+    def detections(self) -> tuple[Detection, ...]:
+        return selected(self.detection_groups)
+
+    def regions_for(self, delivery: Delivery) -> frozenset[str]:
+        """Where a detection with this delivery must have a rule (EVERY_STACK: see region_plans)."""
+        monitored = frozenset(self.monitored_regions)
+        if delivery is Delivery.GLOBAL:
+            return frozenset({self.global_region})
+        if delivery is Delivery.REGIONAL:
+            return monitored
+        if delivery is Delivery.REGIONAL_AND_GLOBAL:
+            return monitored | {self.global_region}
+        if delivery is Delivery.SIGN_IN:
+            return monitored | (frozenset(SIGN_IN_REGIONS) & self.partition_regions)
+        if delivery is Delivery.HOME:
+            return frozenset({self.home_region})
+        raise ValueError(delivery)
+
     def region_plans(self) -> tuple[RegionPlan, ...]:
-        """One plan per stack: the monitored regions in order, then the global region if not among them."""
-        regions = list(self.monitored_regions)
-        if self.global_region not in regions:
-            regions.append(self.global_region)
+        """One plan per stack: home first, the other monitored regions in order, then the rest."""
+        placed = {
+            d.id: self.regions_for(d.delivery)
+            for d in self.detections
+            if d.delivery is not Delivery.EVERY_STACK
+        }
+        deployed = set(self.monitored_regions).union(*placed.values())
+        order = [self.home_region, *self.monitored_regions, *sorted(deployed)]
+        regions = list(dict.fromkeys(order))
+        central = self.delivery_mode == "central"
+
+        def carried(detection: Detection, region: str) -> bool:
+            # In central delivery the home bus receives every region's matches: its rules
+            # must match them all to deliver them to the one topic.
+            if central and region == self.home_region:
+                return True
+            return detection.id not in placed or region in placed[detection.id]
+
         return tuple(
             RegionPlan(
                 region=region,
-                deliveries=frozenset(
-                    {Delivery.REGIONAL} if region in self.monitored_regions else set()
-                )
-                | ({Delivery.GLOBAL} if region == self.global_region else set()),
+                detections=tuple(d for d in self.detections if carried(d, region)),
                 carries_trail=region == self.home_region,
+                forwards_to=self.home_region if central and region != self.home_region else None,
             )
             for region in regions
         )
@@ -178,6 +228,27 @@ def _name_prefix(key: str, value: Any) -> str:
     return prefix
 
 
+def _groups(key: str, value: Any) -> tuple[str, ...]:
+    groups = _string_list(key, value)
+    if not groups:
+        raise ConfigError(key, value, f"select at least one of {list(GROUPS)}")
+    for i, group in enumerate(groups):
+        if group not in GROUPS:
+            raise ConfigError(
+                f"{key}[{i}]", group, f"unknown detection group; expected one of {list(GROUPS)}"
+            )
+        if group in groups[:i]:
+            raise ConfigError(f"{key}[{i}]", group, "duplicate detection group")
+    return tuple(groups)
+
+
+def _delivery_mode(key: str, value: Any) -> str:
+    mode = _string(key, value)
+    if mode not in DELIVERY_MODES:
+        raise ConfigError(key, mode, f"expected one of {list(DELIVERY_MODES)}")
+    return mode
+
+
 def _tags(key: str, value: Any) -> dict[str, str]:
     if not isinstance(value, dict):
         raise ConfigError(
@@ -235,6 +306,13 @@ KEYS: tuple[Key, ...] = (
     Key("notificationEmails", "ALERTS_NOTIFICATION_EMAILS", [], lambda k, raw: _split(raw)),
     Key("namePrefix", "ALERTS_NAME_PREFIX", "api-alerts", lambda k, raw: raw),
     Key("tags", "ALERTS_TAGS", {}, _json_object),
+    Key(
+        "detectionGroups",
+        "ALERTS_DETECTION_GROUPS",
+        list(DEFAULT_GROUPS),
+        lambda k, raw: _split(raw),
+    ),
+    Key("delivery", "ALERTS_DELIVERY", "per-region", lambda k, raw: raw),
 )
 
 
@@ -273,15 +351,17 @@ def parse_config(context: Mapping[str, Any], environ: Mapping[str, str]) -> Moni
         return parse(where, item)
 
     home_region = value("homeRegion", _region)
+    partition = _partition_of(raw["homeRegion"][0], home_region)
+    global_region = _global_region(partition)
     if raw["monitoredRegions"][1] is None:
-        monitored = (home_region,)
+        # The original design's two: the home region and where IAM events arrive.
+        monitored = tuple(dict.fromkeys([home_region, global_region]))
     else:
         monitored = value("monitoredRegions", _regions)
         if home_region not in monitored:
             where, item = raw["monitoredRegions"]
             raise ConfigError(where, item, f"must include homeRegion {home_region!r}")
 
-    partition = _partition_of(raw["homeRegion"][0], home_region)
     for i, region in enumerate(monitored):
         other = _partition_of(raw["monitoredRegions"][0], region)
         if other["partition"] != partition["partition"]:
@@ -297,8 +377,11 @@ def parse_config(context: Mapping[str, Any], environ: Mapping[str, str]) -> Moni
         notification_emails=value("notificationEmails", _emails),
         name_prefix=value("namePrefix", _name_prefix),
         tags=value("tags", _tags),
+        detection_groups=value("detectionGroups", _groups),
+        delivery_mode=value("delivery", _delivery_mode),
         partition=partition["partition"],
-        global_region=_global_region(partition),
+        partition_regions=frozenset(partition["regions"]),
+        global_region=global_region,
     )
 
 

@@ -1,11 +1,13 @@
-"""The detection catalog: what to match, why it matters, where AWS delivers it.
+"""The detection catalog: what to match, why it matters, how severe, where AWS delivers it.
 
 Plain data, no AWS objects. The rule construct turns an entry into an
-``aws_cloudwatch_event_rule`` + target; the stacks pick entries by delivery.
+``aws_cloudwatch_event_rule`` + target; the configuration places entries in regions by delivery
+and selects them by group.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from enum import Enum
@@ -14,16 +16,38 @@ from typing import Any
 
 API_CALL = "AWS API Call via CloudTrail"
 CONSOLE_SIGN_IN = "AWS Console Sign In via CloudTrail"
+SERVICE_EVENT = "AWS Service Event via CloudTrail"
+# Stands for the configured namePrefix in "self" patterns, which match our own resource names.
+NAME_PREFIX = "{namePrefix}"
+
+# Where IAM-user console sign-ins are recorded besides the regional sign-in endpoints' regions:
+# https://docs.aws.amazon.com/awscloudtrail/latest/userguide/cloudtrail-event-reference-aws-console-sign-in-events.html
+SIGN_IN_REGIONS = ("us-east-1", "us-east-2", "eu-north-1", "ap-southeast-2")
+
+# Security Hub's CIS controls, whose metric filters the "cis" entries translate:
+# https://docs.aws.amazon.com/securityhub/latest/userguide/cloudwatch-controls.html
+CIS = "https://docs.aws.amazon.com/securityhub/latest/userguide/cloudwatch-controls.html"
+
+GROUPS = ("original", "cis", "self")
+DEFAULT_GROUPS = ("original", "self")
 
 
 class Delivery(Enum):
-    """Where EventBridge receives the CloudTrail event."""
+    """Where EventBridge receives the events a detection matches, hence where its rule must live."""
 
     # IAM, STS global endpoint and root console sign-in events reach EventBridge only in the partition's
     # global region (us-east-1): https://repost.aws/knowledge-center/eventbridge-rule-triggers-iam-single-region
-    GLOBAL = "global"
+    GLOBAL = "us-east-1 only"
     # Every other API call reaches EventBridge only in the region where it was made.
-    REGIONAL = "regional"
+    REGIONAL = "every monitored region"
+    # Calls to any service, IAM included: every monitored region and us-east-1.
+    REGIONAL_AND_GLOBAL = "every monitored region and us-east-1"
+    # Console sign-ins: SIGN_IN_REGIONS and every monitored region (regional sign-in endpoints).
+    SIGN_IN = "sign-in regions and every monitored region"
+    # Calls on the trail and its bucket, which live in the home region.
+    HOME = "home region"
+    # Calls on our rules and topics, which live in every deployed region.
+    EVERY_STACK = "every deployed region"
 
 
 class Severity(Enum):
@@ -41,11 +65,13 @@ def _freeze(value: Any) -> Any:
     return value
 
 
-def _thaw(value: Any) -> Any:
+def _thaw(value: Any, name_prefix: str) -> Any:
     if isinstance(value, Mapping):
-        return {key: _thaw(item) for key, item in value.items()}
+        return {key: _thaw(item, name_prefix) for key, item in value.items()}
     if isinstance(value, tuple):
-        return [_thaw(item) for item in value]
+        return [_thaw(item, name_prefix) for item in value]
+    if isinstance(value, str):
+        return value.replace(NAME_PREFIX, name_prefix)
     return value
 
 
@@ -58,25 +84,25 @@ class Detection:
     rationale: str  # why it matters, one or two sentences
     delivery: Delivery
     severity: Severity
-    detail_type: str
-    detail: Mapping[str, Any]  # the pattern's "detail" object
-    source: str | None = None  # the envelope's "source", e.g. "aws.iam"
-    standards: tuple[str, ...] = ()
-    group: str = "original"
+    pattern: Mapping[str, Any]  # the EventBridge event pattern; NAME_PREFIX marks our names
+    groups: frozenset[str] = frozenset({"original"})
+    standards: tuple[str, ...] = ()  # e.g. ("CIS CloudWatch.4",)
+    note: str = ""  # what EventBridge cannot see that the CIS metric filter would
 
     def __post_init__(self) -> None:
         # A deep, read-only copy: nothing can edit an entry after the fact.
-        object.__setattr__(self, "detail", _freeze(self.detail))
+        object.__setattr__(self, "pattern", _freeze(self.pattern))
+        object.__setattr__(self, "groups", frozenset(self.groups))
+        unknown = self.groups - set(GROUPS)
+        if unknown:
+            raise ValueError(f"{self.id}: unknown groups {sorted(unknown)}")
 
-    @property
-    def event_pattern(self) -> dict[str, Any]:
-        """The EventBridge event pattern, as a fresh plain dict."""
-        pattern: dict[str, Any] = {}
-        if self.source:
-            pattern["source"] = [self.source]
-        pattern["detail-type"] = [self.detail_type]
-        pattern["detail"] = _thaw(self.detail)
-        return pattern
+    def event_pattern(self, name_prefix: str) -> dict[str, Any]:
+        """The EventBridge event pattern for a deployment named ``name_prefix``, as a fresh dict."""
+        return _thaw(self.pattern, name_prefix)
+
+    def event_pattern_json(self, name_prefix: str) -> str:
+        return json.dumps(self.event_pattern(name_prefix))
 
     @property
     def description(self) -> str:
@@ -85,10 +111,38 @@ class Detection:
 
     @property
     def event_names(self) -> tuple[str, ...]:
-        return tuple(self.detail.get("eventName", ()))
+        names = self.pattern.get("detail", {}).get("eventName", ())
+        return tuple(name for name in names if isinstance(name, str))
 
+
+def api_call(service: str, *event_names: str, **detail: Any) -> dict[str, Any]:
+    """A pattern for these API calls of one service, succeeded or failed."""
+    return {
+        "source": [f"aws.{service}"],
+        "detail-type": [API_CALL],
+        "detail": {
+            "eventSource": [f"{service}.amazonaws.com"],
+            "eventName": list(event_names),
+            **detail,
+        },
+    }
+
+
+def console_sign_in(**detail: Any) -> dict[str, Any]:
+    return {
+        "source": ["aws.signin"],
+        "detail-type": [CONSOLE_SIGN_IN],
+        "detail": {"eventName": ["ConsoleLogin"], **detail},
+    }
+
+
+ORIGINAL = frozenset({"original"})
+ORIGINAL_AND_CIS = frozenset({"original", "cis"})
+ONLY_CIS = frozenset({"cis"})
+SELF = frozenset({"self"})
 
 CATALOG: tuple[Detection, ...] = (
+    # ---- the original design's six ----
     Detection(
         id="security_group_changes",
         title="Security group rule changed",
@@ -98,17 +152,14 @@ CATALOG: tuple[Detection, ...] = (
         ),
         delivery=Delivery.REGIONAL,
         severity=Severity.HIGH,
-        source="aws.ec2",
-        detail_type=API_CALL,
-        detail={
-            "eventSource": ["ec2.amazonaws.com"],
-            "eventName": [
-                "AuthorizeSecurityGroupIngress",
-                "AuthorizeSecurityGroupEgress",
-                "RevokeSecurityGroupIngress",
-                "RevokeSecurityGroupEgress",
-            ],
-        },
+        pattern=api_call(
+            "ec2",
+            "AuthorizeSecurityGroupIngress",
+            "AuthorizeSecurityGroupEgress",
+            "RevokeSecurityGroupIngress",
+            "RevokeSecurityGroupEgress",
+        ),
+        groups=ORIGINAL_AND_CIS,
         standards=("CIS CloudWatch.10",),
     ),
     Detection(
@@ -120,36 +171,30 @@ CATALOG: tuple[Detection, ...] = (
         ),
         delivery=Delivery.REGIONAL,
         severity=Severity.HIGH,
-        source="aws.ec2",
-        detail_type=API_CALL,
-        detail={
-            "eventSource": ["ec2.amazonaws.com"],
-            "eventName": [
-                "CreateNetworkAcl",
-                "CreateNetworkAclEntry",
-                "DeleteNetworkAcl",
-                "DeleteNetworkAclEntry",
-                "ReplaceNetworkAclEntry",
-                "ReplaceNetworkAclAssociation",
-            ],
-        },
+        pattern=api_call(
+            "ec2",
+            "CreateNetworkAcl",
+            "CreateNetworkAclEntry",
+            "DeleteNetworkAcl",
+            "DeleteNetworkAclEntry",
+            "ReplaceNetworkAclEntry",
+            "ReplaceNetworkAclAssociation",
+        ),
+        groups=ORIGINAL_AND_CIS,
         standards=("CIS CloudWatch.11",),
     ),
     Detection(
         id="cloudtrail_changes",
         title="CloudTrail logging stopped, trail deleted or updated",
         rationale=(
-            "Someone stopped, deleted or reconfigured a trail, the usual first step to hide "
-            "what follows; failed attempts match too, since an AccessDenied StopLogging is still an attack."
+            "Someone stopped, deleted or reconfigured a trail, the usual first step to hide what "
+            "follows; failed attempts match too, since an AccessDenied StopLogging is still an attack."
         ),
         delivery=Delivery.REGIONAL,
         severity=Severity.CRITICAL,
-        source="aws.cloudtrail",
-        detail_type=API_CALL,
-        detail={
-            "eventSource": ["cloudtrail.amazonaws.com"],
-            "eventName": ["StopLogging", "DeleteTrail", "UpdateTrail"],
-        },
+        pattern=api_call("cloudtrail", "StopLogging", "DeleteTrail", "UpdateTrail"),
+        # Also "self": stopping or deleting our own trail is the first thing to watch.
+        groups=frozenset({"original", "cis", "self"}),
         standards=("CIS CloudWatch.5",),
     ),
     Detection(
@@ -161,29 +206,26 @@ CATALOG: tuple[Detection, ...] = (
         ),
         delivery=Delivery.GLOBAL,
         severity=Severity.HIGH,
-        source="aws.iam",
-        detail_type=API_CALL,
-        detail={
-            "eventSource": ["iam.amazonaws.com"],
-            "eventName": [
-                "DeleteGroupPolicy",
-                "DeleteRolePolicy",
-                "DeleteUserPolicy",
-                "PutGroupPolicy",
-                "PutRolePolicy",
-                "PutUserPolicy",
-                "CreatePolicy",
-                "DeletePolicy",
-                "CreatePolicyVersion",
-                "DeletePolicyVersion",
-                "AttachRolePolicy",
-                "DetachRolePolicy",
-                "AttachUserPolicy",
-                "DetachUserPolicy",
-                "AttachGroupPolicy",
-                "DetachGroupPolicy",
-            ],
-        },
+        pattern=api_call(
+            "iam",
+            "DeleteGroupPolicy",
+            "DeleteRolePolicy",
+            "DeleteUserPolicy",
+            "PutGroupPolicy",
+            "PutRolePolicy",
+            "PutUserPolicy",
+            "CreatePolicy",
+            "DeletePolicy",
+            "CreatePolicyVersion",
+            "DeletePolicyVersion",
+            "AttachRolePolicy",
+            "DetachRolePolicy",
+            "AttachUserPolicy",
+            "DetachUserPolicy",
+            "AttachGroupPolicy",
+            "DetachGroupPolicy",
+        ),
+        groups=ORIGINAL_AND_CIS,
         standards=("CIS CloudWatch.4",),
     ),
     Detection(
@@ -195,12 +237,15 @@ CATALOG: tuple[Detection, ...] = (
         ),
         delivery=Delivery.GLOBAL,
         severity=Severity.CRITICAL,
-        source="aws.signin",
-        detail_type=CONSOLE_SIGN_IN,
-        detail={
-            "userIdentity": {"type": ["Root"]},
-            "responseElements": {"ConsoleLogin": ["Success"]},
+        pattern={
+            "source": ["aws.signin"],
+            "detail-type": [CONSOLE_SIGN_IN],
+            "detail": {
+                "userIdentity": {"type": ["Root"]},
+                "responseElements": {"ConsoleLogin": ["Success"]},
+            },
         },
+        groups=ORIGINAL_AND_CIS,
         standards=("CIS CloudWatch.1",),
     ),
     Detection(
@@ -212,21 +257,325 @@ CATALOG: tuple[Detection, ...] = (
         ),
         delivery=Delivery.GLOBAL,
         severity=Severity.MEDIUM,
-        source="aws.iam",
         # The original design matched "AWS Console Sign In via CloudTrail" here and so never fired.
-        detail_type=API_CALL,
-        detail={
-            "eventSource": ["iam.amazonaws.com"],
-            "eventName": ["CreateAccessKey"],
+        pattern=api_call("iam", "CreateAccessKey"),
+        groups=ORIGINAL,
+    ),
+    # ---- CIS AWS Foundations, as Security Hub's CloudWatch.1-14 metric filters ----
+    Detection(
+        id="root_account_usage",
+        title="Root user used",
+        rationale=(
+            "The root user made a call itself (not a service on its behalf). "
+            "CIS CloudWatch.1 filter: userIdentity.type Root, no invokedBy, not an AwsServiceEvent; "
+            "console sign-ins are left to root_console_sign_in and console_authentication_failures."
+        ),
+        delivery=Delivery.REGIONAL_AND_GLOBAL,
+        severity=Severity.CRITICAL,
+        pattern={
+            "detail-type": [{"anything-but": [CONSOLE_SIGN_IN, SERVICE_EVENT]}],
+            "detail": {"userIdentity": {"type": ["Root"], "invokedBy": [{"exists": False}]}},
         },
+        groups=ONLY_CIS,
+        standards=("CIS CloudWatch.1",),
+        note="Read-only calls (Get*, List*, Describe*) reach EventBridge only if opted in.",
+    ),
+    Detection(
+        id="unauthorized_api_calls",
+        title="API call denied",
+        rationale=(
+            "A call failed with AccessDenied* or *UnauthorizedOperation: a probe, a misused key "
+            "or a broken deployment (CIS CloudWatch.2 filter)."
+        ),
+        delivery=Delivery.REGIONAL_AND_GLOBAL,
+        severity=Severity.LOW,
+        pattern={
+            "detail-type": [API_CALL],
+            "detail": {
+                "errorCode": [{"suffix": "UnauthorizedOperation"}, {"prefix": "AccessDenied"}]
+            },
+        },
+        groups=ONLY_CIS,
+        standards=("CIS CloudWatch.2",),
+        note=(
+            "Denied read-only calls, the bulk of what the CIS metric filter counts, reach "
+            "EventBridge only if opted in; denied writes always do."
+        ),
+    ),
+    Detection(
+        id="console_sign_in_without_mfa",
+        title="Console sign-in without MFA",
+        rationale=(
+            "An IAM user signed in to the console with a password alone (CIS CloudWatch.3 filter: "
+            "MFAUsed is not Yes)."
+        ),
+        delivery=Delivery.SIGN_IN,
+        severity=Severity.MEDIUM,
+        pattern=console_sign_in(
+            userIdentity={"type": ["IAMUser"]},
+            responseElements={"ConsoleLogin": ["Success"]},
+            additionalEventData={"MFAUsed": [{"anything-but": ["Yes", "YES", "yes"]}]},
+        ),
+        groups=ONLY_CIS,
+        standards=("CIS CloudWatch.3",),
+    ),
+    Detection(
+        id="cloudtrail_created_or_started",
+        title="Trail created or logging started",
+        rationale=(
+            "The rest of CIS CloudWatch.5 (CreateTrail, StartLogging): trail configuration is "
+            "changing, possibly after logging was stopped."
+        ),
+        delivery=Delivery.REGIONAL,
+        severity=Severity.LOW,
+        pattern=api_call("cloudtrail", "CreateTrail", "StartLogging"),
+        groups=ONLY_CIS,
+        standards=("CIS CloudWatch.5",),
+    ),
+    Detection(
+        id="console_authentication_failures",
+        title="Console sign-in failed",
+        rationale=(
+            "A console sign-in failed, root or IAM user; repeated failures suggest password "
+            "guessing. Broader than CIS CloudWatch.6's errorMessage 'Failed authentication'."
+        ),
+        delivery=Delivery.SIGN_IN,
+        severity=Severity.MEDIUM,
+        pattern=console_sign_in(responseElements={"ConsoleLogin": ["Failure"]}),
+        groups=ONLY_CIS,
+        standards=("CIS CloudWatch.6",),
+    ),
+    Detection(
+        id="kms_key_disabled_or_deleted",
+        title="KMS key disabled or scheduled for deletion",
+        rationale=(
+            "Data encrypted under a disabled or deleted customer managed key is unreadable "
+            "(CIS CloudWatch.7)."
+        ),
+        delivery=Delivery.REGIONAL,
+        severity=Severity.HIGH,
+        pattern=api_call("kms", "DisableKey", "ScheduleKeyDeletion"),
+        groups=ONLY_CIS,
+        standards=("CIS CloudWatch.7",),
+    ),
+    Detection(
+        id="s3_bucket_policy_changes",
+        title="S3 bucket policy, ACL, CORS, lifecycle or replication changed",
+        rationale="A bucket's access or data-movement settings changed (CIS CloudWatch.8).",
+        delivery=Delivery.REGIONAL,
+        severity=Severity.MEDIUM,
+        pattern=api_call(
+            "s3",
+            "PutBucketAcl",
+            "PutBucketPolicy",
+            "PutBucketCors",
+            "PutBucketLifecycle",
+            "PutBucketReplication",
+            "DeleteBucketPolicy",
+            "DeleteBucketCors",
+            "DeleteBucketLifecycle",
+            "DeleteBucketReplication",
+        ),
+        groups=ONLY_CIS,
+        standards=("CIS CloudWatch.8",),
+    ),
+    Detection(
+        id="config_changes",
+        title="AWS Config recording or delivery changed",
+        rationale="Config's recorder or delivery channel was stopped or changed (CIS CloudWatch.9).",
+        delivery=Delivery.REGIONAL,
+        severity=Severity.HIGH,
+        pattern=api_call(
+            "config",
+            "StopConfigurationRecorder",
+            "DeleteDeliveryChannel",
+            "PutDeliveryChannel",
+            "PutConfigurationRecorder",
+        ),
+        groups=ONLY_CIS,
+        standards=("CIS CloudWatch.9",),
+    ),
+    Detection(
+        id="security_group_lifecycle",
+        title="Security group created or deleted",
+        rationale="The rest of CIS CloudWatch.10 (CreateSecurityGroup, DeleteSecurityGroup).",
+        delivery=Delivery.REGIONAL,
+        severity=Severity.LOW,
+        pattern=api_call("ec2", "CreateSecurityGroup", "DeleteSecurityGroup"),
+        groups=ONLY_CIS,
+        standards=("CIS CloudWatch.10",),
+    ),
+    Detection(
+        id="network_gateway_changes",
+        title="Network gateway changed",
+        rationale=(
+            "An internet or customer gateway was created, deleted, attached or detached: "
+            "a new way in or out of a VPC (CIS CloudWatch.12)."
+        ),
+        delivery=Delivery.REGIONAL,
+        severity=Severity.MEDIUM,
+        pattern=api_call(
+            "ec2",
+            "CreateCustomerGateway",
+            "DeleteCustomerGateway",
+            "AttachInternetGateway",
+            "CreateInternetGateway",
+            "DeleteInternetGateway",
+            "DetachInternetGateway",
+        ),
+        groups=ONLY_CIS,
+        standards=("CIS CloudWatch.12",),
+    ),
+    Detection(
+        id="route_table_changes",
+        title="Route table changed",
+        rationale="A route or route table changed, redirecting VPC traffic (CIS CloudWatch.13).",
+        delivery=Delivery.REGIONAL,
+        severity=Severity.MEDIUM,
+        pattern=api_call(
+            "ec2",
+            "CreateRoute",
+            "CreateRouteTable",
+            "ReplaceRoute",
+            "ReplaceRouteTableAssociation",
+            "DeleteRouteTable",
+            "DeleteRoute",
+            "DisassociateRouteTable",
+        ),
+        groups=ONLY_CIS,
+        standards=("CIS CloudWatch.13",),
+    ),
+    Detection(
+        id="vpc_changes",
+        title="VPC or VPC peering changed",
+        rationale="A VPC, its attributes, peering or ClassicLink changed (CIS CloudWatch.14).",
+        delivery=Delivery.REGIONAL,
+        severity=Severity.MEDIUM,
+        pattern=api_call(
+            "ec2",
+            "CreateVpc",
+            "DeleteVpc",
+            "ModifyVpcAttribute",
+            "AcceptVpcPeeringConnection",
+            "CreateVpcPeeringConnection",
+            "DeleteVpcPeeringConnection",
+            "RejectVpcPeeringConnection",
+            "AttachClassicLinkVpc",
+            "DetachClassicLinkVpc",
+            "DisableVpcClassicLink",
+            "EnableVpcClassicLink",
+        ),
+        groups=ONLY_CIS,
+        standards=("CIS CloudWatch.14",),
+    ),
+    # ---- the monitor watching itself: only our own resources, by name ----
+    Detection(
+        id="monitor_rules_tampered",
+        title="Alerting rule disabled, deleted or retargeted",
+        rationale=(
+            "One of this monitor's EventBridge rules was changed, disabled, deleted, or had its "
+            "targets replaced or removed: alerts may stop silently."
+        ),
+        delivery=Delivery.EVERY_STACK,
+        severity=Severity.CRITICAL,
+        pattern=api_call(
+            "events",
+            "DisableRule",
+            "DeleteRule",
+            "PutRule",
+            "PutTargets",
+            "RemoveTargets",
+            **{
+                "$or": [
+                    {"requestParameters": {"name": [{"prefix": f"{NAME_PREFIX}-"}]}},
+                    {"requestParameters": {"rule": [{"prefix": f"{NAME_PREFIX}-"}]}},
+                ]
+            },
+        ),
+        groups=SELF,
+    ),
+    Detection(
+        id="monitor_topic_tampered",
+        title="Alert topic deleted, re-policied or unsubscribed",
+        rationale=(
+            "This monitor's alert topic was deleted, its policy or permissions changed, or a "
+            "subscription removed: alerts may stop reaching anyone."
+        ),
+        delivery=Delivery.EVERY_STACK,
+        severity=Severity.CRITICAL,
+        pattern=api_call(
+            "sns",
+            "DeleteTopic",
+            "SetTopicAttributes",
+            "AddPermission",
+            "RemovePermission",
+            "Unsubscribe",
+            **{
+                "$or": [
+                    {"requestParameters": {"topicArn": [{"suffix": f":{NAME_PREFIX}"}]}},
+                    {
+                        "requestParameters": {
+                            "subscriptionArn": [{"wildcard": f"arn:*:sns:*:*:{NAME_PREFIX}:*"}]
+                        }
+                    },
+                ]
+            },
+        ),
+        groups=SELF,
+    ),
+    Detection(
+        id="monitor_trail_selectors_changed",
+        title="Event selectors of the monitor's trail changed",
+        rationale=(
+            "The trail's event or Insights selectors changed, which can exclude management "
+            "events from the log (stopping or deleting it is cloudtrail_changes)."
+        ),
+        delivery=Delivery.HOME,
+        severity=Severity.CRITICAL,
+        pattern=api_call(
+            "cloudtrail",
+            "PutEventSelectors",
+            "PutInsightSelectors",
+            requestParameters={
+                "trailName": [f"{NAME_PREFIX}-trail", {"suffix": f":trail/{NAME_PREFIX}-trail"}]
+            },
+        ),
+        groups=SELF,
+    ),
+    Detection(
+        id="monitor_trail_bucket_tampered",
+        title="Trail bucket policy, versioning or public access changed",
+        rationale=(
+            "The audit log bucket's policy, versioning, public-access block, ownership, encryption "
+            "or lifecycle changed, or someone tried to delete it."
+        ),
+        delivery=Delivery.HOME,
+        severity=Severity.CRITICAL,
+        pattern=api_call(
+            "s3",
+            "PutBucketPolicy",
+            "DeleteBucketPolicy",
+            "PutBucketVersioning",
+            "PutBucketPublicAccessBlock",
+            "DeleteBucketPublicAccessBlock",
+            "PutBucketOwnershipControls",
+            "DeleteBucketOwnershipControls",
+            "PutBucketEncryption",
+            "DeleteBucketEncryption",
+            "PutBucketLifecycle",
+            "DeleteBucketLifecycle",
+            "DeleteBucket",
+            requestParameters={"bucketName": [{"prefix": f"{NAME_PREFIX}-trail-"}]},
+        ),
+        groups=SELF,
     ),
 )
 
 
-def detections_for(deliveries: Iterable[Delivery]) -> tuple[Detection, ...]:
-    """The catalog entries a stack carrying these deliveries deploys, in catalog order."""
-    wanted = frozenset(deliveries)
-    return tuple(d for d in CATALOG if d.delivery in wanted)
+def selected(groups: Iterable[str]) -> tuple[Detection, ...]:
+    """The catalog entries in any of these groups, in catalog order."""
+    wanted = frozenset(groups)
+    return tuple(d for d in CATALOG if d.groups & wanted)
 
 
 def detection(detection_id: str) -> Detection:

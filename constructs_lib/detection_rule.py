@@ -1,8 +1,6 @@
-"""One catalog entry as an EventBridge rule on the default bus, targeting an alert topic."""
+"""One catalog entry as an EventBridge rule on the default bus, with its one target."""
 
 from __future__ import annotations
-
-import json
 
 from cdktf import TerraformProvider
 from cdktf_cdktf_provider_aws.cloudwatch_event_rule import CloudwatchEventRule
@@ -17,9 +15,10 @@ def rule_name(name_prefix: str, detection: Detection) -> str:
 
 
 class DetectionRule(Construct):
-    """An enabled rule matching ``detection.event_pattern`` and its target. Exposes ``rule`` and ``target``.
+    """An enabled rule matching the detection's pattern and its target. Exposes ``rule``, ``target``.
 
-    Its construct id, and both Terraform resource names, are the detection's id.
+    The target is the region's alert topic. The construct id, and both Terraform resource names,
+    are the detection's id.
     """
 
     def __init__(
@@ -27,7 +26,7 @@ class DetectionRule(Construct):
         scope: Construct,
         *,
         detection: Detection,
-        topic_arn: str,
+        target_arn: str,
         name_prefix: str,
         provider: TerraformProvider,
     ) -> None:
@@ -38,7 +37,7 @@ class DetectionRule(Construct):
             name=rule_name(name_prefix, detection),
             description=detection.description,
             event_bus_name="default",
-            event_pattern=json.dumps(detection.event_pattern),
+            event_pattern=detection.event_pattern_json(name_prefix),
             state="ENABLED",
             provider=provider,
         )
@@ -49,7 +48,7 @@ class DetectionRule(Construct):
             rule=self.rule.name,
             event_bus_name="default",
             target_id="alert-topic",
-            arn=topic_arn,
+            arn=target_arn,
             provider=provider,
         )
         self.target.override_logical_id(detection.id)

@@ -1,4 +1,4 @@
-"""One region's stack: its provider, its alert topic, its detections, and the trail if it is home."""
+"""One region's stack: its provider, its detections, where they deliver, and the trail if it is home."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from constructs import Construct
 from config import MonitorConfig, RegionPlan
 from constructs_lib.alert_topic import AlertTopic
 from constructs_lib.audit_trail import AuditTrail
-from constructs_lib.catalog import detections_for
 from constructs_lib.detection_rule import DetectionRule
+from constructs_lib.home_bus_forwarding import HomeBusForwarding
 
 
 class RegionStack(TerraformStack):
@@ -28,17 +28,37 @@ class RegionStack(TerraformStack):
         )
         prefix = settings.name_prefix
 
-        alert_topic = AlertTopic(
-            self,
-            "alert_topic",
-            provider=provider,
-            topic_name=prefix,
-            rule_name_prefix=f"{prefix}-",
-            emails=settings.notification_emails,
-            partition=settings.partition,
-            region=plan.region,
-        )
-        TerraformOutput(self, "alert_topic_arn", value=alert_topic.topic.arn)
+        if plan.forwards_to:
+            HomeBusForwarding(
+                self,
+                "home_bus_forwarding",
+                provider=provider,
+                name_prefix=prefix,
+                partition=settings.partition,
+                region=plan.region,
+                home_region=plan.forwards_to,
+                detections=plan.detections,
+            )
+        else:
+            alert_topic = AlertTopic(
+                self,
+                "alert_topic",
+                provider=provider,
+                topic_name=prefix,
+                rule_name_prefix=f"{prefix}-",
+                emails=settings.notification_emails,
+                partition=settings.partition,
+                region=plan.region,
+            )
+            TerraformOutput(self, "alert_topic_arn", value=alert_topic.topic.arn)
+            for detection in plan.detections:
+                DetectionRule(
+                    self,
+                    detection=detection,
+                    target_arn=alert_topic.topic.arn,
+                    name_prefix=prefix,
+                    provider=provider,
+                )
 
         if plan.carries_trail:
             audit_trail = AuditTrail(
@@ -51,12 +71,3 @@ class RegionStack(TerraformStack):
             )
             TerraformOutput(self, "trail_arn", value=audit_trail.trail.arn)
             TerraformOutput(self, "trail_bucket_name", value=audit_trail.trail_bucket.bucket)
-
-        for detection in detections_for(plan.deliveries):
-            DetectionRule(
-                self,
-                detection=detection,
-                topic_arn=alert_topic.topic.arn,
-                name_prefix=prefix,
-                provider=provider,
-            )

@@ -1,0 +1,134 @@
+"""Central delivery: rules that forward this region's matches to the home bus, and their role."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from cdktf import TerraformProvider
+from cdktf_cdktf_provider_aws.cloudwatch_event_rule import CloudwatchEventRule
+from cdktf_cdktf_provider_aws.cloudwatch_event_target import CloudwatchEventTarget
+from cdktf_cdktf_provider_aws.data_aws_caller_identity import DataAwsCallerIdentity
+from cdktf_cdktf_provider_aws.data_aws_iam_policy_document import (
+    DataAwsIamPolicyDocument,
+    DataAwsIamPolicyDocumentStatement,
+    DataAwsIamPolicyDocumentStatementCondition,
+    DataAwsIamPolicyDocumentStatementPrincipals,
+)
+from cdktf_cdktf_provider_aws.iam_role import IamRole
+from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
+from constructs import Construct
+
+from constructs_lib.catalog import Detection
+from constructs_lib.forwarding_patterns import compact, forwarding_patterns
+
+
+class HomeBusForwarding(Construct):
+    """Rules forwarding what ``detections`` match, each event once, to the home region's default bus.
+
+    The home region's rules, which carry every detection, then deliver to its topic. Exposes
+    ``home_bus_arn``, ``role`` and ``rules``. Cross-Region targets need a role EventBridge assumes:
+    https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-cross-region.html
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        provider: TerraformProvider,
+        name_prefix: str,
+        partition: str,
+        region: str,
+        home_region: str,
+        detections: Sequence[Detection],
+    ) -> None:
+        super().__init__(scope, id)
+        account = DataAwsCallerIdentity(self, "account", provider=provider)
+        self.home_bus_arn = (
+            f"arn:{partition}:events:{home_region}:{account.account_id}:event-bus/default"
+        )
+        our_rules = f"arn:{partition}:events:{region}:{account.account_id}:rule/{name_prefix}-*"
+
+        # Only EventBridge, only for our rules in this account and region, may assume it.
+        trust = DataAwsIamPolicyDocument(
+            self,
+            "trust_policy",
+            statement=[
+                DataAwsIamPolicyDocumentStatement(
+                    sid="EventBridgeForOurRules",
+                    effect="Allow",
+                    principals=[
+                        DataAwsIamPolicyDocumentStatementPrincipals(
+                            type="Service", identifiers=["events.amazonaws.com"]
+                        )
+                    ],
+                    actions=["sts:AssumeRole"],
+                    condition=[
+                        DataAwsIamPolicyDocumentStatementCondition(
+                            test="StringEquals",
+                            variable="aws:SourceAccount",
+                            values=[account.account_id],
+                        ),
+                        DataAwsIamPolicyDocumentStatementCondition(
+                            test="ArnLike", variable="aws:SourceArn", values=[our_rules]
+                        ),
+                    ],
+                )
+            ],
+            provider=provider,
+        )
+        self.role = IamRole(
+            self,
+            "role",
+            name=f"{name_prefix}-forward-{region}",
+            description=f"Forwards {name_prefix} alerts from {region} to the {home_region} default bus",
+            assume_role_policy=trust.json,
+            provider=provider,
+        )
+        put_events = DataAwsIamPolicyDocument(
+            self,
+            "put_events_policy",
+            statement=[
+                DataAwsIamPolicyDocumentStatement(
+                    sid="PutEventsOnTheHomeBusOnly",
+                    effect="Allow",
+                    actions=["events:PutEvents"],
+                    resources=[self.home_bus_arn],
+                )
+            ],
+            provider=provider,
+        )
+        IamRolePolicy(
+            self,
+            "role_policy",
+            name="put-events-on-home-bus",
+            role=self.role.id,
+            policy=put_events.json,
+            provider=provider,
+        )
+
+        self.rules = []
+        for number, pattern in enumerate(forwarding_patterns(detections, name_prefix), start=1):
+            rule = CloudwatchEventRule(
+                self,
+                f"forward_to_home_{number}",
+                name=f"{name_prefix}-forward-to-home-{number}",
+                description=f"Forwards matches of {name_prefix}'s detections to the {home_region} bus",
+                event_bus_name="default",
+                event_pattern=compact(pattern),
+                state="ENABLED",
+                provider=provider,
+            )
+            rule.override_logical_id(f"forward_to_home_{number}")
+            target = CloudwatchEventTarget(
+                self,
+                f"forward_to_home_{number}_target",
+                rule=rule.name,
+                event_bus_name="default",
+                target_id="home-bus",
+                arn=self.home_bus_arn,
+                role_arn=self.role.arn,
+                provider=provider,
+            )
+            target.override_logical_id(f"forward_to_home_{number}")
+            self.rules.append(rule)
