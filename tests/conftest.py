@@ -14,20 +14,31 @@ from tests.cloudtrail import CORPUS, CorpusRecord, load_corpus
 from tests.synthesized import SynthesizedStack, load_stacks
 
 # A fixed configuration, so that editing cdktf.json never changes what the tests expect.
+# The defaults, plus addresses and a tag.
 TEST_CONTEXT = {
     "homeRegion": "ap-northeast-1",
-    "monitoredRegions": ["ap-northeast-1"],
+    "monitoredRegions": ["ap-northeast-1", "us-east-1"],
     "notificationEmails": ["secops@example.com", "oncall@example.com"],
     "namePrefix": "api-alerts",
     "tags": {"Owner": "secops"},
+    "detectionGroups": ["original", "self"],
+    "delivery": "per-region",
 }
-# Every real region the shared corpus was recorded in, so that regional detections are exercised.
+ALL_GROUPS = ["original", "cis", "self"]
+# Every detection; us-east-1 unmonitored, so a regional rule misplaced there shows.
+HOME_ONLY_CONTEXT = {
+    **TEST_CONTEXT,
+    "monitoredRegions": ["ap-northeast-1"],
+    "detectionGroups": ALL_GROUPS,
+}
+# Every detection, in every real region the shared corpus was recorded in.
 CORPUS_REGIONS_CONTEXT = {
     **TEST_CONTEXT,
     "monitoredRegions": ["ap-northeast-1", "us-east-1", "us-east-2", "us-west-2", "eu-west-1"],
+    "detectionGroups": ALL_GROUPS,
 }
 CONFIGS: dict[str, Mapping[str, Any]] = {
-    "original_regions": TEST_CONTEXT,
+    "home_only": HOME_ONLY_CONTEXT,
     "corpus_regions": CORPUS_REGIONS_CONTEXT,
 }
 

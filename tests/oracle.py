@@ -92,6 +92,168 @@ def access_key_created(event: dict[str, Any]) -> bool:
     return _api_call(event, "iam", {"CreateAccessKey"})
 
 
+NAME_PREFIX = "api-alerts"  # the tests' configured namePrefix
+
+
+def root_account_usage(event: dict[str, Any]) -> bool:
+    """Root did something itself: not a service on its behalf, not a service event, not a sign-in."""
+    identity = event["detail"].get("userIdentity", {})
+    return (
+        identity.get("type") == "Root"
+        and "invokedBy" not in identity
+        and event["detail-type"] not in (SIGN_IN, "AWS Service Event via CloudTrail")
+    )
+
+
+def unauthorized_api_calls(event: dict[str, Any]) -> bool:
+    """Any API call refused with an AccessDenied... or ...UnauthorizedOperation error."""
+    code = event["detail"].get("errorCode") or ""
+    return event["detail-type"] == API_CALL and (
+        code.startswith("AccessDenied") or code.endswith("UnauthorizedOperation")
+    )
+
+
+def _console_login(event: dict[str, Any]) -> str | None:
+    detail = event["detail"]
+    if event["detail-type"] != SIGN_IN or detail.get("eventName") != "ConsoleLogin":
+        return None
+    return (detail.get("responseElements") or {}).get("ConsoleLogin")
+
+
+def console_sign_in_without_mfa(event: dict[str, Any]) -> bool:
+    """An IAM user signed in successfully and MFAUsed says anything but yes."""
+    detail = event["detail"]
+    mfa = (detail.get("additionalEventData") or {}).get("MFAUsed")
+    return (
+        _console_login(event) == "Success"
+        and detail.get("userIdentity", {}).get("type") == "IAMUser"
+        and mfa is not None
+        and mfa.lower() != "yes"
+    )
+
+
+def cloudtrail_created_or_started(event: dict[str, Any]) -> bool:
+    return _api_call(event, "cloudtrail", {"CreateTrail", "StartLogging"})
+
+
+def console_authentication_failures(event: dict[str, Any]) -> bool:
+    """Any failed console sign-in."""
+    return _console_login(event) == "Failure"
+
+
+def kms_key_disabled_or_deleted(event: dict[str, Any]) -> bool:
+    return _api_call(event, "kms", {"DisableKey", "ScheduleKeyDeletion"})
+
+
+def s3_bucket_policy_changes(event: dict[str, Any]) -> bool:
+    """Bucket ACL or policy put; CORS, lifecycle or replication put or deleted; policy deleted."""
+    return _api_call(
+        event,
+        "s3",
+        {f"PutBucket{x}" for x in ("Acl", "Policy", "Cors", "Lifecycle", "Replication")}
+        | {f"DeleteBucket{x}" for x in ("Policy", "Cors", "Lifecycle", "Replication")},
+    )
+
+
+def config_changes(event: dict[str, Any]) -> bool:
+    return _api_call(
+        event,
+        "config",
+        {
+            "StopConfigurationRecorder",
+            "PutConfigurationRecorder",
+            "DeleteDeliveryChannel",
+            "PutDeliveryChannel",
+        },
+    )
+
+
+def security_group_lifecycle(event: dict[str, Any]) -> bool:
+    return _api_call(event, "ec2", {"CreateSecurityGroup", "DeleteSecurityGroup"})
+
+
+def network_gateway_changes(event: dict[str, Any]) -> bool:
+    """Customer gateways created or deleted; internet gateways created, deleted, attached, detached."""
+    return _api_call(
+        event,
+        "ec2",
+        {"CreateCustomerGateway", "DeleteCustomerGateway"}
+        | {f"{verb}InternetGateway" for verb in ("Create", "Delete", "Attach", "Detach")},
+    )
+
+
+def route_table_changes(event: dict[str, Any]) -> bool:
+    return _api_call(
+        event,
+        "ec2",
+        {
+            "CreateRoute",
+            "ReplaceRoute",
+            "DeleteRoute",
+            "CreateRouteTable",
+            "DeleteRouteTable",
+            "ReplaceRouteTableAssociation",
+            "DisassociateRouteTable",
+        },
+    )
+
+
+def vpc_changes(event: dict[str, Any]) -> bool:
+    """VPCs created, deleted or modified; peering accepted, created, deleted, rejected; ClassicLink."""
+    return _api_call(
+        event,
+        "ec2",
+        {"CreateVpc", "DeleteVpc", "ModifyVpcAttribute"}
+        | {f"{verb}VpcPeeringConnection" for verb in ("Accept", "Create", "Delete", "Reject")}
+        | {"AttachClassicLinkVpc", "DetachClassicLinkVpc"}
+        | {"DisableVpcClassicLink", "EnableVpcClassicLink"},
+    )
+
+
+def _ours(name: Any) -> bool:
+    return isinstance(name, str) and name.startswith(f"{NAME_PREFIX}-")
+
+
+def monitor_rules_tampered(event: dict[str, Any]) -> bool:
+    """One of our rules (named api-alerts-...) put, disabled, deleted, or its targets changed."""
+    params = event["detail"].get("requestParameters") or {}
+    return _api_call(
+        event, "events", {"PutRule", "DisableRule", "DeleteRule", "PutTargets", "RemoveTargets"}
+    ) and (_ours(params.get("name")) or _ours(params.get("rule")))
+
+
+def monitor_topic_tampered(event: dict[str, Any]) -> bool:
+    """Our topic (named api-alerts) deleted, its attributes or permissions changed, or unsubscribed."""
+    params = event["detail"].get("requestParameters") or {}
+    topic = params.get("topicArn") or ""
+    subscription = params.get("subscriptionArn") or ""
+    return _api_call(
+        event,
+        "sns",
+        {"DeleteTopic", "SetTopicAttributes", "AddPermission", "RemovePermission", "Unsubscribe"},
+    ) and (topic.split(":")[-1] == NAME_PREFIX or subscription.split(":")[-2:-1] == [NAME_PREFIX])
+
+
+def monitor_trail_selectors_changed(event: dict[str, Any]) -> bool:
+    """Our trail's (api-alerts-trail) event or Insights selectors put, by name or ARN."""
+    trail = (event["detail"].get("requestParameters") or {}).get("trailName") or ""
+    return _api_call(event, "cloudtrail", {"PutEventSelectors", "PutInsightSelectors"}) and (
+        trail.split("/")[-1] == f"{NAME_PREFIX}-trail"
+    )
+
+
+def monitor_trail_bucket_tampered(event: dict[str, Any]) -> bool:
+    """Our trail bucket (api-alerts-trail-...) deleted, or its protective settings changed."""
+    bucket = (event["detail"].get("requestParameters") or {}).get("bucketName") or ""
+    settings = ("Policy", "PublicAccessBlock", "OwnershipControls", "Encryption", "Lifecycle")
+    return _api_call(
+        event,
+        "s3",
+        {f"{verb}Bucket{what}" for verb in ("Put", "Delete") for what in settings}
+        | {"PutBucketVersioning", "DeleteBucket"},
+    ) and bucket.startswith(f"{NAME_PREFIX}-trail-")
+
+
 ORACLES: dict[str, Callable[[dict[str, Any]], bool]] = {
     oracle.__name__: oracle
     for oracle in (
@@ -101,16 +263,52 @@ ORACLES: dict[str, Callable[[dict[str, Any]], bool]] = {
         iam_policy_changes,
         root_console_sign_in,
         access_key_created,
+        root_account_usage,
+        unauthorized_api_calls,
+        console_sign_in_without_mfa,
+        cloudtrail_created_or_started,
+        console_authentication_failures,
+        kms_key_disabled_or_deleted,
+        s3_bucket_policy_changes,
+        config_changes,
+        security_group_lifecycle,
+        network_gateway_changes,
+        route_table_changes,
+        vpc_changes,
+        monitor_rules_tampered,
+        monitor_topic_tampered,
+        monitor_trail_selectors_changed,
+        monitor_trail_bucket_tampered,
     )
 }
 
-
+# Where AWS delivers what each detection matches, hence which regions' stacks must carry it.
+# IAM, root sign-in and STS-global events arrive only in us-east-1; IAM-user console sign-ins in
+# us-east-1, us-east-2, eu-north-1, ap-southeast-2 or a regional endpoint's region; our trail and
+# its bucket live in the home region; our rules and topics in every deployed region.
 GLOBAL_DETECTIONS = frozenset({"iam_policy_changes", "root_console_sign_in", "access_key_created"})
+ANY_SERVICE = frozenset({"root_account_usage", "unauthorized_api_calls"})
+SIGN_IN_DETECTIONS = frozenset({"console_sign_in_without_mfa", "console_authentication_failures"})
+HOME_DETECTIONS = frozenset({"monitor_trail_selectors_changed", "monitor_trail_bucket_tampered"})
+EVERY_STACK_DETECTIONS = frozenset({"monitor_rules_tampered", "monitor_topic_tampered"})
+SIGN_IN_REGIONS = frozenset({"us-east-1", "us-east-2", "eu-north-1", "ap-southeast-2"})
 
 
-def carrying_regions(detection: str, monitored_regions: Iterable[str]) -> set[str]:
+def carrying_regions(
+    detection: str, monitored: Iterable[str], home: str, deployed: Iterable[str]
+) -> set[str]:
     """The regions whose stacks must carry this detection."""
-    return {"us-east-1"} if detection in GLOBAL_DETECTIONS else set(monitored_regions)
+    if detection in GLOBAL_DETECTIONS:
+        return {"us-east-1"}
+    if detection in ANY_SERVICE:
+        return {*monitored, "us-east-1"}
+    if detection in SIGN_IN_DETECTIONS:
+        return {*monitored, *SIGN_IN_REGIONS}
+    if detection in HOME_DETECTIONS:
+        return {home}
+    if detection in EVERY_STACK_DETECTIONS:
+        return set(deployed)
+    return set(monitored)
 
 
 def deciding_fields(event: dict[str, Any]) -> str:

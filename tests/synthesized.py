@@ -34,13 +34,16 @@ class SynthesizedStack:
         reference = f"${{{RULE}.{rule_name}.name}}"
         return [t for t in self.resources(TARGET).values() if t.get("rule") == reference]
 
-    def firing_rules(self, event: dict[str, Any]) -> list[str]:
-        """Names of the enabled, targeted rules in this stack whose region and pattern match the event."""
+    def firing_rules(self, event: dict[str, Any], arrives_in: str | None = None) -> list[str]:
+        """Names of the enabled, targeted rules in this stack whose region and pattern match the event.
+
+        An event arrives in its own region, or (``arrives_in``) where another region forwarded it.
+        """
         firing = []
         for name, rule in self.resources(RULE).items():
             if rule.get("state", "ENABLED") != "ENABLED" or not self.targets_of(name):
                 continue
-            if self.region_of(rule) != event["region"]:
+            if self.region_of(rule) != (arrives_in or event["region"]):
                 continue
             if EventPattern.load(rule["event_pattern"]).matches_event(event):
                 firing.append(name)

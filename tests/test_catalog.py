@@ -1,4 +1,4 @@
-"""The catalog is data: unique ids, sane descriptions, and the original's six detections exactly."""
+"""The catalog is data: unique ids, sane descriptions, groups, and the original's six exactly."""
 
 from __future__ import annotations
 
@@ -6,7 +6,16 @@ import re
 
 import pytest
 
-from constructs_lib.catalog import API_CALL, CATALOG, CONSOLE_SIGN_IN, Delivery, detections_for
+from constructs_lib.catalog import (
+    API_CALL,
+    CATALOG,
+    CONSOLE_SIGN_IN,
+    Delivery,
+    Detection,
+    Severity,
+    detection,
+    selected,
+)
 
 IDS = [d.id for d in CATALOG]
 
@@ -16,40 +25,71 @@ def test_ids_are_unique_snake_case():
     assert all(re.fullmatch(r"[a-z][a-z0-9_]*", i) for i in IDS)
 
 
-@pytest.mark.parametrize("detection", CATALOG, ids=IDS)
-def test_description_fits_eventbridge(detection):
+@pytest.mark.parametrize("entry", CATALOG, ids=IDS)
+def test_description_fits_eventbridge(entry):
     # EventBridge rule descriptions are at most 512 characters (PutRule API reference).
-    assert 0 < len(detection.description) <= 512
-    assert detection.severity.value in detection.description
+    assert 0 < len(entry.description) <= 512
+    assert entry.severity.value in entry.description
 
 
 def test_entries_are_read_only():
-    detection = CATALOG[0]
+    entry = CATALOG[0]
     with pytest.raises(TypeError):
-        detection.detail["eventName"] = []  # type: ignore[index]
+        entry.pattern["detail"]["eventName"] = []  # type: ignore[index]
     with pytest.raises(AttributeError):
-        detection.detail["eventName"].append("Anything")  # type: ignore[union-attr]
-    pattern = detection.event_pattern
+        entry.pattern["detail"]["eventName"].append("Anything")  # type: ignore[union-attr]
+    pattern = entry.event_pattern("p")
     pattern["detail"]["eventName"].append("Anything")
-    assert "Anything" not in detection.event_pattern["detail"]["eventName"]
+    assert "Anything" not in entry.event_pattern("p")["detail"]["eventName"]
 
 
-def test_stacks_pick_entries_by_delivery():
-    assert [d.id for d in detections_for({Delivery.REGIONAL})] == [
+def test_unknown_group_is_refused():
+    with pytest.raises(ValueError, match="unknown groups"):
+        Detection(
+            id="x",
+            title="x",
+            rationale="x",
+            delivery=Delivery.REGIONAL,
+            severity=Severity.LOW,
+            pattern={},
+            groups=frozenset({"sox"}),
+        )
+
+
+def test_groups():
+    assert [d.id for d in selected(["original"])] == [
         "security_group_changes",
         "network_acl_changes",
         "cloudtrail_changes",
-    ]
-    assert [d.id for d in detections_for({Delivery.GLOBAL})] == [
         "iam_policy_changes",
         "root_console_sign_in",
         "access_key_created",
     ]
-    assert detections_for(set(Delivery)) == CATALOG
+    assert {d.id for d in selected(["self"])} == {
+        "cloudtrail_changes",
+        "monitor_rules_tampered",
+        "monitor_topic_tampered",
+        "monitor_trail_selectors_changed",
+        "monitor_trail_bucket_tampered",
+    }
+    assert selected(["original", "cis", "self"]) == CATALOG
+
+
+def test_cis_covers_cloudwatch_1_to_14():
+    standards = {s for d in selected(["cis"]) for s in d.standards}
+    assert standards == {f"CIS CloudWatch.{n}" for n in range(1, 15)}
+
+
+def test_self_patterns_name_only_our_resources():
+    for entry in selected(["self"]):
+        if entry.id == "cloudtrail_changes":
+            continue
+        text = entry.event_pattern_json("acme")
+        assert "acme" in text and "{namePrefix}" not in text, entry.id
 
 
 def _pattern(detection_id):
-    return next(d for d in CATALOG if d.id == detection_id).event_pattern
+    return detection(detection_id).event_pattern("api-alerts")
 
 
 def test_original_six_have_the_specified_semantics():
@@ -101,3 +141,10 @@ def test_original_six_have_the_specified_semantics():
         "detail-type": [API_CALL],
         "detail": {"eventSource": ["iam.amazonaws.com"], "eventName": ["CreateAccessKey"]},
     }
+    for entry in selected(["original"]):
+        expected = (
+            Delivery.GLOBAL
+            if entry.pattern["source"][0] in ("aws.iam", "aws.signin")
+            else Delivery.REGIONAL
+        )
+        assert entry.delivery is expected, entry.id

@@ -11,7 +11,6 @@ from pathlib import Path
 import pytest
 
 from config import MAX_NAME_PREFIX, ConfigError, load_config, parse_config
-from constructs_lib.catalog import Delivery
 from tests.conftest import TEST_CONTEXT
 
 PROJECT = Path(__file__).resolve().parent.parent
@@ -22,22 +21,83 @@ def test_cdktf_json_context_is_valid():
     assert settings.home_region in settings.monitored_regions
 
 
+def _ids(plan) -> set[str]:
+    return {d.id for d in plan.detections}
+
+
+REGIONAL = {"security_group_changes", "network_acl_changes", "cloudtrail_changes"}
+GLOBAL = {"iam_policy_changes", "root_console_sign_in", "access_key_created"}
+SELF_EVERYWHERE = {"monitor_rules_tampered", "monitor_topic_tampered"}
+SELF_HOME = {"monitor_trail_selectors_changed", "monitor_trail_bucket_tampered"}
+
+
 def test_defaults_are_the_originals_two_regions():
     settings = parse_config({}, {})
     plans = {p.region: p for p in settings.region_plans()}
     assert list(plans) == ["ap-northeast-1", "us-east-1"]
-    assert plans["ap-northeast-1"].deliveries == {Delivery.REGIONAL}
-    assert plans["ap-northeast-1"].carries_trail
-    assert plans["us-east-1"].deliveries == {Delivery.GLOBAL}
-    assert not plans["us-east-1"].carries_trail
+    assert settings.detection_groups == ("original", "self")
+    assert settings.delivery_mode == "per-region"
+    assert _ids(plans["ap-northeast-1"]) == REGIONAL | SELF_EVERYWHERE | SELF_HOME
+    assert plans["ap-northeast-1"].carries_trail and plans["ap-northeast-1"].carries_topic
+    assert _ids(plans["us-east-1"]) == REGIONAL | GLOBAL | SELF_EVERYWHERE
+    assert not plans["us-east-1"].carries_trail and plans["us-east-1"].carries_topic
     assert settings.name_prefix == "api-alerts"
     assert settings.notification_emails == ()
+
+
+def test_global_detections_live_in_us_east_1_monitored_or_not():
+    settings = parse_config({"monitoredRegions": ["ap-northeast-1", "eu-west-1"]}, {})
+    plans = {p.region: p for p in settings.region_plans()}
+    assert list(plans) == ["ap-northeast-1", "eu-west-1", "us-east-1"]
+    assert _ids(plans["eu-west-1"]) == REGIONAL | SELF_EVERYWHERE
+    assert _ids(plans["us-east-1"]) == GLOBAL | SELF_EVERYWHERE
+
+
+def test_adding_a_region_changes_no_other_regions_plan():
+    two = {p.region: p for p in parse_config({}, {}).region_plans()}
+    three = {
+        p.region: p
+        for p in parse_config(
+            {"monitoredRegions": ["ap-northeast-1", "us-east-1", "eu-west-1"]}, {}
+        ).region_plans()
+    }
+    assert set(three) == set(two) | {"eu-west-1"}
+    for region, plan in two.items():
+        assert three[region] == plan
+
+
+def test_sign_in_detections_go_where_sign_ins_are_recorded():
+    settings = parse_config({"detectionGroups": ["cis"]}, {})
+    plans = {p.region: p for p in settings.region_plans()}
+    assert list(plans) == [
+        "ap-northeast-1",
+        "us-east-1",
+        "ap-southeast-2",
+        "eu-north-1",
+        "us-east-2",
+    ]
+    for region in ("ap-southeast-2", "eu-north-1", "us-east-2"):
+        assert _ids(plans[region]) == {
+            "console_sign_in_without_mfa",
+            "console_authentication_failures",
+        }
+    assert "console_sign_in_without_mfa" in _ids(plans["ap-northeast-1"])
+    assert "root_account_usage" in _ids(plans["us-east-1"])
+
+
+def test_central_delivery_forwards_everything_but_home():
+    settings = parse_config({"delivery": "central"}, {})
+    plans = {p.region: p for p in settings.region_plans()}
+    assert plans["ap-northeast-1"].forwards_to is None
+    assert plans["us-east-1"].forwards_to == "ap-northeast-1"
+    assert not plans["us-east-1"].carries_topic
 
 
 def test_home_in_the_global_region_is_one_stack_carrying_both():
     settings = parse_config({"homeRegion": "us-east-1"}, {})
     (plan,) = settings.region_plans()
-    assert plan.deliveries == set(Delivery) and plan.carries_trail
+    assert _ids(plan) == REGIONAL | GLOBAL | SELF_EVERYWHERE | SELF_HOME
+    assert plan.carries_trail
 
 
 def test_global_region_comes_from_the_partition():
@@ -145,6 +205,19 @@ BAD_INPUTS = [
     ({"tags": {"Owner": 7}}, {}, "tags.Owner = 7: tag values are strings"),
     ({"tags": {"": "x"}}, {}, 'tags. = "x": tag names are 1-128 characters'),
     ({"notificationEmail": ["a@example.com"]}, {}, "notificationEmail = "),
+    ({"detectionGroups": []}, {}, "detectionGroups = []: select at least one of"),
+    (
+        {"detectionGroups": ["original", "sox"]},
+        {},
+        'detectionGroups[1] = "sox": unknown detection group',
+    ),
+    (
+        {},
+        {"ALERTS_DETECTION_GROUPS": "cis,cis"},
+        'ALERTS_DETECTION_GROUPS[1] = "cis": duplicate detection group',
+    ),
+    ({"delivery": "centralized"}, {}, 'delivery = "centralized": expected one of'),
+    ({}, {"ALERTS_DELIVERY": ""}, 'ALERTS_DELIVERY = "": must not be empty'),
 ]
 
 

@@ -11,8 +11,9 @@ from cdktf_cdktf_provider_aws.provider import AwsProvider
 
 from constructs_lib.alert_topic import AlertTopic
 from constructs_lib.audit_trail import AuditTrail
-from constructs_lib.catalog import CATALOG, detection
+from constructs_lib.catalog import CATALOG, selected
 from constructs_lib.detection_rule import DetectionRule, rule_name
+from constructs_lib.home_bus_forwarding import HomeBusForwarding
 
 REGION = "eu-west-1"
 ALIAS = "aws.eu-west-1"
@@ -195,14 +196,14 @@ def test_rule_is_the_catalog_entry_enabled_on_the_default_bus(entry):
     DetectionRule(
         stack,
         detection=entry,
-        topic_arn="arn:aws:sns:eu-west-1:111122223333:acme",
+        target_arn="arn:aws:sns:eu-west-1:111122223333:acme",
         name_prefix="acme",
         provider=provider,
     )
     document = json.loads(CdktfTesting.synth(stack))
     rule = document["resource"]["aws_cloudwatch_event_rule"][entry.id]
     assert rule["name"] == rule_name("acme", entry)
-    assert json.loads(rule["event_pattern"]) == entry.event_pattern
+    assert json.loads(rule["event_pattern"]) == entry.event_pattern("acme")
     assert rule["state"] == "ENABLED" and rule["event_bus_name"] == "default"
     assert rule["description"] == entry.description and rule["provider"] == ALIAS
     target = dict(document["resource"]["aws_cloudwatch_event_target"][entry.id])
@@ -216,7 +217,73 @@ def test_rule_is_the_catalog_entry_enabled_on_the_default_bus(entry):
     }
 
 
-def test_rule_names_fit_eventbridge():
-    # Rule names: at most 64 characters of [.-_A-Za-z0-9] (PutRule API reference).
-    entry = detection("security_group_changes")
-    assert rule_name("api-alerts", entry) == "api-alerts-security-group-changes"
+@pytest.fixture(scope="module")
+def forwarding_synth() -> str:
+    stack, provider = _stack()
+    HomeBusForwarding(
+        stack,
+        "home_bus_forwarding",
+        provider=provider,
+        name_prefix="acme",
+        partition="aws",
+        region=REGION,
+        home_region="ap-northeast-1",
+        detections=selected(["original", "cis", "self"]),
+    )
+    return CdktfTesting.synth(stack)
+
+
+def test_forwarding_role_trusts_only_eventbridge_for_our_rules(forwarding_synth):
+    document = json.loads(forwarding_synth)
+    (account,) = document["data"]["aws_caller_identity"]
+    account_id = f"${{data.aws_caller_identity.{account}.account_id}}"
+    trust = _statements(document, "EventBridgeForOurRules")
+    assert trust["effect"] == "Allow" and trust["actions"] == ["sts:AssumeRole"]
+    assert trust["principals"] == [{"type": "Service", "identifiers": ["events.amazonaws.com"]}]
+    assert trust["condition"] == [
+        {"test": "StringEquals", "variable": "aws:SourceAccount", "values": [account_id]},
+        {
+            "test": "ArnLike",
+            "variable": "aws:SourceArn",
+            "values": [f"arn:aws:events:{REGION}:{account_id}:rule/acme-*"],
+        },
+    ]
+    role = _only(document, "resource", "aws_iam_role")
+    assert role["name"] == f"acme-forward-{REGION}" and role["provider"] == ALIAS
+    assert role["assume_role_policy"].startswith("${data.aws_iam_policy_document.")
+
+
+def test_forwarding_role_may_only_put_events_on_the_home_bus(forwarding_synth):
+    document = json.loads(forwarding_synth)
+    (account,) = document["data"]["aws_caller_identity"]
+    statement = _statements(document, "PutEventsOnTheHomeBusOnly")
+    assert statement == {
+        "sid": "PutEventsOnTheHomeBusOnly",
+        "effect": "Allow",
+        "actions": ["events:PutEvents"],
+        "resources": [
+            f"arn:aws:events:ap-northeast-1:${{data.aws_caller_identity.{account}.account_id}}"
+            ":event-bus/default"
+        ],
+    }
+    (role,) = document["resource"]["aws_iam_role"]
+    policy = _only(document, "resource", "aws_iam_role_policy")
+    assert policy["role"] == f"${{aws_iam_role.{role}.id}}"
+
+
+def test_forwarding_rules_target_the_home_bus_with_the_role(forwarding_synth):
+    document = json.loads(forwarding_synth)
+    (role,) = document["resource"]["aws_iam_role"]
+    rules = document["resource"]["aws_cloudwatch_event_rule"]
+    targets = document["resource"]["aws_cloudwatch_event_target"]
+    assert len(rules) >= 2, "every detection forwarded: more than one pattern's worth"
+    assert set(rules) == set(targets)
+    for name, rule in rules.items():
+        assert rule["name"] == f"acme-{name.replace('_', '-')}" and rule["state"] == "ENABLED"
+        assert len(rule["event_pattern"]) <= 2048
+        target = targets[name]
+        assert target["rule"] == f"${{aws_cloudwatch_event_rule.{name}.name}}"
+        assert target["arn"].startswith("arn:aws:events:ap-northeast-1:")
+        assert target["arn"].endswith(":event-bus/default")
+        assert target["role_arn"] == f"${{aws_iam_role.{role}.arn}}"
+        assert target["target_id"] == "home-bus"

@@ -12,7 +12,7 @@ from collections import Counter
 import boto3
 from moto import mock_aws
 
-from tests.oracle import ORACLES, carrying_regions
+from tests.judge import expected_firings
 
 RULE = "aws_cloudwatch_event_rule"
 
@@ -75,11 +75,7 @@ def test_corpus_through_moto_event_buses(corpus, configured_stacks):
                 }
             ]
         )
-        for detection, oracle in ORACLES.items():
-            if oracle(event) and event["region"] in carrying_regions(
-                detection, settings.monitored_regions
-            ):
-                expected[(detection, event["region"])] += 1
+        expected.update(expected_firings(event, settings, stacks))
 
     arrived: Counter = Counter()
     for region, by_rule in queues.items():

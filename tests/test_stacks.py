@@ -8,8 +8,6 @@ import json
 import pytest
 from syrupy.extensions.json import JSONSnapshotExtension
 
-from constructs_lib.catalog import Delivery, detections_for
-
 HOME, GLOBAL = "ap-northeast-1", "us-east-1"
 
 
@@ -54,8 +52,16 @@ def _resource_types(stack) -> dict[str, int]:
     return {t: len(blocks) for t, blocks in stack.document["resource"].items()}
 
 
-def test_home_stack_has_trail_bucket_topic_and_regional_rules(stacks):
+TOPIC = {"aws_sns_topic": 1, "aws_sns_topic_policy": 1, "aws_sns_topic_subscription": 1}
+REGIONAL = {"security_group_changes", "network_acl_changes", "cloudtrail_changes"}
+GLOBAL_ONLY = {"iam_policy_changes", "root_console_sign_in", "access_key_created"}
+SELF_EVERYWHERE = {"monitor_rules_tampered", "monitor_topic_tampered"}
+SELF_HOME = {"monitor_trail_selectors_changed", "monitor_trail_bucket_tampered"}
+
+
+def test_home_stack_has_trail_bucket_topic_and_its_rules(stacks):
     home = stacks[HOME]
+    rules = REGIONAL | SELF_EVERYWHERE | SELF_HOME
     assert _resource_types(home) == {
         "aws_cloudtrail": 1,
         "aws_s3_bucket": 1,
@@ -64,31 +70,52 @@ def test_home_stack_has_trail_bucket_topic_and_regional_rules(stacks):
         "aws_s3_bucket_server_side_encryption_configuration": 1,
         "aws_s3_bucket_versioning": 1,
         "aws_s3_bucket_policy": 1,
-        "aws_sns_topic": 1,
-        "aws_sns_topic_policy": 1,
-        "aws_sns_topic_subscription": 1,
-        "aws_cloudwatch_event_rule": 3,
-        "aws_cloudwatch_event_target": 3,
+        **TOPIC,
+        "aws_cloudwatch_event_rule": len(rules),
+        "aws_cloudwatch_event_target": len(rules),
     }
-    assert sorted(home.resources("aws_cloudwatch_event_rule")) == sorted(
-        d.id for d in detections_for({Delivery.REGIONAL})
-    )
+    assert set(home.resources("aws_cloudwatch_event_rule")) == rules
     assert set(home.document["output"]) == {"alert_topic_arn", "trail_arn", "trail_bucket_name"}
 
 
-def test_global_stack_has_topic_and_global_rules_only(stacks):
+def test_global_stack_has_topic_and_regional_global_and_self_rules(stacks):
     us = stacks[GLOBAL]
+    rules = REGIONAL | GLOBAL_ONLY | SELF_EVERYWHERE
     assert _resource_types(us) == {
-        "aws_sns_topic": 1,
-        "aws_sns_topic_policy": 1,
-        "aws_sns_topic_subscription": 1,
-        "aws_cloudwatch_event_rule": 3,
-        "aws_cloudwatch_event_target": 3,
+        **TOPIC,
+        "aws_cloudwatch_event_rule": len(rules),
+        "aws_cloudwatch_event_target": len(rules),
     }
-    assert sorted(us.resources("aws_cloudwatch_event_rule")) == sorted(
-        d.id for d in detections_for({Delivery.GLOBAL})
-    )
+    assert set(us.resources("aws_cloudwatch_event_rule")) == rules
     assert set(us.document["output"]) == {"alert_topic_arn"}
+
+
+def test_self_rules_name_this_deployment(stacks):
+    pattern = json.loads(
+        stacks[HOME].resources("aws_cloudwatch_event_rule")["monitor_trail_bucket_tampered"][
+            "event_pattern"
+        ]
+    )
+    assert pattern["detail"]["requestParameters"] == {
+        "bucketName": [{"prefix": "api-alerts-trail-"}]
+    }
+
+
+def test_three_regions_a_security_group_change_in_eu_west_1_fires_there(tmp_path):
+    from config import parse_config
+    from tests.cloudtrail import envelope, fixture_records
+    from tests.conftest import TEST_CONTEXT, synthesize_to
+    from tests.judge import actual_firings
+
+    regions = ["ap-northeast-1", "eu-west-1", "us-east-1"]
+    settings = parse_config({**TEST_CONTEXT, "monitoredRegions": regions}, {})
+    three = synthesize_to(settings, tmp_path / "cdktf.out")
+    assert sorted(three) == sorted(regions)
+    (record, *_) = fixture_records("security_group_changes")["fires"]
+    event = envelope({**record, "awsRegion": "eu-west-1"})
+    assert actual_firings(event, three) == {("security_group_changes", "eu-west-1")}
+    rule = three["eu-west-1"].resources("aws_cloudwatch_event_rule")["security_group_changes"]
+    assert three["eu-west-1"].region_of(rule) == "eu-west-1"
 
 
 @pytest.mark.parametrize("region", [HOME, GLOBAL])
@@ -100,7 +127,7 @@ def test_every_rule_targets_its_regions_topic(stacks, region):
         assert target["arn"] == f"${{aws_sns_topic.{topic}.arn}}"
 
 
-def test_subscriptions_are_the_configured_addresses(stacks):
+def test_subscriptions_are_the_configured_addresses(stacks):  # one topic per region by default
     for stack in stacks.values():
         (subscription,) = stack.resources("aws_sns_topic_subscription").values()
         assert subscription["for_each"] == (

@@ -1,0 +1,51 @@
+"""Judging one event against synthesized stacks: what the oracles expect, what the rules do."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from moto.events.models import EventPattern
+
+from config import MonitorConfig
+from tests.oracle import ORACLES, carrying_regions
+from tests.synthesized import RULE, SynthesizedStack
+
+Firings = set[tuple[str, str]]  # (detection id, region)
+
+
+def expected_firings(
+    event: dict[str, Any], settings: MonitorConfig, stacks: dict[str, SynthesizedStack]
+) -> Firings:
+    """Each selected detection whose oracle holds, in the delivery region if a stack there must carry it."""
+    selected = {d.id for d in settings.detections}
+    region = event["region"]
+    return {
+        (detection, region)
+        for detection, oracle in ORACLES.items()
+        if detection in selected
+        and oracle(event)
+        and region
+        in carrying_regions(
+            detection, settings.monitored_regions, settings.home_region, deployed=stacks
+        )
+    }
+
+
+def actual_firings(event: dict[str, Any], stacks: dict[str, SynthesizedStack]) -> Firings:
+    """Each enabled, targeted rule in the event's region whose pattern matches."""
+    return {(rule, stack.name) for stack in stacks.values() for rule in stack.firing_rules(event)}
+
+
+def pattern_matches(event: dict[str, Any], stacks: dict[str, SynthesizedStack]) -> set[str]:
+    """Rules in any stack whose pattern matches, region aside (for anonymised regions)."""
+    return {
+        name
+        for stack in stacks.values()
+        for name, rule in stack.resources(RULE).items()
+        if EventPattern.load(rule["event_pattern"]).matches_event(event)
+    }
+
+
+def pattern_expectation(event: dict[str, Any], settings: MonitorConfig) -> set[str]:
+    selected = {d.id for d in settings.detections}
+    return {d for d, oracle in ORACLES.items() if d in selected and oracle(event)}
