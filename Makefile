@@ -10,7 +10,7 @@ export PIPENV_IGNORE_VIRTUALENVS := 1
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 PIPENV := $(PYTHON) -m pipenv
 
-.PHONY: synth test docs install clean
+.PHONY: synth test docs selftest install clean
 
 synth: .venv/.installed
 	$(PIPENV) run python main.py
@@ -19,6 +19,10 @@ test: .venv/.installed
 	$(PIPENV) run ruff format --check .
 	$(PIPENV) run ruff check .
 	$(PIPENV) run pytest
+
+# After `cdktf deploy`: one test alert per region (ARGS=--dry-run to only print them).
+selftest: .venv/.installed
+	$(PIPENV) run python selftest.py $(ARGS)
 
 docs: .venv/.installed
 	$(PIPENV) run python scripts/catalog_table.py --write

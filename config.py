@@ -12,14 +12,17 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import botocore
 import botocore.loaders
+from botocore.utils import ArnParser, InvalidArnException
 from email_validator import EmailNotValidError, validate_email
 
 from constructs_lib.catalog import (
     CATALOG,
     DEFAULT_GROUPS,
+    DELIVERY_ALARMS,
     GROUPS,
     SIGN_IN_REGIONS,
     Delivery,
@@ -48,6 +51,13 @@ PROJECT_TAG = "Project"
 
 
 DELIVERY_MODES = ("per-region", "central")
+PROTOCOLS = ("email", "email-json", "https", "sqs", "lambda")
+
+
+@dataclass(frozen=True)
+class Subscription:
+    protocol: str  # an SNS protocol
+    endpoint: str
 
 
 @dataclass(frozen=True)
@@ -69,6 +79,7 @@ class MonitorConfig:
     home_region: str
     monitored_regions: tuple[str, ...]
     notification_emails: tuple[str, ...]
+    subscriptions: tuple[Subscription, ...]  # every topic's, notificationEmails included
     name_prefix: str
     tags: Mapping[str, str]
     detection_groups: tuple[str, ...]
@@ -83,7 +94,8 @@ class MonitorConfig:
 
     @property
     def detections(self) -> tuple[Detection, ...]:
-        return selected(self.detection_groups)
+        central = (DELIVERY_ALARMS,) if self.delivery_mode == "central" else ()
+        return selected(self.detection_groups) + central
 
     def regions_for(self, delivery: Delivery) -> frozenset[str]:
         """Where a detection with this delivery must have a rule (EVERY_STACK: see region_plans)."""
@@ -228,6 +240,52 @@ def _name_prefix(key: str, value: Any) -> str:
     return prefix
 
 
+def _subscriptions(key: str, value: Any, partition: str) -> tuple[Subscription, ...]:
+    if not isinstance(value, list):
+        raise ConfigError(key, value, 'must be a list of {"protocol": ..., "endpoint": ...}')
+    found: list[Subscription] = []
+    for i, item in enumerate(value):
+        where = f"{key}[{i}]"
+        if not isinstance(item, dict) or set(item) != {"protocol", "endpoint"}:
+            raise ConfigError(where, item, 'must be {"protocol": ..., "endpoint": ...}')
+        protocol = _string(f"{where}.protocol", item["protocol"])
+        endpoint = _string(f"{where}.endpoint", item["endpoint"])
+        if protocol not in PROTOCOLS:
+            raise ConfigError(f"{where}.protocol", protocol, f"expected one of {list(PROTOCOLS)}")
+        endpoint = _endpoint(f"{where}.endpoint", protocol, endpoint, partition)
+        subscription = Subscription(protocol, endpoint)
+        if subscription in found:
+            raise ConfigError(where, item, "duplicate subscription")
+        found.append(subscription)
+    return tuple(found)
+
+
+def _endpoint(key: str, protocol: str, endpoint: str, partition: str) -> str:
+    """The endpoint, valid for its protocol (SNS Subscribe's endpoint rules)."""
+    if protocol in ("email", "email-json"):
+        try:
+            return validate_email(endpoint, check_deliverability=False).normalized
+        except EmailNotValidError as error:
+            raise ConfigError(key, endpoint, f"not a valid e-mail address ({error})") from None
+    if protocol == "https":
+        url = urlsplit(endpoint)
+        if url.scheme != "https" or not url.hostname:
+            raise ConfigError(key, endpoint, "must be an https:// URL")
+        return endpoint
+    try:
+        arn = ArnParser().parse_arn(endpoint)
+    except InvalidArnException:
+        raise ConfigError(key, endpoint, f"must be the ARN of an {protocol} resource") from None
+    kind = {"sqs": "an SQS queue", "lambda": "a Lambda function"}[protocol]
+    resource_ok = arn["resource"] and (protocol == "sqs" or arn["resource"].startswith("function:"))
+    if arn["service"] != protocol or not resource_ok or not arn["account"].isdigit():
+        raise ConfigError(key, endpoint, f"must be the ARN of {kind}")
+    if arn["partition"] != partition:
+        raise ConfigError(key, endpoint, f"in partition {arn['partition']!r}, not {partition!r}")
+    _partition_of(key, arn["region"])
+    return endpoint
+
+
 def _groups(key: str, value: Any) -> tuple[str, ...]:
     groups = _string_list(key, value)
     if not groups:
@@ -313,6 +371,7 @@ KEYS: tuple[Key, ...] = (
         lambda k, raw: _split(raw),
     ),
     Key("delivery", "ALERTS_DELIVERY", "per-region", lambda k, raw: raw),
+    Key("subscriptions", "ALERTS_SUBSCRIPTIONS", [], _json_object),
 )
 
 
@@ -371,10 +430,18 @@ def parse_config(context: Mapping[str, Any], environ: Mapping[str, str]) -> Moni
                 f"in partition {other['partition']!r}, homeRegion is in {partition['partition']!r}",
             )
 
+    emails = value("notificationEmails", _emails)
+    where, item = raw["subscriptions"]
+    others = _subscriptions(where, item, partition["partition"])
+    by_email = tuple(Subscription("email", email) for email in emails)
+    for subscription in others:
+        if subscription in by_email:
+            raise ConfigError(where, subscription.endpoint, "already in notificationEmails")
     return MonitorConfig(
         home_region=home_region,
         monitored_regions=monitored,
-        notification_emails=value("notificationEmails", _emails),
+        notification_emails=emails,
+        subscriptions=by_email + others,
         name_prefix=value("namePrefix", _name_prefix),
         tags=value("tags", _tags),
         detection_groups=value("detectionGroups", _groups),

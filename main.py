@@ -39,10 +39,10 @@ def main(environ: Mapping[str, str] = os.environ) -> int:
     except ConfigError as error:
         print(f"configuration error: {error}", file=sys.stderr)
         return 2
-    if not settings.notification_emails:
+    if not settings.subscriptions:
         print(
-            "warning: notificationEmails is empty: alerts will reach nobody until someone "
-            "subscribes to the alert topics",
+            "warning: notificationEmails and subscriptions are empty: alerts will reach nobody "
+            "until someone subscribes to the alert topics",
             file=sys.stderr,
         )
     # The cdktf CLI passes its output folder in CDKTF_OUTDIR; `python main.py` writes cdktf.out.

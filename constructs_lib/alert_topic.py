@@ -17,9 +17,11 @@ from cdktf_cdktf_provider_aws.sns_topic_policy import SnsTopicPolicy
 from cdktf_cdktf_provider_aws.sns_topic_subscription import SnsTopicSubscription
 from constructs import Construct
 
+from config import Subscription
+
 
 class AlertTopic(Construct):
-    """An SNS topic only this account's EventBridge rules named ``<rule_name_prefix>*`` may publish to.
+    """An SNS topic only this account's rules and alarms named ``<name_prefix>*`` may publish to.
 
     Exposes ``topic``.
     """
@@ -31,8 +33,8 @@ class AlertTopic(Construct):
         *,
         provider: TerraformProvider,
         topic_name: str,
-        rule_name_prefix: str,
-        emails: Sequence[str],
+        name_prefix: str,
+        subscriptions: Sequence[Subscription],
         partition: str,
         region: str,
     ) -> None:
@@ -42,32 +44,48 @@ class AlertTopic(Construct):
 
         # EventBridge's SNS target permission, narrowed to our rules against the confused deputy:
         # https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-use-resource-based.html#eb-sns-permissions
-        our_rules = f"arn:{partition}:events:{region}:{account.account_id}:rule/{rule_name_prefix}*"
+        # CloudWatch alarms publish as cloudwatch.amazonaws.com, scoped the same way:
+        # https://docs.aws.amazon.com/sns/latest/dg/sns-access-policy-use-cases.html
+        def publish_from(
+            sid: str, service: str, source_arn: str
+        ) -> DataAwsIamPolicyDocumentStatement:
+            return DataAwsIamPolicyDocumentStatement(
+                sid=sid,
+                effect="Allow",
+                principals=[
+                    DataAwsIamPolicyDocumentStatementPrincipals(
+                        type="Service", identifiers=[service]
+                    )
+                ],
+                actions=["sns:Publish"],
+                resources=[self.topic.arn],
+                condition=[
+                    DataAwsIamPolicyDocumentStatementCondition(
+                        test="ArnLike", variable="aws:SourceArn", values=[source_arn]
+                    ),
+                    DataAwsIamPolicyDocumentStatementCondition(
+                        test="StringEquals",
+                        variable="aws:SourceAccount",
+                        values=[account.account_id],
+                    ),
+                ],
+            )
+
+        here = f"{region}:{account.account_id}"
         policy = DataAwsIamPolicyDocument(
             self,
             "topic_policy_document",
             statement=[
-                DataAwsIamPolicyDocumentStatement(
-                    sid="AllowOurEventBridgeRulesToPublish",
-                    effect="Allow",
-                    principals=[
-                        DataAwsIamPolicyDocumentStatementPrincipals(
-                            type="Service", identifiers=["events.amazonaws.com"]
-                        )
-                    ],
-                    actions=["sns:Publish"],
-                    resources=[self.topic.arn],
-                    condition=[
-                        DataAwsIamPolicyDocumentStatementCondition(
-                            test="ArnLike", variable="aws:SourceArn", values=[our_rules]
-                        ),
-                        DataAwsIamPolicyDocumentStatementCondition(
-                            test="StringEquals",
-                            variable="aws:SourceAccount",
-                            values=[account.account_id],
-                        ),
-                    ],
-                )
+                publish_from(
+                    "AllowOurEventBridgeRulesToPublish",
+                    "events.amazonaws.com",
+                    f"arn:{partition}:events:{here}:rule/{name_prefix}-*",
+                ),
+                publish_from(
+                    "AllowOurAlarmsToPublish",
+                    "cloudwatch.amazonaws.com",
+                    f"arn:{partition}:cloudwatch:{here}:alarm:{name_prefix}-*",
+                ),
             ],
             provider=provider,
         )
@@ -75,14 +93,19 @@ class AlertTopic(Construct):
             self, "topic_policy", arn=self.topic.arn, policy=policy.json, provider=provider
         )
 
-        # Keyed by address, so adding or removing one never touches the others' confirmations.
-        addresses = TerraformIterator.from_list(list(emails))
-        SnsTopicSubscription(
-            self,
-            "email_subscriptions",
-            for_each=addresses,
-            topic_arn=self.topic.arn,
-            protocol="email",
-            endpoint=Token.as_string(addresses.value),
-            provider=provider,
-        )
+        # One resource per protocol, keyed by endpoint: adding or removing one subscription never
+        # touches the others' confirmations. E-mail always, so that the plan shows who is notified.
+        by_protocol: dict[str, list[str]] = {"email": []}
+        for subscription in subscriptions:
+            by_protocol.setdefault(subscription.protocol, []).append(subscription.endpoint)
+        for protocol, endpoints in by_protocol.items():
+            endpoint = TerraformIterator.from_list(endpoints)
+            SnsTopicSubscription(
+                self,
+                f"{protocol.replace('-', '_')}_subscriptions",
+                for_each=endpoint,
+                topic_arn=self.topic.arn,
+                protocol=protocol,
+                endpoint=Token.as_string(endpoint.value),
+                provider=provider,
+            )

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import Enum
 from types import MappingProxyType
 from typing import Any
@@ -30,6 +30,7 @@ CIS = "https://docs.aws.amazon.com/securityhub/latest/userguide/cloudwatch-contr
 
 GROUPS = ("original", "cis", "self")
 DEFAULT_GROUPS = ("original", "self")
+ALWAYS = "always"  # entries every deployment has, whatever the groups: the self-test
 
 
 class Delivery(Enum):
@@ -88,12 +89,15 @@ class Detection:
     groups: frozenset[str] = frozenset({"original"})
     standards: tuple[str, ...] = ()  # e.g. ("CIS CloudWatch.4",)
     note: str = ""  # what EventBridge cannot see that the CIS metric filter would
+    # Extra lines for the alert message: label -> JSON path in the event (key request parameters).
+    alert_fields: Mapping[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         # A deep, read-only copy: nothing can edit an entry after the fact.
         object.__setattr__(self, "pattern", _freeze(self.pattern))
         object.__setattr__(self, "groups", frozenset(self.groups))
-        unknown = self.groups - set(GROUPS)
+        object.__setattr__(self, "alert_fields", MappingProxyType(dict(self.alert_fields)))
+        unknown = self.groups - {*GROUPS, ALWAYS}
         if unknown:
             raise ValueError(f"{self.id}: unknown groups {sorted(unknown)}")
 
@@ -161,6 +165,13 @@ CATALOG: tuple[Detection, ...] = (
         ),
         groups=ORIGINAL_AND_CIS,
         standards=("CIS CloudWatch.10",),
+        alert_fields={
+            "Security group": "$.detail.requestParameters.groupId",
+            "Protocol": "$.detail.requestParameters.ipPermissions.items[0].ipProtocol",
+            "From port": "$.detail.requestParameters.ipPermissions.items[0].fromPort",
+            "To port": "$.detail.requestParameters.ipPermissions.items[0].toPort",
+            "CIDR": "$.detail.requestParameters.ipPermissions.items[0].ipRanges.items[0].cidrIp",
+        },
     ),
     Detection(
         id="network_acl_changes",
@@ -182,6 +193,11 @@ CATALOG: tuple[Detection, ...] = (
         ),
         groups=ORIGINAL_AND_CIS,
         standards=("CIS CloudWatch.11",),
+        alert_fields={
+            "Network ACL": "$.detail.requestParameters.networkAclId",
+            "Rule number": "$.detail.requestParameters.ruleNumber",
+            "CIDR": "$.detail.requestParameters.cidrBlock",
+        },
     ),
     Detection(
         id="cloudtrail_changes",
@@ -196,6 +212,7 @@ CATALOG: tuple[Detection, ...] = (
         # Also "self": stopping or deleting our own trail is the first thing to watch.
         groups=frozenset({"original", "cis", "self"}),
         standards=("CIS CloudWatch.5",),
+        alert_fields={"Trail": "$.detail.requestParameters.name"},
     ),
     Detection(
         id="iam_policy_changes",
@@ -227,6 +244,13 @@ CATALOG: tuple[Detection, ...] = (
         ),
         groups=ORIGINAL_AND_CIS,
         standards=("CIS CloudWatch.4",),
+        alert_fields={
+            "Policy": "$.detail.requestParameters.policyArn",
+            "Inline policy": "$.detail.requestParameters.policyName",
+            "Role": "$.detail.requestParameters.roleName",
+            "User": "$.detail.requestParameters.userName",
+            "Group": "$.detail.requestParameters.groupName",
+        },
     ),
     Detection(
         id="root_console_sign_in",
@@ -247,6 +271,10 @@ CATALOG: tuple[Detection, ...] = (
         },
         groups=ORIGINAL_AND_CIS,
         standards=("CIS CloudWatch.1",),
+        alert_fields={
+            "Sign-in": "$.detail.responseElements.ConsoleLogin",
+            "MFA used": "$.detail.additionalEventData.MFAUsed",
+        },
     ),
     Detection(
         id="access_key_created",
@@ -260,6 +288,10 @@ CATALOG: tuple[Detection, ...] = (
         # The original design matched "AWS Console Sign In via CloudTrail" here and so never fired.
         pattern=api_call("iam", "CreateAccessKey"),
         groups=ORIGINAL,
+        alert_fields={
+            "For user": "$.detail.responseElements.accessKey.userName",
+            "Key id": "$.detail.responseElements.accessKey.accessKeyId",
+        },
     ),
     # ---- CIS AWS Foundations, as Security Hub's CloudWatch.1-14 metric filters ----
     Detection(
@@ -572,9 +604,49 @@ CATALOG: tuple[Detection, ...] = (
 )
 
 
+SELF_TEST_DETAIL_TYPE = "Alert self-test"
+CATALOG += (
+    Detection(
+        id="self_test",
+        title="Self-test: this alert path works",
+        rationale=(
+            "A test event sent by selftest.py after a deploy; its arrival proves the rule, the "
+            "topic and the subscription work in this region."
+        ),
+        delivery=Delivery.EVERY_STACK,
+        severity=Severity.LOW,
+        pattern={"source": [f"{NAME_PREFIX}.selftest"], "detail-type": [SELF_TEST_DETAIL_TYPE]},
+        groups=frozenset({ALWAYS}),
+        alert_fields={"Sent by": "$.detail.sentBy", "Sent to": "$.detail.region"},
+    ),
+)
+
+# In central delivery, other regions' delivery alarms reach the home topic through this rule.
+DELIVERY_ALARMS = Detection(
+    id="delivery_alarms",
+    title="Alerts are not being delivered",
+    rationale=(
+        "An alarm of this monitor went off: events are waiting in a dead-letter queue or a rule "
+        "failed to deliver. See the README on replaying undelivered alerts."
+    ),
+    delivery=Delivery.EVERY_STACK,
+    severity=Severity.HIGH,
+    pattern={
+        "source": ["aws.cloudwatch"],
+        "detail-type": ["CloudWatch Alarm State Change"],
+        "detail": {
+            "alarmName": [{"prefix": f"{NAME_PREFIX}-"}],
+            "state": {"value": ["ALARM"]},
+        },
+    },
+    groups=frozenset(),
+    alert_fields={"Alarm": "$.detail.alarmName", "Reason": "$.detail.state.reason"},
+)
+
+
 def selected(groups: Iterable[str]) -> tuple[Detection, ...]:
-    """The catalog entries in any of these groups, in catalog order."""
-    wanted = frozenset(groups)
+    """The catalog entries in any of these groups, and those every deployment has, in order."""
+    wanted = frozenset(groups) | {ALWAYS}
     return tuple(d for d in CATALOG if d.groups & wanted)
 
 

@@ -6,7 +6,10 @@ from collections.abc import Sequence
 
 from cdktf import TerraformProvider
 from cdktf_cdktf_provider_aws.cloudwatch_event_rule import CloudwatchEventRule
-from cdktf_cdktf_provider_aws.cloudwatch_event_target import CloudwatchEventTarget
+from cdktf_cdktf_provider_aws.cloudwatch_event_target import (
+    CloudwatchEventTarget,
+    CloudwatchEventTargetDeadLetterConfig,
+)
 from cdktf_cdktf_provider_aws.data_aws_caller_identity import DataAwsCallerIdentity
 from cdktf_cdktf_provider_aws.data_aws_iam_policy_document import (
     DataAwsIamPolicyDocument,
@@ -19,6 +22,7 @@ from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
 from constructs import Construct
 
 from constructs_lib.catalog import Detection
+from constructs_lib.detection_rule import RETRY_POLICY
 from constructs_lib.forwarding_patterns import compact, forwarding_patterns
 
 
@@ -41,6 +45,7 @@ class HomeBusForwarding(Construct):
         region: str,
         home_region: str,
         detections: Sequence[Detection],
+        dead_letter_arn: str,
     ) -> None:
         super().__init__(scope, id)
         account = DataAwsCallerIdentity(self, "account", provider=provider)
@@ -128,6 +133,8 @@ class HomeBusForwarding(Construct):
                 target_id="home-bus",
                 arn=self.home_bus_arn,
                 role_arn=self.role.arn,
+                retry_policy=RETRY_POLICY,
+                dead_letter_config=CloudwatchEventTargetDeadLetterConfig(arn=dead_letter_arn),
                 provider=provider,
             )
             target.override_logical_id(f"forward_to_home_{number}")

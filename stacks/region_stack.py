@@ -9,8 +9,10 @@ from constructs import Construct
 from config import MonitorConfig, RegionPlan
 from constructs_lib.alert_topic import AlertTopic
 from constructs_lib.audit_trail import AuditTrail
+from constructs_lib.delivery_alarms import DeliveryAlarms
 from constructs_lib.detection_rule import DetectionRule
 from constructs_lib.home_bus_forwarding import HomeBusForwarding
+from constructs_lib.undelivered_alerts import UndeliveredAlerts
 
 
 class RegionStack(TerraformStack):
@@ -28,8 +30,16 @@ class RegionStack(TerraformStack):
         )
         prefix = settings.name_prefix
 
+        undelivered = UndeliveredAlerts(
+            self,
+            "undelivered_alerts",
+            provider=provider,
+            name_prefix=prefix,
+            partition=settings.partition,
+            region=plan.region,
+        )
         if plan.forwards_to:
-            HomeBusForwarding(
+            forwarding = HomeBusForwarding(
                 self,
                 "home_bus_forwarding",
                 provider=provider,
@@ -38,27 +48,43 @@ class RegionStack(TerraformStack):
                 region=plan.region,
                 home_region=plan.forwards_to,
                 detections=plan.detections,
+                dead_letter_arn=undelivered.queue.arn,
             )
+            rules = forwarding.rules
         else:
             alert_topic = AlertTopic(
                 self,
                 "alert_topic",
                 provider=provider,
                 topic_name=prefix,
-                rule_name_prefix=f"{prefix}-",
-                emails=settings.notification_emails,
+                name_prefix=prefix,
+                subscriptions=settings.subscriptions,
                 partition=settings.partition,
                 region=plan.region,
             )
             TerraformOutput(self, "alert_topic_arn", value=alert_topic.topic.arn)
-            for detection in plan.detections:
+            rules = [
                 DetectionRule(
                     self,
                     detection=detection,
                     target_arn=alert_topic.topic.arn,
+                    dead_letter_arn=undelivered.queue.arn,
                     name_prefix=prefix,
                     provider=provider,
-                )
+                ).rule
+                for detection in plan.detections
+            ]
+        DeliveryAlarms(
+            self,
+            "alarms",
+            provider=provider,
+            name_prefix=prefix,
+            queue_name=undelivered.queue.name,
+            rule_names=[rule.name for rule in rules],
+            # Central delivery: alarm state changes travel like alerts (the delivery_alarms rule).
+            alarm_actions=[] if settings.delivery_mode == "central" else [alert_topic.topic.arn],
+        )
+        TerraformOutput(self, "undelivered_alerts_queue_url", value=undelivered.queue.url)
 
         if plan.carries_trail:
             audit_trail = AuditTrail(

@@ -1,0 +1,82 @@
+"""Where alerts EventBridge could not deliver wait: a dead-letter queue only our rules may write to."""
+
+from __future__ import annotations
+
+from cdktf import TerraformProvider
+from cdktf_cdktf_provider_aws.data_aws_caller_identity import DataAwsCallerIdentity
+from cdktf_cdktf_provider_aws.data_aws_iam_policy_document import (
+    DataAwsIamPolicyDocument,
+    DataAwsIamPolicyDocumentStatement,
+    DataAwsIamPolicyDocumentStatementCondition,
+    DataAwsIamPolicyDocumentStatementPrincipals,
+)
+from cdktf_cdktf_provider_aws.sqs_queue import SqsQueue
+from cdktf_cdktf_provider_aws.sqs_queue_policy import SqsQueuePolicy
+from constructs import Construct
+
+FOURTEEN_DAYS = 14 * 24 * 3600  # SQS's longest retention
+
+
+class UndeliveredAlerts(Construct):
+    """An encrypted SQS dead-letter queue for this region's targets. Exposes ``queue``.
+
+    EventBridge dead-letter queues and the policy they need:
+    https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-rule-dlq.html
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        provider: TerraformProvider,
+        name_prefix: str,
+        partition: str,
+        region: str,
+    ) -> None:
+        super().__init__(scope, id)
+        account = DataAwsCallerIdentity(self, "account", provider=provider)
+        self.queue = SqsQueue(
+            self,
+            "queue",
+            name=f"{name_prefix}-undelivered-alerts",
+            message_retention_seconds=FOURTEEN_DAYS,
+            sqs_managed_sse_enabled=True,
+            provider=provider,
+        )
+        policy = DataAwsIamPolicyDocument(
+            self,
+            "queue_policy_document",
+            statement=[
+                DataAwsIamPolicyDocumentStatement(
+                    sid="AllowOurRulesToDeadLetter",
+                    effect="Allow",
+                    principals=[
+                        DataAwsIamPolicyDocumentStatementPrincipals(
+                            type="Service", identifiers=["events.amazonaws.com"]
+                        )
+                    ],
+                    actions=["sqs:SendMessage"],
+                    resources=[self.queue.arn],
+                    condition=[
+                        DataAwsIamPolicyDocumentStatementCondition(
+                            test="ArnLike",
+                            variable="aws:SourceArn",
+                            values=[
+                                f"arn:{partition}:events:{region}:{account.account_id}"
+                                f":rule/{name_prefix}-*"
+                            ],
+                        ),
+                        DataAwsIamPolicyDocumentStatementCondition(
+                            test="StringEquals",
+                            variable="aws:SourceAccount",
+                            values=[account.account_id],
+                        ),
+                    ],
+                )
+            ],
+            provider=provider,
+        )
+        SqsQueuePolicy(
+            self, "queue_policy", queue_url=self.queue.url, policy=policy.json, provider=provider
+        )
