@@ -7,7 +7,7 @@ from typing import Any
 from moto.events.models import EventPattern
 
 from config import MonitorConfig
-from tests.oracle import ORACLES, carrying_regions
+from tests.oracle import CENTRAL_ONLY_ORACLES, ORACLES, carrying_regions
 from tests.synthesized import RULE, SynthesizedStack
 
 Firings = set[tuple[str, str]]  # (detection id, region)
@@ -21,7 +21,7 @@ def expected_firings(
     region = event["region"]
     return {
         (detection, region)
-        for detection, oracle in ORACLES.items()
+        for detection, oracle in (ORACLES | CENTRAL_ONLY_ORACLES).items()
         if detection in selected
         and oracle(event)
         and region
@@ -48,4 +48,8 @@ def pattern_matches(event: dict[str, Any], stacks: dict[str, SynthesizedStack]) 
 
 def pattern_expectation(event: dict[str, Any], settings: MonitorConfig) -> set[str]:
     selected = {d.id for d in settings.detections}
-    return {d for d, oracle in ORACLES.items() if d in selected and oracle(event)}
+    return {
+        d
+        for d, oracle in (ORACLES | CENTRAL_ONLY_ORACLES).items()
+        if d in selected and oracle(event)
+    }

@@ -254,6 +254,24 @@ def monitor_trail_bucket_tampered(event: dict[str, Any]) -> bool:
     ) and bucket.startswith(f"{NAME_PREFIX}-trail-")
 
 
+def self_test(event: dict[str, Any]) -> bool:
+    """Our self-test event: source api-alerts.selftest, detail-type "Alert self-test"."""
+    return (
+        event["source"] == f"{NAME_PREFIX}.selftest" and event["detail-type"] == "Alert self-test"
+    )
+
+
+def delivery_alarms(event: dict[str, Any]) -> bool:
+    """One of our alarms (api-alerts-...) went into ALARM."""
+    detail = event["detail"]
+    return (
+        event["source"] == "aws.cloudwatch"
+        and event["detail-type"] == "CloudWatch Alarm State Change"
+        and _ours(detail.get("alarmName"))
+        and (detail.get("state") or {}).get("value") == "ALARM"
+    )
+
+
 ORACLES: dict[str, Callable[[dict[str, Any]], bool]] = {
     oracle.__name__: oracle
     for oracle in (
@@ -279,8 +297,11 @@ ORACLES: dict[str, Callable[[dict[str, Any]], bool]] = {
         monitor_topic_tampered,
         monitor_trail_selectors_changed,
         monitor_trail_bucket_tampered,
+        self_test,
     )
 }
+# Not a catalog entry: central delivery adds it.
+CENTRAL_ONLY_ORACLES = {"delivery_alarms": delivery_alarms}
 
 # Where AWS delivers what each detection matches, hence which regions' stacks must carry it.
 # IAM, root sign-in and STS-global events arrive only in us-east-1; IAM-user console sign-ins in
@@ -290,7 +311,9 @@ GLOBAL_DETECTIONS = frozenset({"iam_policy_changes", "root_console_sign_in", "ac
 ANY_SERVICE = frozenset({"root_account_usage", "unauthorized_api_calls"})
 SIGN_IN_DETECTIONS = frozenset({"console_sign_in_without_mfa", "console_authentication_failures"})
 HOME_DETECTIONS = frozenset({"monitor_trail_selectors_changed", "monitor_trail_bucket_tampered"})
-EVERY_STACK_DETECTIONS = frozenset({"monitor_rules_tampered", "monitor_topic_tampered"})
+EVERY_STACK_DETECTIONS = frozenset(
+    {"monitor_rules_tampered", "monitor_topic_tampered", "self_test", "delivery_alarms"}
+)
 SIGN_IN_REGIONS = frozenset({"us-east-1", "us-east-2", "eu-north-1", "ap-southeast-2"})
 
 

@@ -40,11 +40,12 @@ def _fixture_events():
                 yield envelope(record)
                 # The same call made in another region, where central mode forwards it home
                 # (not calls that only exist in one region: IAM, sign-in, our home trail's).
-                if entry.id not in HOME_DETECTIONS and record["eventSource"] not in (
+                if entry.id not in HOME_DETECTIONS and record.get("eventSource") not in (
                     "iam.amazonaws.com",
                     "signin.amazonaws.com",
                 ):
-                    yield envelope({**record, "awsRegion": "eu-west-1"})
+                    moved = envelope({**record, "awsRegion": "eu-west-1"})
+                    yield {**moved, "region": "eu-west-1"}
 
 
 def _delivered_home(event, stacks) -> set[tuple[str, str]]:
@@ -66,7 +67,9 @@ def test_only_home_has_a_topic_and_the_detections(central):
     _, stacks = central
     assert sorted(stacks) == sorted([*REGIONS, "ap-southeast-2", "eu-north-1", "us-east-2"])
     home = stacks[HOME]
-    assert set(home.resources("aws_cloudwatch_event_rule")) == {d.id for d in CATALOG}
+    assert set(home.resources("aws_cloudwatch_event_rule")) == {d.id for d in CATALOG} | {
+        "delivery_alarms"
+    }
     assert len(home.resources("aws_sns_topic")) == 1
     for region, stack in stacks.items():
         if region == HOME:
@@ -78,6 +81,10 @@ def test_only_home_has_a_topic_and_the_detections(central):
         assert len(stack.resources("aws_iam_role")) == 1
         assert len(stack.resources("aws_iam_role_policy")) == 1
         assert "alert_topic_arn" not in stack.document.get("output", {})
+        (queue,) = stack.resources("aws_sqs_queue")
+        for target in stack.resources("aws_cloudwatch_event_target").values():
+            assert target["retry_policy"]["maximum_retry_attempts"] == 185
+            assert target["dead_letter_config"] == {"arn": f"${{aws_sqs_queue.{queue}.arn}}"}
 
 
 def test_forwarding_patterns_fit_and_split_events_by_source():
@@ -117,3 +124,37 @@ def test_corpus_alerts_once_per_detection_at_home(central, corpus):
             assert _delivered_home(event, stacks) == expected_firings(event, settings, stacks), (
                 item.file
             )
+
+
+def _alarm(region: str, name: str, state: str) -> dict:
+    return {
+        "version": "0",
+        "id": "6a1e0000-0000-4000-8000-000000000300",
+        "detail-type": "CloudWatch Alarm State Change",
+        "source": "aws.cloudwatch",
+        "account": "111122223333",
+        "time": "2026-11-20T06:00:00Z",
+        "region": region,
+        "resources": [f"arn:aws:cloudwatch:{region}:111122223333:alarm:{name}"],
+        "detail": {
+            "alarmName": name,
+            "state": {"value": state, "reason": "Threshold Crossed: 1 datapoint [3.0]"},
+            "previousState": {"value": "OK"},
+        },
+    }
+
+
+def test_delivery_alarms_in_other_regions_reach_the_home_topic(central):
+    settings, stacks = central
+    ours = _alarm("eu-west-1", "api-alerts-undelivered-alerts", "ALARM")
+    assert _delivered_home(ours, stacks) == {("delivery_alarms", "eu-west-1")}
+    assert _delivered_home(ours, stacks) == expected_firings(ours, settings, stacks)
+    for silent in (
+        _alarm("eu-west-1", "api-alerts-undelivered-alerts", "OK"),
+        _alarm("eu-west-1", "billing-high", "ALARM"),
+    ):
+        assert _delivered_home(silent, stacks) == set()
+    # Central delivery: alarms notify through this rule only, never directly.
+    for stack in stacks.values():
+        for alarm in stack.resources("aws_cloudwatch_metric_alarm").values():
+            assert alarm["alarm_actions"] == []

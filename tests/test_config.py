@@ -27,7 +27,7 @@ def _ids(plan) -> set[str]:
 
 REGIONAL = {"security_group_changes", "network_acl_changes", "cloudtrail_changes"}
 GLOBAL = {"iam_policy_changes", "root_console_sign_in", "access_key_created"}
-SELF_EVERYWHERE = {"monitor_rules_tampered", "monitor_topic_tampered"}
+SELF_EVERYWHERE = {"monitor_rules_tampered", "monitor_topic_tampered", "self_test"}
 SELF_HOME = {"monitor_trail_selectors_changed", "monitor_trail_bucket_tampered"}
 
 
@@ -80,6 +80,7 @@ def test_sign_in_detections_go_where_sign_ins_are_recorded():
         assert _ids(plans[region]) == {
             "console_sign_in_without_mfa",
             "console_authentication_failures",
+            "self_test",
         }
     assert "console_sign_in_without_mfa" in _ids(plans["ap-northeast-1"])
     assert "root_account_usage" in _ids(plans["us-east-1"])
@@ -125,6 +126,31 @@ def test_shell_overrides_context():
 def test_empty_shell_value_clears_the_email_list():
     settings = parse_config(TEST_CONTEXT, {"ALERTS_NOTIFICATION_EMAILS": ""})
     assert settings.notification_emails == ()
+
+
+def test_subscriptions_of_every_protocol():
+    settings = parse_config(
+        {
+            "notificationEmails": ["soc@example.com"],
+            "subscriptions": [
+                {"protocol": "email-json", "endpoint": "siem@example.com"},
+                {"protocol": "https", "endpoint": "https://hooks.example.com/alerts"},
+                {"protocol": "sqs", "endpoint": "arn:aws:sqs:eu-west-1:111122223333:soc"},
+                {
+                    "protocol": "lambda",
+                    "endpoint": "arn:aws:lambda:us-east-1:111122223333:function:pager",
+                },
+            ],
+        },
+        {},
+    )
+    assert [s.protocol for s in settings.subscriptions] == [
+        "email",
+        "email-json",
+        "https",
+        "sqs",
+        "lambda",
+    ]
 
 
 def test_emails_are_normalized():
@@ -217,6 +243,72 @@ BAD_INPUTS = [
         'ALERTS_DETECTION_GROUPS[1] = "cis": duplicate detection group',
     ),
     ({"delivery": "centralized"}, {}, 'delivery = "centralized": expected one of'),
+    ({"subscriptions": {"protocol": "email"}}, {}, "subscriptions = "),
+    (
+        {"subscriptions": [{"protocol": "sms", "endpoint": "+15555550100"}]},
+        {},
+        'subscriptions[0].protocol = "sms": expected one of',
+    ),
+    (
+        {"subscriptions": [{"protocol": "https", "endpoint": "http://hooks.example.com/x"}]},
+        {},
+        'subscriptions[0].endpoint = "http://hooks.example.com/x": must be an https:// URL',
+    ),
+    (
+        {"subscriptions": [{"protocol": "email-json", "endpoint": "soc@"}]},
+        {},
+        'subscriptions[0].endpoint = "soc@": not a valid e-mail address',
+    ),
+    (
+        {
+            "subscriptions": [
+                {"protocol": "sqs", "endpoint": "arn:aws:sns:us-east-1:111122223333:x"}
+            ]
+        },
+        {},
+        "must be the ARN of an SQS queue",
+    ),
+    (
+        {
+            "subscriptions": [
+                {"protocol": "lambda", "endpoint": "arn:aws:lambda:us-east-1:1:layer:x"}
+            ]
+        },
+        {},
+        "must be the ARN of a Lambda function",
+    ),
+    (
+        {"subscriptions": [{"protocol": "sqs", "endpoint": "soc-inbox"}]},
+        {},
+        'subscriptions[0].endpoint = "soc-inbox": must be the ARN of an sqs resource',
+    ),
+    (
+        {
+            "subscriptions": [
+                {"protocol": "sqs", "endpoint": "arn:aws-cn:sqs:cn-north-1:111122223333:q"}
+            ]
+        },
+        {},
+        "in partition 'aws-cn', not 'aws'",
+    ),
+    (
+        {"subscriptions": [{"protocol": "sqs", "endpoint": "arn:aws:sqs:mars-1:111122223333:q"}]},
+        {},
+        "not an AWS region known to botocore",
+    ),
+    (
+        {
+            "notificationEmails": ["soc@example.com"],
+            "subscriptions": [{"protocol": "email", "endpoint": "soc@example.com"}],
+        },
+        {},
+        "already in notificationEmails",
+    ),
+    (
+        {},
+        {"ALERTS_SUBSCRIPTIONS": '[{"protocol": "https", "endpoint": "x", "extra": 1}]'},
+        'must be {"protocol": ..., "endpoint": ...}',
+    ),
     ({}, {"ALERTS_DELIVERY": ""}, 'ALERTS_DELIVERY = "": must not be empty'),
 ]
 

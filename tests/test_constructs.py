@@ -9,11 +9,15 @@ from cdktf import TerraformStack
 from cdktf import Testing as CdktfTesting  # not "Test*": pytest would try to collect it
 from cdktf_cdktf_provider_aws.provider import AwsProvider
 
+from config import Subscription
+from constructs_lib.alert_message import alert_message
 from constructs_lib.alert_topic import AlertTopic
 from constructs_lib.audit_trail import AuditTrail
 from constructs_lib.catalog import CATALOG, selected
+from constructs_lib.delivery_alarms import DeliveryAlarms
 from constructs_lib.detection_rule import DetectionRule, rule_name
 from constructs_lib.home_bus_forwarding import HomeBusForwarding
+from constructs_lib.undelivered_alerts import UndeliveredAlerts
 
 REGION = "eu-west-1"
 ALIAS = "aws.eu-west-1"
@@ -150,8 +154,13 @@ def topic_synth() -> str:
         "alert_topic",
         provider=provider,
         topic_name="acme",
-        rule_name_prefix="acme-",
-        emails=["secops@example.com", "oncall@example.com"],
+        name_prefix="acme",
+        subscriptions=[
+            Subscription("email", "secops@example.com"),
+            Subscription("https", "https://hooks.example.com/alerts"),
+            Subscription("email", "oncall@example.com"),
+            Subscription("sqs", "arn:aws:sqs:eu-west-1:111122223333:soc-inbox"),
+        ],
         partition="aws",
         region=REGION,
     )
@@ -162,32 +171,46 @@ def test_topic_policy_lets_only_our_rules_in_this_account_publish(topic_synth):
     document = json.loads(topic_synth)
     (account,) = document["data"]["aws_caller_identity"]
     account_id = f"${{data.aws_caller_identity.{account}.account_id}}"
-    statement = _statements(document, "AllowOurEventBridgeRulesToPublish")
-    assert statement["effect"] == "Allow"
-    assert statement["principals"] == [{"type": "Service", "identifiers": ["events.amazonaws.com"]}]
-    assert statement["actions"] == ["sns:Publish"]
     (topic,) = document["resource"]["aws_sns_topic"]
-    assert statement["resources"] == [f"${{aws_sns_topic.{topic}.arn}}"]
-    assert statement["condition"] == [
-        {
-            "test": "ArnLike",
-            "variable": "aws:SourceArn",
-            "values": [f"arn:aws:events:{REGION}:{account_id}:rule/acme-*"],
-        },
-        {"test": "StringEquals", "variable": "aws:SourceAccount", "values": [account_id]},
-    ]
+    for sid, service, source in (
+        ("AllowOurEventBridgeRulesToPublish", "events", f"events:{REGION}:{account_id}:rule"),
+        ("AllowOurAlarmsToPublish", "cloudwatch", f"cloudwatch:{REGION}:{account_id}:alarm"),
+    ):
+        statement = _statements(document, sid)
+        assert statement["effect"] == "Allow"
+        assert statement["principals"] == [
+            {"type": "Service", "identifiers": [f"{service}.amazonaws.com"]}
+        ]
+        assert statement["actions"] == ["sns:Publish"]
+        assert statement["resources"] == [f"${{aws_sns_topic.{topic}.arn}}"]
+        separator = "/" if service == "events" else ":"
+        assert statement["condition"] == [
+            {
+                "test": "ArnLike",
+                "variable": "aws:SourceArn",
+                "values": [f"arn:aws:{source}{separator}acme-*"],
+            },
+            {"test": "StringEquals", "variable": "aws:SourceAccount", "values": [account_id]},
+        ]
     policy = _only(document, "resource", "aws_sns_topic_policy")
     assert policy["arn"] == f"${{aws_sns_topic.{topic}.arn}}"
     assert policy["policy"].startswith("${data.aws_iam_policy_document.")
 
 
-def test_topic_subscribes_each_address_by_email(topic_synth):
+def test_topic_subscribes_each_endpoint_by_protocol(topic_synth):
     assert _has(topic_synth, "aws_sns_topic", {"name": "acme", "provider": ALIAS})
-    subscription = _only(json.loads(topic_synth), "resource", "aws_sns_topic_subscription")
-    assert subscription["protocol"] == "email"
-    assert subscription["for_each"] == '${toset(["secops@example.com", "oncall@example.com"])}'
-    assert subscription["endpoint"] == "${each.value}"
-    assert subscription["provider"] == ALIAS
+    subscriptions = json.loads(topic_synth)["resource"]["aws_sns_topic_subscription"]
+    by_protocol = {s["protocol"]: s for s in subscriptions.values()}
+    assert set(by_protocol) == {"email", "https", "sqs"}
+    assert by_protocol["email"]["for_each"] == (
+        '${toset(["secops@example.com", "oncall@example.com"])}'
+    )
+    assert by_protocol["https"]["for_each"] == '${toset(["https://hooks.example.com/alerts"])}'
+    assert by_protocol["sqs"]["for_each"] == (
+        '${toset(["arn:aws:sqs:eu-west-1:111122223333:soc-inbox"])}'
+    )
+    for subscription in by_protocol.values():
+        assert subscription["endpoint"] == "${each.value}" and subscription["provider"] == ALIAS
 
 
 @pytest.mark.parametrize("entry", CATALOG, ids=[d.id for d in CATALOG])
@@ -197,6 +220,7 @@ def test_rule_is_the_catalog_entry_enabled_on_the_default_bus(entry):
         stack,
         detection=entry,
         target_arn="arn:aws:sns:eu-west-1:111122223333:acme",
+        dead_letter_arn="arn:aws:sqs:eu-west-1:111122223333:acme-undelivered-alerts",
         name_prefix="acme",
         provider=provider,
     )
@@ -208,13 +232,22 @@ def test_rule_is_the_catalog_entry_enabled_on_the_default_bus(entry):
     assert rule["description"] == entry.description and rule["provider"] == ALIAS
     target = dict(document["resource"]["aws_cloudwatch_event_target"][entry.id])
     target.pop("//", None)
+    message = alert_message(entry)
     assert target == {
         "arn": "arn:aws:sns:eu-west-1:111122223333:acme",
         "event_bus_name": "default",
         "provider": ALIAS,
         "rule": f"${{aws_cloudwatch_event_rule.{entry.id}.name}}",
         "target_id": "alert-topic",
+        "input_transformer": {
+            "input_paths": message.input_paths,
+            "input_template": message.input_template,
+        },
+        "retry_policy": {"maximum_event_age_in_seconds": 86400, "maximum_retry_attempts": 185},
+        "dead_letter_config": {"arn": "arn:aws:sqs:eu-west-1:111122223333:acme-undelivered-alerts"},
     }
+    # EventBridge: at most 100 input paths; the template at most 8,192 characters.
+    assert len(message.input_paths) <= 100 and len(message.input_template) <= 8192
 
 
 @pytest.fixture(scope="module")
@@ -229,6 +262,7 @@ def forwarding_synth() -> str:
         region=REGION,
         home_region="ap-northeast-1",
         detections=selected(["original", "cis", "self"]),
+        dead_letter_arn="arn:aws:sqs:eu-west-1:111122223333:acme-undelivered-alerts",
     )
     return CdktfTesting.synth(stack)
 
@@ -287,3 +321,72 @@ def test_forwarding_rules_target_the_home_bus_with_the_role(forwarding_synth):
         assert target["arn"].endswith(":event-bus/default")
         assert target["role_arn"] == f"${{aws_iam_role.{role}.arn}}"
         assert target["target_id"] == "home-bus"
+        assert target["retry_policy"]["maximum_retry_attempts"] == 185
+        assert target["dead_letter_config"]["arn"].endswith(":acme-undelivered-alerts")
+
+
+@pytest.fixture(scope="module")
+def delivery_synth() -> str:
+    stack, provider = _stack()
+    undelivered = UndeliveredAlerts(
+        stack,
+        "undelivered_alerts",
+        provider=provider,
+        name_prefix="acme",
+        partition="aws",
+        region=REGION,
+    )
+    DeliveryAlarms(
+        stack,
+        "alarms",
+        provider=provider,
+        name_prefix="acme",
+        queue_name=undelivered.queue.name,
+        rule_names=[f"acme-rule-{n}" for n in range(11)],
+        alarm_actions=["arn:aws:sns:eu-west-1:111122223333:acme"],
+    )
+    return CdktfTesting.synth(stack)
+
+
+def test_dead_letter_queue_is_encrypted_kept_14_days_and_only_our_rules_write(delivery_synth):
+    document = json.loads(delivery_synth)
+    queue = _only(document, "resource", "aws_sqs_queue")
+    assert queue["name"] == "acme-undelivered-alerts"
+    assert queue["message_retention_seconds"] == 1209600
+    assert queue["sqs_managed_sse_enabled"] is True
+    (account,) = document["data"]["aws_caller_identity"]
+    account_id = f"${{data.aws_caller_identity.{account}.account_id}}"
+    statement = _statements(document, "AllowOurRulesToDeadLetter")
+    assert statement["principals"] == [{"type": "Service", "identifiers": ["events.amazonaws.com"]}]
+    assert statement["actions"] == ["sqs:SendMessage"]
+    assert statement["condition"] == [
+        {
+            "test": "ArnLike",
+            "variable": "aws:SourceArn",
+            "values": [f"arn:aws:events:{REGION}:{account_id}:rule/acme-*"],
+        },
+        {"test": "StringEquals", "variable": "aws:SourceAccount", "values": [account_id]},
+    ]
+
+
+def test_alarms_watch_the_queue_and_every_rules_failed_invocations(delivery_synth):
+    alarms = json.loads(delivery_synth)["resource"]["aws_cloudwatch_metric_alarm"]
+    by_name = {a["alarm_name"]: a for a in alarms.values()}
+    assert set(by_name) == {
+        "acme-undelivered-alerts",
+        "acme-failed-invocations-1",
+        "acme-failed-invocations-2",
+    }
+    queue_alarm = by_name["acme-undelivered-alerts"]
+    assert queue_alarm["metric_name"] == "ApproximateNumberOfMessagesVisible"
+    assert queue_alarm["threshold"] == 1
+    watched = []
+    for name in ("acme-failed-invocations-1", "acme-failed-invocations-2"):
+        queries = by_name[name]["metric_query"]
+        assert len(queries) <= 10
+        watched += [q["metric"]["dimensions"]["RuleName"] for q in queries if "metric" in q]
+        (total,) = [q for q in queries if q.get("return_data")]
+        assert total["expression"].startswith("SUM([")
+    assert watched == [f"acme-rule-{n}" for n in range(11)]
+    for alarm in by_name.values():
+        assert alarm["alarm_actions"] == ["arn:aws:sns:eu-west-1:111122223333:acme"]

@@ -53,9 +53,10 @@ def _resource_types(stack) -> dict[str, int]:
 
 
 TOPIC = {"aws_sns_topic": 1, "aws_sns_topic_policy": 1, "aws_sns_topic_subscription": 1}
+DELIVERY = {"aws_sqs_queue": 1, "aws_sqs_queue_policy": 1, "aws_cloudwatch_metric_alarm": 2}
 REGIONAL = {"security_group_changes", "network_acl_changes", "cloudtrail_changes"}
 GLOBAL_ONLY = {"iam_policy_changes", "root_console_sign_in", "access_key_created"}
-SELF_EVERYWHERE = {"monitor_rules_tampered", "monitor_topic_tampered"}
+SELF_EVERYWHERE = {"monitor_rules_tampered", "monitor_topic_tampered", "self_test"}
 SELF_HOME = {"monitor_trail_selectors_changed", "monitor_trail_bucket_tampered"}
 
 
@@ -71,11 +72,17 @@ def test_home_stack_has_trail_bucket_topic_and_its_rules(stacks):
         "aws_s3_bucket_versioning": 1,
         "aws_s3_bucket_policy": 1,
         **TOPIC,
+        **DELIVERY,
         "aws_cloudwatch_event_rule": len(rules),
         "aws_cloudwatch_event_target": len(rules),
     }
     assert set(home.resources("aws_cloudwatch_event_rule")) == rules
-    assert set(home.document["output"]) == {"alert_topic_arn", "trail_arn", "trail_bucket_name"}
+    assert set(home.document["output"]) == {
+        "alert_topic_arn",
+        "trail_arn",
+        "trail_bucket_name",
+        "undelivered_alerts_queue_url",
+    }
 
 
 def test_global_stack_has_topic_and_regional_global_and_self_rules(stacks):
@@ -83,11 +90,12 @@ def test_global_stack_has_topic_and_regional_global_and_self_rules(stacks):
     rules = REGIONAL | GLOBAL_ONLY | SELF_EVERYWHERE
     assert _resource_types(us) == {
         **TOPIC,
+        **DELIVERY,
         "aws_cloudwatch_event_rule": len(rules),
         "aws_cloudwatch_event_target": len(rules),
     }
     assert set(us.resources("aws_cloudwatch_event_rule")) == rules
-    assert set(us.document["output"]) == {"alert_topic_arn"}
+    assert set(us.document["output"]) == {"alert_topic_arn", "undelivered_alerts_queue_url"}
 
 
 def test_self_rules_name_this_deployment(stacks):
@@ -130,6 +138,7 @@ def test_every_rule_targets_its_regions_topic(stacks, region):
 def test_subscriptions_are_the_configured_addresses(stacks):  # one topic per region by default
     for stack in stacks.values():
         (subscription,) = stack.resources("aws_sns_topic_subscription").values()
+        assert subscription["protocol"] == "email"
         assert subscription["for_each"] == (
             '${toset(["secops@example.com", "oncall@example.com"])}'
         )
@@ -183,3 +192,33 @@ def test_no_email_warns_once_and_still_synthesizes(tmp_path, monkeypatch, capsys
     err = capsys.readouterr().err
     assert err.count("warning:") == 1 and "alerts will reach nobody" in err
     assert (tmp_path / "cdktf.out" / "stacks" / HOME / "cdk.tf.json").exists()
+
+
+def test_every_target_retries_then_dead_letters_in_its_region(configured_stacks):
+    """Every target of every stack, topic or home bus: a retry policy and this region's DLQ."""
+    _, stacks = configured_stacks
+    walked = 0
+    for stack in stacks.values():
+        (queue,) = stack.resources("aws_sqs_queue")
+        for name, target in stack.resources("aws_cloudwatch_event_target").items():
+            assert target["retry_policy"] == {
+                "maximum_event_age_in_seconds": 86400,
+                "maximum_retry_attempts": 185,
+            }, name
+            assert target["dead_letter_config"] == {"arn": f"${{aws_sqs_queue.{queue}.arn}}"}, name
+            walked += 1
+    assert walked > 40
+
+
+def test_every_alarm_rule_in_a_stack_is_watched(stacks):
+    for stack in stacks.values():
+        watched = {
+            query["metric"]["dimensions"]["RuleName"]
+            for alarm in stack.resources("aws_cloudwatch_metric_alarm").values()
+            for query in alarm.get("metric_query", [])
+            if "metric" in query
+        }
+        assert watched == {
+            f"${{aws_cloudwatch_event_rule.{name}.name}}"
+            for name in stack.resources("aws_cloudwatch_event_rule")
+        }
