@@ -19,6 +19,7 @@ import botocore.loaders
 from botocore.utils import ArnParser, InvalidArnException
 from email_validator import EmailNotValidError, validate_email
 
+from constructs_lib.bucket_settings import ObjectLock
 from constructs_lib.catalog import (
     CATALOG,
     DEFAULT_GROUPS,
@@ -55,6 +56,16 @@ PROTOCOLS = ("email", "email-json", "https", "sqs", "lambda")
 
 
 @dataclass(frozen=True)
+class StateBackend:
+    """Remote Terraform state: one object per stack, <key_prefix>/<region>.tfstate."""
+
+    bucket: str
+    key_prefix: str
+    region: str
+    lockfile: bool
+
+
+@dataclass(frozen=True)
 class Subscription:
     protocol: str  # an SNS protocol
     endpoint: str
@@ -84,6 +95,10 @@ class MonitorConfig:
     tags: Mapping[str, str]
     detection_groups: tuple[str, ...]
     delivery_mode: str  # "per-region": a topic per region; "central": forward to the home topic
+    kms_key: bool  # a customer managed key per region for the trail, topics and queues
+    log_archive_after_days: int  # trail logs move to Glacier Instant Retrieval after this
+    object_lock: ObjectLock | None  # WORM retention of the trail logs
+    state_backend: StateBackend | None  # None: local state files in the project folder
     partition: str  # derived from the regions, e.g. "aws"
     partition_regions: frozenset[str]
     global_region: str  # where the partition delivers IAM and root sign-in events
@@ -286,6 +301,51 @@ def _endpoint(key: str, protocol: str, endpoint: str, partition: str) -> str:
     return endpoint
 
 
+def _boolean(key: str, value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise ConfigError(key, value, "must be true or false")
+    return value
+
+
+def _days(key: str, value: Any, low: int = 1, high: int = 36500) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise ConfigError(key, value, f"must be a whole number of days from {low} to {high}")
+    return value
+
+
+def _object_lock(key: str, value: Any) -> ObjectLock | None:
+    if value is None:
+        return None
+    if not isinstance(value, dict) or set(value) != {"mode", "days"}:
+        raise ConfigError(
+            key, value, 'must be null or {"mode": "GOVERNANCE" | "COMPLIANCE", "days": N}'
+        )
+    if value["mode"] not in ("GOVERNANCE", "COMPLIANCE"):
+        raise ConfigError(f"{key}.mode", value["mode"], "expected GOVERNANCE or COMPLIANCE")
+    return ObjectLock(mode=value["mode"], days=_days(f"{key}.days", value["days"]))
+
+
+def _state_backend(key: str, value: Any) -> StateBackend | None:
+    if value is None:
+        return None
+    fields = {"type", "bucket", "keyPrefix", "region", "lockfile"}
+    if not isinstance(value, dict) or not {"type", "bucket", "region"} <= set(value) <= fields:
+        raise ConfigError(
+            key,
+            value,
+            'must be null or {"type": "s3", "bucket", "region"[, "keyPrefix", "lockfile"]}',
+        )
+    if value["type"] != "s3":
+        raise ConfigError(f"{key}.type", value["type"], 'only "s3" is supported')
+    prefix = value.get("keyPrefix", "api-call-alerts")
+    return StateBackend(
+        bucket=_string(f"{key}.bucket", value["bucket"]),
+        key_prefix=_string(f"{key}.keyPrefix", prefix).strip("/"),
+        region=_region(f"{key}.region", value["region"]),
+        lockfile=_boolean(f"{key}.lockfile", value.get("lockfile", True)),
+    )
+
+
 def _groups(key: str, value: Any) -> tuple[str, ...]:
     groups = _string_list(key, value)
     if not groups:
@@ -372,6 +432,10 @@ KEYS: tuple[Key, ...] = (
     ),
     Key("delivery", "ALERTS_DELIVERY", "per-region", lambda k, raw: raw),
     Key("subscriptions", "ALERTS_SUBSCRIPTIONS", [], _json_object),
+    Key("kmsKey", "ALERTS_KMS_KEY", False, _json_object),
+    Key("logArchiveAfterDays", "ALERTS_LOG_ARCHIVE_AFTER_DAYS", 90, _json_object),
+    Key("objectLock", "ALERTS_OBJECT_LOCK", None, _json_object),
+    Key("stateBackend", "ALERTS_STATE_BACKEND", None, _json_object),
 )
 
 
@@ -446,6 +510,10 @@ def parse_config(context: Mapping[str, Any], environ: Mapping[str, str]) -> Moni
         tags=value("tags", _tags),
         detection_groups=value("detectionGroups", _groups),
         delivery_mode=value("delivery", _delivery_mode),
+        kms_key=value("kmsKey", _boolean),
+        log_archive_after_days=value("logArchiveAfterDays", _days),
+        object_lock=value("objectLock", _object_lock),
+        state_backend=value("stateBackend", _state_backend),
         partition=partition["partition"],
         partition_regions=frozenset(partition["regions"]),
         global_region=global_region,

@@ -37,10 +37,14 @@ class AlertTopic(Construct):
         subscriptions: Sequence[Subscription],
         partition: str,
         region: str,
+        kms_key_arn: str | None = None,
     ) -> None:
         super().__init__(scope, id)
         account = DataAwsCallerIdentity(self, "account", provider=provider)
-        self.topic = SnsTopic(self, "topic", name=topic_name, provider=provider)
+        # Encrypted only with a customer managed key: EventBridge cannot use the AWS managed one.
+        self.topic = SnsTopic(
+            self, "topic", name=topic_name, kms_master_key_id=kms_key_arn, provider=provider
+        )
 
         # EventBridge's SNS target permission, narrowed to our rules against the confused deputy:
         # https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-use-resource-based.html#eb-sns-permissions

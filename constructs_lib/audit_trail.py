@@ -1,43 +1,33 @@
-"""The multi-region CloudTrail trail and the S3 bucket it writes to."""
+"""The multi-region CloudTrail trail, the bucket it writes to, and that bucket's access logs."""
 
 from __future__ import annotations
 
-from cdktf import TerraformProvider
+from cdktf import TerraformProvider, TerraformResourceLifecycle
 from cdktf_cdktf_provider_aws.cloudtrail import Cloudtrail
 from cdktf_cdktf_provider_aws.data_aws_caller_identity import DataAwsCallerIdentity
 from cdktf_cdktf_provider_aws.data_aws_iam_policy_document import (
-    DataAwsIamPolicyDocument,
     DataAwsIamPolicyDocumentStatement,
     DataAwsIamPolicyDocumentStatementCondition,
     DataAwsIamPolicyDocumentStatementPrincipals,
 )
-from cdktf_cdktf_provider_aws.s3_bucket import S3Bucket
-from cdktf_cdktf_provider_aws.s3_bucket_ownership_controls import (
-    S3BucketOwnershipControls,
-    S3BucketOwnershipControlsRule,
-)
-from cdktf_cdktf_provider_aws.s3_bucket_policy import S3BucketPolicy
-from cdktf_cdktf_provider_aws.s3_bucket_public_access_block import S3BucketPublicAccessBlock
-from cdktf_cdktf_provider_aws.s3_bucket_server_side_encryption_configuration import (
-    S3BucketServerSideEncryptionConfigurationA,
-    S3BucketServerSideEncryptionConfigurationRuleA,
-    S3BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultA,
-)
-from cdktf_cdktf_provider_aws.s3_bucket_versioning import (
-    S3BucketVersioningA,
-    S3BucketVersioningVersioningConfiguration,
-)
 from constructs import Construct
+
+from constructs_lib.bucket_settings import ObjectLock, Retention
+from constructs_lib.hardened_bucket import HardenedBucket
 
 CLOUDTRAIL = DataAwsIamPolicyDocumentStatementPrincipals(
     type="Service", identifiers=["cloudtrail.amazonaws.com"]
 )
+# Versions replaced or deleted in the trail bucket: kept a year, long enough to notice tampering.
+NONCURRENT_DAYS = 365
+# Server access logs of the trail bucket: kept a year.
+ACCESS_LOG_DAYS = 365
 
 
 class AuditTrail(Construct):
-    """A multi-region trail with log-file validation, writing to a private, encrypted, versioned bucket.
+    """A multi-region trail with log-file validation, writing to a hardened, access-logged bucket.
 
-    Exposes ``trail_bucket`` and ``trail``.
+    Exposes ``trail_bucket``, ``log_bucket`` and ``trail``; none can be destroyed by Terraform.
     """
 
     def __init__(
@@ -49,71 +39,75 @@ class AuditTrail(Construct):
         name_prefix: str,
         partition: str,
         region: str,
+        archive_after_days: int,
+        kms_key_arn: str | None = None,
+        object_lock: ObjectLock | None = None,
     ) -> None:
         super().__init__(scope, id)
         account = DataAwsCallerIdentity(self, "account", provider=provider)
-        trail_name = f"{name_prefix}-trail"
         # Built from parts: the bucket policy must name the trail before the trail exists.
-        trail_arn = f"arn:{partition}:cloudtrail:{region}:{account.account_id}:trail/{trail_name}"
+        trail_name = f"{name_prefix}-trail"
+        this_trail_arn = (
+            f"arn:{partition}:cloudtrail:{region}:{account.account_id}:trail/{trail_name}"
+        )
+        trail_bucket_prefix = f"{name_prefix}-trail-"
 
-        # A name prefix, not a fixed name: bucket names are global across all AWS accounts.
-        self.trail_bucket = S3Bucket(
-            self, "trail_bucket", bucket_prefix=f"{name_prefix}-trail-", provider=provider
-        )
-        bucket = self.trail_bucket
-        public_access_block = S3BucketPublicAccessBlock(
-            self,
-            "trail_bucket_public_access_block",
-            bucket=bucket.id,
-            block_public_acls=True,
-            block_public_policy=True,
-            ignore_public_acls=True,
-            restrict_public_buckets=True,
-            provider=provider,
-        )
-        S3BucketOwnershipControls(
-            self,
-            "trail_bucket_ownership",
-            bucket=bucket.id,
-            rule=S3BucketOwnershipControlsRule(object_ownership="BucketOwnerEnforced"),
-            provider=provider,
-        )
-        S3BucketServerSideEncryptionConfigurationA(
-            self,
-            "trail_bucket_encryption",
-            bucket=bucket.id,
-            rule=[
-                S3BucketServerSideEncryptionConfigurationRuleA(
-                    apply_server_side_encryption_by_default=S3BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultA(
-                        sse_algorithm="AES256"
-                    )
+        def logging_statements(bucket_arn: str) -> list[DataAwsIamPolicyDocumentStatement]:
+            # S3 server access logging, from the trail bucket only:
+            # https://docs.aws.amazon.com/AmazonS3/latest/userguide/enable-server-access-logging.html
+            return [
+                DataAwsIamPolicyDocumentStatement(
+                    sid="S3ServerAccessLogsFromTheTrailBucket",
+                    effect="Allow",
+                    principals=[
+                        DataAwsIamPolicyDocumentStatementPrincipals(
+                            type="Service", identifiers=["logging.s3.amazonaws.com"]
+                        )
+                    ],
+                    actions=["s3:PutObject"],
+                    resources=[f"{bucket_arn}/*"],
+                    condition=[
+                        DataAwsIamPolicyDocumentStatementCondition(
+                            test="ArnLike",
+                            variable="aws:SourceArn",
+                            values=[f"arn:{partition}:s3:::{trail_bucket_prefix}*"],
+                        ),
+                        DataAwsIamPolicyDocumentStatementCondition(
+                            test="StringEquals",
+                            variable="aws:SourceAccount",
+                            values=[account.account_id],
+                        ),
+                    ],
                 )
-            ],
-            provider=provider,
-        )
-        S3BucketVersioningA(
-            self,
-            "trail_bucket_versioning",
-            bucket=bucket.id,
-            versioning_configuration=S3BucketVersioningVersioningConfiguration(status="Enabled"),
-            provider=provider,
-        )
+            ]
 
-        # CloudTrail's required bucket policy, confined to this trail with aws:SourceArn:
-        # https://docs.aws.amazon.com/awscloudtrail/latest/userguide/create-s3-bucket-policy-for-cloudtrail.html
-        this_trail = DataAwsIamPolicyDocumentStatementCondition(
-            test="StringEquals", variable="aws:SourceArn", values=[trail_arn]
-        )
-        policy = DataAwsIamPolicyDocument(
+        # Server access logs support SSE-S3 only, so this bucket never uses the KMS key.
+        self.log_bucket = HardenedBucket(
             self,
-            "trail_bucket_policy_document",
-            statement=[
+            "log_bucket",
+            provider=provider,
+            bucket_prefix=f"{name_prefix}-logs-",
+            statements=logging_statements,
+            retention=Retention(
+                archive_after_days=None,
+                expire_after_days=ACCESS_LOG_DAYS,
+                noncurrent_expire_days=30,
+            ),
+        ).bucket
+
+        def cloudtrail_statements(bucket_arn: str) -> list[DataAwsIamPolicyDocumentStatement]:
+            # CloudTrail's required bucket policy, confined to this trail with aws:SourceArn:
+            # https://docs.aws.amazon.com/awscloudtrail/latest/userguide/create-s3-bucket-policy-for-cloudtrail.html
+            this_trail = DataAwsIamPolicyDocumentStatementCondition(
+                test="StringEquals", variable="aws:SourceArn", values=[this_trail_arn]
+            )
+            return [
                 DataAwsIamPolicyDocumentStatement(
                     sid="AWSCloudTrailAclCheck",
                     effect="Allow",
                     principals=[CLOUDTRAIL],
                     actions=["s3:GetBucketAcl"],
-                    resources=[bucket.arn],
+                    resources=[bucket_arn],
                     condition=[this_trail],
                 ),
                 DataAwsIamPolicyDocumentStatement(
@@ -121,7 +115,7 @@ class AuditTrail(Construct):
                     effect="Allow",
                     principals=[CLOUDTRAIL],
                     actions=["s3:PutObject"],
-                    resources=[f"{bucket.arn}/AWSLogs/{account.account_id}/*"],
+                    resources=[f"{bucket_arn}/AWSLogs/{account.account_id}/*"],
                     condition=[
                         DataAwsIamPolicyDocumentStatementCondition(
                             test="StringEquals",
@@ -131,43 +125,37 @@ class AuditTrail(Construct):
                         this_trail,
                     ],
                 ),
-                DataAwsIamPolicyDocumentStatement(
-                    sid="DenyInsecureTransport",
-                    effect="Deny",
-                    principals=[
-                        DataAwsIamPolicyDocumentStatementPrincipals(type="*", identifiers=["*"])
-                    ],
-                    actions=["s3:*"],
-                    resources=[bucket.arn, f"{bucket.arn}/*"],
-                    condition=[
-                        DataAwsIamPolicyDocumentStatementCondition(
-                            test="Bool", variable="aws:SecureTransport", values=["false"]
-                        )
-                    ],
-                ),
-            ],
-            provider=provider,
-        )
-        bucket_policy = S3BucketPolicy(
+            ]
+
+        trail_bucket = HardenedBucket(
             self,
-            "trail_bucket_policy",
-            bucket=bucket.id,
-            policy=policy.json,
-            # S3 rejects concurrent policy and public-access-block writes on one bucket.
-            depends_on=[public_access_block],
+            "trail_bucket",
             provider=provider,
+            bucket_prefix=trail_bucket_prefix,
+            statements=cloudtrail_statements,
+            retention=Retention(
+                archive_after_days=archive_after_days,
+                expire_after_days=None,
+                noncurrent_expire_days=NONCURRENT_DAYS,
+            ),
+            kms_key_arn=kms_key_arn,
+            log_bucket=self.log_bucket.id,
+            object_lock=object_lock,
         )
+        self.trail_bucket = trail_bucket.bucket
 
         self.trail = Cloudtrail(
             self,
             "trail",
             name=trail_name,
-            s3_bucket_name=bucket.id,
+            s3_bucket_name=self.trail_bucket.id,
             is_multi_region_trail=True,
             include_global_service_events=True,
             enable_log_file_validation=True,
             enable_logging=True,
+            kms_key_id=kms_key_arn,
+            lifecycle=TerraformResourceLifecycle(prevent_destroy=True),
             # Without the policy in place CreateTrail fails with InsufficientS3BucketPolicyException.
-            depends_on=[bucket_policy],
+            depends_on=[trail_bucket.policy],
             provider=provider,
         )

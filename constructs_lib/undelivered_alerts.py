@@ -33,6 +33,7 @@ class UndeliveredAlerts(Construct):
         name_prefix: str,
         partition: str,
         region: str,
+        kms_key_arn: str | None = None,
     ) -> None:
         super().__init__(scope, id)
         account = DataAwsCallerIdentity(self, "account", provider=provider)
@@ -41,7 +42,8 @@ class UndeliveredAlerts(Construct):
             "queue",
             name=f"{name_prefix}-undelivered-alerts",
             message_retention_seconds=FOURTEEN_DAYS,
-            sqs_managed_sse_enabled=True,
+            kms_master_key_id=kms_key_arn,
+            sqs_managed_sse_enabled=None if kms_key_arn else True,
             provider=provider,
         )
         policy = DataAwsIamPolicyDocument(

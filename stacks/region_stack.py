@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from cdktf import LocalBackend, TerraformOutput, TerraformStack
+from cdktf import LocalBackend, S3Backend, TerraformOutput, TerraformStack
 from cdktf_cdktf_provider_aws.provider import AwsProvider, AwsProviderDefaultTags
 from constructs import Construct
 
@@ -11,6 +11,7 @@ from constructs_lib.alert_topic import AlertTopic
 from constructs_lib.audit_trail import AuditTrail
 from constructs_lib.delivery_alarms import DeliveryAlarms
 from constructs_lib.detection_rule import DetectionRule
+from constructs_lib.encryption_key import EncryptionKey
 from constructs_lib.home_bus_forwarding import HomeBusForwarding
 from constructs_lib.undelivered_alerts import UndeliveredAlerts
 
@@ -18,9 +19,22 @@ from constructs_lib.undelivered_alerts import UndeliveredAlerts
 class RegionStack(TerraformStack):
     def __init__(self, scope: Construct, plan: RegionPlan, settings: MonitorConfig) -> None:
         super().__init__(scope, plan.region)
-        # Relative to cdktf.out/stacks/<stack>/, where terraform runs: state stays in the project
-        # folder, outside the output that every synth replaces, and the JSON has no absolute paths.
-        LocalBackend(self, path=f"../../../terraform.{plan.region}.tfstate")
+        backend = settings.state_backend
+        if backend:
+            S3Backend(
+                self,
+                bucket=backend.bucket,
+                key=f"{backend.key_prefix}/{plan.region}.tfstate",
+                region=backend.region,
+                encrypt=True,
+            )
+            if backend.lockfile:
+                # S3-native locking (Terraform 1.10+), which cdktf's S3Backend does not expose.
+                self.add_override("terraform.backend.s3.use_lockfile", True)
+        else:
+            # Relative to cdktf.out/stacks/<stack>/, where terraform runs: state stays in the
+            # project folder, outside the output every synth replaces, with no absolute paths.
+            LocalBackend(self, path=f"../../../terraform.{plan.region}.tfstate")
         provider = AwsProvider(
             self,
             "aws",
@@ -30,6 +44,17 @@ class RegionStack(TerraformStack):
         )
         prefix = settings.name_prefix
 
+        key_arn = None
+        if settings.kms_key:
+            key_arn = EncryptionKey(
+                self,
+                "encryption_key",
+                provider=provider,
+                name_prefix=prefix,
+                partition=settings.partition,
+                region=plan.region,
+                trail_name=f"{prefix}-trail" if plan.carries_trail else None,
+            ).key.arn
         undelivered = UndeliveredAlerts(
             self,
             "undelivered_alerts",
@@ -37,6 +62,7 @@ class RegionStack(TerraformStack):
             name_prefix=prefix,
             partition=settings.partition,
             region=plan.region,
+            kms_key_arn=key_arn,
         )
         if plan.forwards_to:
             forwarding = HomeBusForwarding(
@@ -61,6 +87,7 @@ class RegionStack(TerraformStack):
                 subscriptions=settings.subscriptions,
                 partition=settings.partition,
                 region=plan.region,
+                kms_key_arn=key_arn,
             )
             TerraformOutput(self, "alert_topic_arn", value=alert_topic.topic.arn)
             rules = [
@@ -94,6 +121,9 @@ class RegionStack(TerraformStack):
                 name_prefix=prefix,
                 partition=settings.partition,
                 region=plan.region,
+                archive_after_days=settings.log_archive_after_days,
+                kms_key_arn=key_arn,
+                object_lock=settings.object_lock,
             )
             TerraformOutput(self, "trail_arn", value=audit_trail.trail.arn)
             TerraformOutput(self, "trail_bucket_name", value=audit_trail.trail_bucket.bucket)

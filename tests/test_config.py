@@ -153,6 +153,25 @@ def test_subscriptions_of_every_protocol():
     ]
 
 
+def test_hardening_defaults_and_options():
+    settings = parse_config({}, {})
+    assert (settings.kms_key, settings.log_archive_after_days) == (False, 90)
+    assert settings.object_lock is None and settings.state_backend is None
+    settings = parse_config(
+        {},
+        {
+            "ALERTS_KMS_KEY": "true",
+            "ALERTS_LOG_ARCHIVE_AFTER_DAYS": "30",
+            "ALERTS_OBJECT_LOCK": '{"mode": "GOVERNANCE", "days": 7}',
+            "ALERTS_STATE_BACKEND": '{"type": "s3", "bucket": "st", "region": "eu-west-1", "lockfile": false}',
+        },
+    )
+    assert settings.kms_key and settings.log_archive_after_days == 30
+    assert (settings.object_lock.mode, settings.object_lock.days) == ("GOVERNANCE", 7)
+    assert settings.state_backend.key_prefix == "api-call-alerts"
+    assert not settings.state_backend.lockfile
+
+
 def test_emails_are_normalized():
     settings = parse_config({"notificationEmails": ["SecOps@Example.COM"]}, {})
     assert settings.notification_emails == ("SecOps@example.com",)
@@ -243,6 +262,24 @@ BAD_INPUTS = [
         'ALERTS_DETECTION_GROUPS[1] = "cis": duplicate detection group',
     ),
     ({"delivery": "centralized"}, {}, 'delivery = "centralized": expected one of'),
+    ({"kmsKey": "yes"}, {}, 'kmsKey = "yes": must be true or false'),
+    ({}, {"ALERTS_KMS_KEY": "maybe"}, 'ALERTS_KMS_KEY = "maybe": not valid JSON'),
+    ({"logArchiveAfterDays": 0}, {}, "logArchiveAfterDays = 0: must be a whole number of days"),
+    ({"logArchiveAfterDays": 30.5}, {}, "logArchiveAfterDays = 30.5: must be a whole number"),
+    ({"objectLock": {"mode": "WORM", "days": 1}}, {}, 'objectLock.mode = "WORM": expected'),
+    ({"objectLock": {"mode": "COMPLIANCE"}}, {}, "objectLock = "),
+    ({"objectLock": {"mode": "COMPLIANCE", "days": -1}}, {}, "objectLock.days = -1: must be"),
+    (
+        {"stateBackend": {"type": "gcs", "bucket": "b", "region": "us-east-1"}},
+        {},
+        'stateBackend.type = "gcs"',
+    ),
+    ({"stateBackend": {"type": "s3", "bucket": "b"}}, {}, "stateBackend = "),
+    (
+        {"stateBackend": {"type": "s3", "bucket": "b", "region": "moon-1"}},
+        {},
+        'stateBackend.region = "moon-1": not an AWS region',
+    ),
     ({"subscriptions": {"protocol": "email"}}, {}, "subscriptions = "),
     (
         {"subscriptions": [{"protocol": "sms", "endpoint": "+15555550100"}]},

@@ -50,7 +50,13 @@ def _statements(document: dict, sid: str) -> dict:
 def trail_synth() -> str:
     stack, provider = _stack()
     AuditTrail(
-        stack, "audit_trail", provider=provider, name_prefix="acme", partition="aws", region=REGION
+        stack,
+        "audit_trail",
+        provider=provider,
+        name_prefix="acme",
+        partition="aws",
+        region=REGION,
+        archive_after_days=90,
     )
     return CdktfTesting.synth(stack)
 
@@ -73,15 +79,16 @@ def test_trail_is_multi_region_validated_and_logging(trail_synth):
 def test_trail_waits_for_the_bucket_policy(trail_synth):
     document = json.loads(trail_synth)
     trail = _only(document, "resource", "aws_cloudtrail")
-    (policy_name,) = document["resource"]["aws_s3_bucket_policy"]
-    assert trail["depends_on"] == [f"aws_s3_bucket_policy.{policy_name}"]
+    policies = document["resource"]["aws_s3_bucket_policy"]
+    (trail_bucket_policy,) = [n for n in policies if n.startswith("audit_trail_trail_bucket_")]
+    assert trail["depends_on"] == [f"aws_s3_bucket_policy.{trail_bucket_policy}"]
 
 
 def test_trail_bucket_is_private_encrypted_versioned_owner_enforced(trail_synth):
     document = json.loads(trail_synth)
-    bucket = _only(document, "resource", "aws_s3_bucket")
-    assert bucket["bucket_prefix"] == "acme-trail-" and "bucket" not in bucket
-    assert not bucket.get("force_destroy")
+    buckets = document["resource"]["aws_s3_bucket"].values()
+    assert sorted(b["bucket_prefix"] for b in buckets) == ["acme-logs-", "acme-trail-"]
+    assert all("bucket" not in b and not b.get("force_destroy") for b in buckets)
     assert _has(
         trail_synth,
         "aws_s3_bucket_public_access_block",
@@ -115,6 +122,7 @@ def test_trail_bucket_is_private_encrypted_versioned_owner_enforced(trail_synth)
 def test_bucket_policy_lets_only_this_trail_write(trail_synth):
     document = json.loads(trail_synth)
     (account,) = document["data"]["aws_caller_identity"]
+    (bucket,) = [n for n in document["resource"]["aws_s3_bucket"] if "trail_bucket" in n]
     trail_arn = (
         f"arn:aws:cloudtrail:{REGION}:${{data.aws_caller_identity.{account}.account_id}}"
         ":trail/acme-trail"
@@ -127,11 +135,12 @@ def test_bucket_policy_lets_only_this_trail_write(trail_synth):
     assert acl_check["actions"] == ["s3:GetBucketAcl"]
     assert acl_check["condition"] == [this_trail]
 
+    assert acl_check["resources"] == [f"${{aws_s3_bucket.{bucket}.arn}}"]
     write = _statements(document, "AWSCloudTrailWrite")
     assert write["principals"] == cloudtrail and write["actions"] == ["s3:PutObject"]
-    assert write["resources"][0].endswith(
-        f"/AWSLogs/${{data.aws_caller_identity.{account}.account_id}}/*"
-    )
+    assert write["resources"] == [
+        f"${{aws_s3_bucket.{bucket}.arn}}/AWSLogs/${{data.aws_caller_identity.{account}.account_id}}/*"
+    ]
     assert this_trail in write["condition"]
     assert {
         "test": "StringEquals",

@@ -65,12 +65,15 @@ def test_home_stack_has_trail_bucket_topic_and_its_rules(stacks):
     rules = REGIONAL | SELF_EVERYWHERE | SELF_HOME
     assert _resource_types(home) == {
         "aws_cloudtrail": 1,
-        "aws_s3_bucket": 1,
-        "aws_s3_bucket_public_access_block": 1,
-        "aws_s3_bucket_ownership_controls": 1,
-        "aws_s3_bucket_server_side_encryption_configuration": 1,
-        "aws_s3_bucket_versioning": 1,
-        "aws_s3_bucket_policy": 1,
+        # The trail bucket and its access-log bucket, each with all of these:
+        "aws_s3_bucket": 2,
+        "aws_s3_bucket_public_access_block": 2,
+        "aws_s3_bucket_ownership_controls": 2,
+        "aws_s3_bucket_server_side_encryption_configuration": 2,
+        "aws_s3_bucket_versioning": 2,
+        "aws_s3_bucket_lifecycle_configuration": 2,
+        "aws_s3_bucket_policy": 2,
+        "aws_s3_bucket_logging": 1,
         **TOPIC,
         **DELIVERY,
         "aws_cloudwatch_event_rule": len(rules),
