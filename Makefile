@@ -10,7 +10,7 @@ export PIPENV_IGNORE_VIRTUALENVS := 1
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 PIPENV := $(PYTHON) -m pipenv
 
-.PHONY: synth test docs selftest install clean
+.PHONY: synth test docs selftest bench install clean
 
 synth: .venv/.installed
 	$(PIPENV) run python main.py
@@ -24,14 +24,20 @@ test: .venv/.installed
 selftest: .venv/.installed
 	$(PIPENV) run python selftest.py $(ARGS)
 
+# Synthesis time against the original CDK app; writes benchmarks/results.json and history.tsv.
+bench: .venv/.installed
+	$(PIPENV) run python benchmarks/synth_bench.py
+
 docs: .venv/.installed
 	$(PIPENV) run python scripts/catalog_table.py --write
 
 install: .venv/.installed
 
-.venv/.installed: Pipfile.lock
+.venv/.installed: Pipfile.lock Makefile
 	$(PYTHON) -m pipenv --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet "pipenv==$(PIPENV_VERSION)"
 	$(PIPENV) sync --dev
+	# Bytecode for `python -O` (provider_import.py, step 3), which pip does not compile.
+	.venv/bin/python -O -m compileall -q -j 0 .venv/lib >/dev/null
 	touch $@
 
 clean:

@@ -10,6 +10,7 @@ import json
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -160,6 +161,7 @@ class MonitorConfig:
 # ---- region data (botocore's endpoint data, not a hand-written list) ----
 
 
+@cache
 def _partitions() -> list[dict[str, Any]]:
     return botocore.loaders.create_loader().load_data("endpoints")["partitions"]
 

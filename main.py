@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+if __name__ == "__main__":
+    import provider_import
+
+    provider_import.optimize_interpreter()
+
 import os
 import shutil
 import sys
@@ -14,6 +19,9 @@ from config import ConfigError, MonitorConfig, load_config
 
 def synthesize(settings: MonitorConfig, outdir: Path) -> None:
     """Synthesize into a fresh folder beside ``outdir``, then swap it in: never a partial output."""
+    import provider_import
+
+    provider_import.install()
     from stacks import build_app  # the AWS provider bindings load only once the config is valid
 
     outdir = outdir.resolve()
@@ -51,4 +59,4 @@ def main(environ: Mapping[str, str] = os.environ) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    provider_import.exit(main())

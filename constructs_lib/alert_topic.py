@@ -40,11 +40,13 @@ class AlertTopic(Construct):
         kms_key_arn: str | None = None,
     ) -> None:
         super().__init__(scope, id)
-        account = DataAwsCallerIdentity(self, "account", provider=provider)
+        # One kernel round trip per attribute read: read each once.
+        account_id = DataAwsCallerIdentity(self, "account", provider=provider).account_id
         # Encrypted only with a customer managed key: EventBridge cannot use the AWS managed one.
         self.topic = SnsTopic(
             self, "topic", name=topic_name, kms_master_key_id=kms_key_arn, provider=provider
         )
+        topic_arn = self.topic.arn
 
         # EventBridge's SNS target permission, narrowed to our rules against the confused deputy:
         # https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-use-resource-based.html#eb-sns-permissions
@@ -62,7 +64,7 @@ class AlertTopic(Construct):
                     )
                 ],
                 actions=["sns:Publish"],
-                resources=[self.topic.arn],
+                resources=[topic_arn],
                 condition=[
                     DataAwsIamPolicyDocumentStatementCondition(
                         test="ArnLike", variable="aws:SourceArn", values=[source_arn]
@@ -70,12 +72,12 @@ class AlertTopic(Construct):
                     DataAwsIamPolicyDocumentStatementCondition(
                         test="StringEquals",
                         variable="aws:SourceAccount",
-                        values=[account.account_id],
+                        values=[account_id],
                     ),
                 ],
             )
 
-        here = f"{region}:{account.account_id}"
+        here = f"{region}:{account_id}"
         policy = DataAwsIamPolicyDocument(
             self,
             "topic_policy_document",
@@ -93,9 +95,7 @@ class AlertTopic(Construct):
             ],
             provider=provider,
         )
-        SnsTopicPolicy(
-            self, "topic_policy", arn=self.topic.arn, policy=policy.json, provider=provider
-        )
+        SnsTopicPolicy(self, "topic_policy", arn=topic_arn, policy=policy.json, provider=provider)
 
         # One resource per protocol, keyed by endpoint: adding or removing one subscription never
         # touches the others' confirmations. E-mail always, so that the plan shows who is notified.
@@ -108,7 +108,7 @@ class AlertTopic(Construct):
                 self,
                 f"{protocol.replace('-', '_')}_subscriptions",
                 for_each=endpoint,
-                topic_arn=self.topic.arn,
+                topic_arn=topic_arn,
                 protocol=protocol,
                 endpoint=Token.as_string(endpoint.value),
                 provider=provider,

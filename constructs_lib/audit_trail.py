@@ -44,12 +44,10 @@ class AuditTrail(Construct):
         object_lock: ObjectLock | None = None,
     ) -> None:
         super().__init__(scope, id)
-        account = DataAwsCallerIdentity(self, "account", provider=provider)
+        account_id = DataAwsCallerIdentity(self, "account", provider=provider).account_id
         # Built from parts: the bucket policy must name the trail before the trail exists.
         trail_name = f"{name_prefix}-trail"
-        this_trail_arn = (
-            f"arn:{partition}:cloudtrail:{region}:{account.account_id}:trail/{trail_name}"
-        )
+        this_trail_arn = f"arn:{partition}:cloudtrail:{region}:{account_id}:trail/{trail_name}"
         trail_bucket_prefix = f"{name_prefix}-trail-"
 
         def logging_statements(bucket_arn: str) -> list[DataAwsIamPolicyDocumentStatement]:
@@ -75,7 +73,7 @@ class AuditTrail(Construct):
                         DataAwsIamPolicyDocumentStatementCondition(
                             test="StringEquals",
                             variable="aws:SourceAccount",
-                            values=[account.account_id],
+                            values=[account_id],
                         ),
                     ],
                 )
@@ -115,7 +113,7 @@ class AuditTrail(Construct):
                     effect="Allow",
                     principals=[CLOUDTRAIL],
                     actions=["s3:PutObject"],
-                    resources=[f"{bucket_arn}/AWSLogs/{account.account_id}/*"],
+                    resources=[f"{bucket_arn}/AWSLogs/{account_id}/*"],
                     condition=[
                         DataAwsIamPolicyDocumentStatementCondition(
                             test="StringEquals",

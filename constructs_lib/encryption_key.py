@@ -41,8 +41,7 @@ class EncryptionKey(Construct):
         trail_name: str | None = None,
     ) -> None:
         super().__init__(scope, id)
-        account = DataAwsCallerIdentity(self, "account", provider=provider)
-        account_id = account.account_id
+        account_id = DataAwsCallerIdentity(self, "account", provider=provider).account_id
         here = f"{region}:{account_id}"
         statements = [
             # The default key policy's first statement: IAM policies in this account govern use.

@@ -80,7 +80,7 @@ class HardenedBucket(Construct):
             lifecycle=TerraformResourceLifecycle(prevent_destroy=True),
             provider=provider,
         )
-        bucket = self.bucket.id
+        bucket, bucket_arn = self.bucket.id, self.bucket.arn
         public_access_block = S3BucketPublicAccessBlock(
             self,
             "public_access_block",
@@ -180,7 +180,7 @@ class HardenedBucket(Construct):
             self,
             "policy_document",
             statement=[
-                *statements(self.bucket.arn),
+                *statements(bucket_arn),
                 DataAwsIamPolicyDocumentStatement(
                     sid="DenyInsecureTransport",
                     effect="Deny",
@@ -188,7 +188,7 @@ class HardenedBucket(Construct):
                         DataAwsIamPolicyDocumentStatementPrincipals(type="*", identifiers=["*"])
                     ],
                     actions=["s3:*"],
-                    resources=[self.bucket.arn, f"{self.bucket.arn}/*"],
+                    resources=[bucket_arn, f"{bucket_arn}/*"],
                     condition=[
                         DataAwsIamPolicyDocumentStatementCondition(
                             test="Bool", variable="aws:SecureTransport", values=["false"]

@@ -48,11 +48,9 @@ class HomeBusForwarding(Construct):
         dead_letter_arn: str,
     ) -> None:
         super().__init__(scope, id)
-        account = DataAwsCallerIdentity(self, "account", provider=provider)
-        self.home_bus_arn = (
-            f"arn:{partition}:events:{home_region}:{account.account_id}:event-bus/default"
-        )
-        our_rules = f"arn:{partition}:events:{region}:{account.account_id}:rule/{name_prefix}-*"
+        account_id = DataAwsCallerIdentity(self, "account", provider=provider).account_id
+        self.home_bus_arn = f"arn:{partition}:events:{home_region}:{account_id}:event-bus/default"
+        our_rules = f"arn:{partition}:events:{region}:{account_id}:rule/{name_prefix}-*"
 
         # Only EventBridge, only for our rules in this account and region, may assume it.
         trust = DataAwsIamPolicyDocument(
@@ -72,7 +70,7 @@ class HomeBusForwarding(Construct):
                         DataAwsIamPolicyDocumentStatementCondition(
                             test="StringEquals",
                             variable="aws:SourceAccount",
-                            values=[account.account_id],
+                            values=[account_id],
                         ),
                         DataAwsIamPolicyDocumentStatementCondition(
                             test="ArnLike", variable="aws:SourceArn", values=[our_rules]
@@ -112,6 +110,7 @@ class HomeBusForwarding(Construct):
             provider=provider,
         )
 
+        role_arn = self.role.arn
         self.rules = []
         for number, pattern in enumerate(forwarding_patterns(detections, name_prefix), start=1):
             rule = CloudwatchEventRule(
@@ -132,7 +131,7 @@ class HomeBusForwarding(Construct):
                 event_bus_name="default",
                 target_id="home-bus",
                 arn=self.home_bus_arn,
-                role_arn=self.role.arn,
+                role_arn=role_arn,
                 retry_policy=RETRY_POLICY,
                 dead_letter_config=CloudwatchEventTargetDeadLetterConfig(arn=dead_letter_arn),
                 provider=provider,

@@ -36,7 +36,7 @@ class UndeliveredAlerts(Construct):
         kms_key_arn: str | None = None,
     ) -> None:
         super().__init__(scope, id)
-        account = DataAwsCallerIdentity(self, "account", provider=provider)
+        account_id = DataAwsCallerIdentity(self, "account", provider=provider).account_id
         self.queue = SqsQueue(
             self,
             "queue",
@@ -65,14 +65,13 @@ class UndeliveredAlerts(Construct):
                             test="ArnLike",
                             variable="aws:SourceArn",
                             values=[
-                                f"arn:{partition}:events:{region}:{account.account_id}"
-                                f":rule/{name_prefix}-*"
+                                f"arn:{partition}:events:{region}:{account_id}:rule/{name_prefix}-*"
                             ],
                         ),
                         DataAwsIamPolicyDocumentStatementCondition(
                             test="StringEquals",
                             variable="aws:SourceAccount",
-                            values=[account.account_id],
+                            values=[account_id],
                         ),
                     ],
                 )

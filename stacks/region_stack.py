@@ -64,6 +64,7 @@ class RegionStack(TerraformStack):
             region=plan.region,
             kms_key_arn=key_arn,
         )
+        dead_letter_arn = undelivered.queue.arn
         if plan.forwards_to:
             forwarding = HomeBusForwarding(
                 self,
@@ -74,7 +75,7 @@ class RegionStack(TerraformStack):
                 region=plan.region,
                 home_region=plan.forwards_to,
                 detections=plan.detections,
-                dead_letter_arn=undelivered.queue.arn,
+                dead_letter_arn=dead_letter_arn,
             )
             rules = forwarding.rules
         else:
@@ -89,13 +90,14 @@ class RegionStack(TerraformStack):
                 region=plan.region,
                 kms_key_arn=key_arn,
             )
-            TerraformOutput(self, "alert_topic_arn", value=alert_topic.topic.arn)
+            topic_arn = alert_topic.topic.arn
+            TerraformOutput(self, "alert_topic_arn", value=topic_arn)
             rules = [
                 DetectionRule(
                     self,
                     detection=detection,
-                    target_arn=alert_topic.topic.arn,
-                    dead_letter_arn=undelivered.queue.arn,
+                    target_arn=topic_arn,
+                    dead_letter_arn=dead_letter_arn,
                     name_prefix=prefix,
                     provider=provider,
                 ).rule
@@ -109,7 +111,7 @@ class RegionStack(TerraformStack):
             queue_name=undelivered.queue.name,
             rule_names=[rule.name for rule in rules],
             # Central delivery: alarm state changes travel like alerts (the delivery_alarms rule).
-            alarm_actions=[] if settings.delivery_mode == "central" else [alert_topic.topic.arn],
+            alarm_actions=[] if settings.delivery_mode == "central" else [topic_arn],
         )
         TerraformOutput(self, "undelivered_alerts_queue_url", value=undelivered.queue.url)
 

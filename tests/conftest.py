@@ -9,9 +9,15 @@ import pytest
 
 os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 
-from config import MonitorConfig, parse_config
-from tests.cloudtrail import CORPUS, CorpusRecord, load_corpus
-from tests.synthesized import SynthesizedStack, load_stacks
+import provider_import
+
+# The tests load the provider bindings the way main.py does (tests/test_provider_import.py
+# proves the output is the same either way).
+provider_import.install()
+
+from config import MonitorConfig, parse_config  # noqa: E402
+from tests.cloudtrail import CORPUS, CorpusRecord, load_corpus  # noqa: E402
+from tests.synthesized import SynthesizedStack, load_stacks  # noqa: E402
 
 # A fixed configuration, so that editing cdktf.json never changes what the tests expect.
 # The defaults, plus addresses and a tag.

@@ -1,0 +1,59 @@
+"""The import shortcut changes nothing but time: the same bytes with and without it."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import provider_import
+from tests.conftest import TEST_CONTEXT
+
+PROJECT = Path(__file__).resolve().parent.parent
+
+
+def _synthesize(folder: Path, **env: str) -> dict[str, bytes]:
+    folder.mkdir()
+    (folder / "cdktf.json").write_text(json.dumps({"context": TEST_CONTEXT}))
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("ALERTS_", "CDKTF_"))}
+    subprocess.run(
+        [sys.executable, str(PROJECT / "main.py")],
+        cwd=folder,
+        env={**clean, **env},
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
+    out = folder / "cdktf.out"
+    return {str(p.relative_to(out)): p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file()}
+
+
+def test_output_is_byte_identical_with_and_without_the_shortcut(tmp_path):
+    fast = _synthesize(tmp_path / "fast")
+    eager = _synthesize(tmp_path / "eager", **{provider_import.SWITCH_OFF: "1"})
+    assert list(fast) == list(eager) and len(fast) >= 3
+    for name, content in fast.items():
+        assert content == eager[name], name
+
+
+def test_every_eager_require_becomes_a_getter():
+    index = (
+        '"use strict";\n'
+        "exports.snsTopic = exports.provider = void 0;\n"
+        'exports.snsTopic = require("./sns-topic");\n'
+        'exports.provider = require("./provider");\n'
+    )
+    lazy = provider_import.lazy_index(index)
+    assert "= require(" not in lazy
+    assert (
+        'Object.defineProperty(exports, "snsTopic", '
+        '{ enumerable: true, configurable: true, get: () => require("./sns-topic") });'
+    ) in lazy
+    assert lazy.count("get: () => require(") == 2
+
+
+def test_switched_off_it_does_nothing(monkeypatch):
+    monkeypatch.setenv(provider_import.SWITCH_OFF, "1")
+    assert provider_import.install() is False
