@@ -6,18 +6,14 @@ from collections.abc import Sequence
 
 from cdktf import TerraformIterator, TerraformProvider, Token
 from cdktf_cdktf_provider_aws.data_aws_caller_identity import DataAwsCallerIdentity
-from cdktf_cdktf_provider_aws.data_aws_iam_policy_document import (
-    DataAwsIamPolicyDocument,
-    DataAwsIamPolicyDocumentStatement,
-    DataAwsIamPolicyDocumentStatementCondition,
-    DataAwsIamPolicyDocumentStatementPrincipals,
-)
+from cdktf_cdktf_provider_aws.data_aws_iam_policy_document import DataAwsIamPolicyDocument
 from cdktf_cdktf_provider_aws.sns_topic import SnsTopic
 from cdktf_cdktf_provider_aws.sns_topic_policy import SnsTopicPolicy
 from cdktf_cdktf_provider_aws.sns_topic_subscription import SnsTopicSubscription
 from constructs import Construct
 
 from config import Subscription
+from constructs_lib.policy_statements import allow_service_from
 
 
 class AlertTopic(Construct):
@@ -52,45 +48,26 @@ class AlertTopic(Construct):
         # https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-use-resource-based.html#eb-sns-permissions
         # CloudWatch alarms publish as cloudwatch.amazonaws.com, scoped the same way:
         # https://docs.aws.amazon.com/sns/latest/dg/sns-access-policy-use-cases.html
-        def publish_from(
-            sid: str, service: str, source_arn: str
-        ) -> DataAwsIamPolicyDocumentStatement:
-            return DataAwsIamPolicyDocumentStatement(
-                sid=sid,
-                effect="Allow",
-                principals=[
-                    DataAwsIamPolicyDocumentStatementPrincipals(
-                        type="Service", identifiers=[service]
-                    )
-                ],
-                actions=["sns:Publish"],
-                resources=[topic_arn],
-                condition=[
-                    DataAwsIamPolicyDocumentStatementCondition(
-                        test="ArnLike", variable="aws:SourceArn", values=[source_arn]
-                    ),
-                    DataAwsIamPolicyDocumentStatementCondition(
-                        test="StringEquals",
-                        variable="aws:SourceAccount",
-                        values=[account_id],
-                    ),
-                ],
-            )
-
         here = f"{region}:{account_id}"
         policy = DataAwsIamPolicyDocument(
             self,
             "topic_policy_document",
             statement=[
-                publish_from(
+                allow_service_from(
                     "AllowOurEventBridgeRulesToPublish",
                     "events.amazonaws.com",
-                    f"arn:{partition}:events:{here}:rule/{name_prefix}-*",
+                    ["sns:Publish"],
+                    [topic_arn],
+                    source_arn=f"arn:{partition}:events:{here}:rule/{name_prefix}-*",
+                    account_id=account_id,
                 ),
-                publish_from(
+                allow_service_from(
                     "AllowOurAlarmsToPublish",
                     "cloudwatch.amazonaws.com",
-                    f"arn:{partition}:cloudwatch:{here}:alarm:{name_prefix}-*",
+                    ["sns:Publish"],
+                    [topic_arn],
+                    source_arn=f"arn:{partition}:cloudwatch:{here}:alarm:{name_prefix}-*",
+                    account_id=account_id,
                 ),
             ],
             provider=provider,

@@ -14,6 +14,7 @@ from constructs import Construct
 
 from constructs_lib.bucket_settings import ObjectLock, Retention
 from constructs_lib.hardened_bucket import HardenedBucket
+from constructs_lib.policy_statements import allow_service_from
 
 CLOUDTRAIL = DataAwsIamPolicyDocumentStatementPrincipals(
     type="Service", identifiers=["cloudtrail.amazonaws.com"]
@@ -54,28 +55,13 @@ class AuditTrail(Construct):
             # S3 server access logging, from the trail bucket only:
             # https://docs.aws.amazon.com/AmazonS3/latest/userguide/enable-server-access-logging.html
             return [
-                DataAwsIamPolicyDocumentStatement(
-                    sid="S3ServerAccessLogsFromTheTrailBucket",
-                    effect="Allow",
-                    principals=[
-                        DataAwsIamPolicyDocumentStatementPrincipals(
-                            type="Service", identifiers=["logging.s3.amazonaws.com"]
-                        )
-                    ],
-                    actions=["s3:PutObject"],
-                    resources=[f"{bucket_arn}/*"],
-                    condition=[
-                        DataAwsIamPolicyDocumentStatementCondition(
-                            test="ArnLike",
-                            variable="aws:SourceArn",
-                            values=[f"arn:{partition}:s3:::{trail_bucket_prefix}*"],
-                        ),
-                        DataAwsIamPolicyDocumentStatementCondition(
-                            test="StringEquals",
-                            variable="aws:SourceAccount",
-                            values=[account_id],
-                        ),
-                    ],
+                allow_service_from(
+                    "S3ServerAccessLogsFromTheTrailBucket",
+                    "logging.s3.amazonaws.com",
+                    ["s3:PutObject"],
+                    [f"{bucket_arn}/*"],
+                    source_arn=f"arn:{partition}:s3:::{trail_bucket_prefix}*",
+                    account_id=account_id,
                 )
             ]
 

@@ -14,6 +14,8 @@ from cdktf_cdktf_provider_aws.kms_alias import KmsAlias
 from cdktf_cdktf_provider_aws.kms_key import KmsKey
 from constructs import Construct
 
+from constructs_lib.policy_statements import allow_service_from
+
 
 def _service(name: str) -> list[DataAwsIamPolicyDocumentStatementPrincipals]:
     return [DataAwsIamPolicyDocumentStatementPrincipals(type="Service", identifiers=[name])]
@@ -74,16 +76,13 @@ class EncryptionKey(Construct):
             ),
         ):
             statements.append(
-                DataAwsIamPolicyDocumentStatement(
-                    sid=sid,
-                    effect="Allow",
-                    principals=_service(f"{service}.amazonaws.com"),
-                    actions=["kms:GenerateDataKey*", "kms:Decrypt"],
-                    resources=["*"],
-                    condition=[
-                        _condition("ArnLike", "aws:SourceArn", source),
-                        _condition("StringEquals", "aws:SourceAccount", account_id),
-                    ],
+                allow_service_from(
+                    sid,
+                    f"{service}.amazonaws.com",
+                    ["kms:GenerateDataKey*", "kms:Decrypt"],
+                    ["*"],
+                    source_arn=source,
+                    account_id=account_id,
                 )
             )
         if trail_name:

@@ -14,8 +14,6 @@ from cdktf_cdktf_provider_aws.data_aws_caller_identity import DataAwsCallerIdent
 from cdktf_cdktf_provider_aws.data_aws_iam_policy_document import (
     DataAwsIamPolicyDocument,
     DataAwsIamPolicyDocumentStatement,
-    DataAwsIamPolicyDocumentStatementCondition,
-    DataAwsIamPolicyDocumentStatementPrincipals,
 )
 from cdktf_cdktf_provider_aws.iam_role import IamRole
 from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
@@ -24,6 +22,7 @@ from constructs import Construct
 from constructs_lib.catalog import Detection
 from constructs_lib.detection_rule import RETRY_POLICY
 from constructs_lib.forwarding_patterns import compact, forwarding_patterns
+from constructs_lib.policy_statements import allow_service_from
 
 
 class HomeBusForwarding(Construct):
@@ -57,25 +56,13 @@ class HomeBusForwarding(Construct):
             self,
             "trust_policy",
             statement=[
-                DataAwsIamPolicyDocumentStatement(
-                    sid="EventBridgeForOurRules",
-                    effect="Allow",
-                    principals=[
-                        DataAwsIamPolicyDocumentStatementPrincipals(
-                            type="Service", identifiers=["events.amazonaws.com"]
-                        )
-                    ],
-                    actions=["sts:AssumeRole"],
-                    condition=[
-                        DataAwsIamPolicyDocumentStatementCondition(
-                            test="StringEquals",
-                            variable="aws:SourceAccount",
-                            values=[account_id],
-                        ),
-                        DataAwsIamPolicyDocumentStatementCondition(
-                            test="ArnLike", variable="aws:SourceArn", values=[our_rules]
-                        ),
-                    ],
+                allow_service_from(
+                    "EventBridgeForOurRules",
+                    "events.amazonaws.com",
+                    ["sts:AssumeRole"],
+                    None,
+                    source_arn=our_rules,
+                    account_id=account_id,
                 )
             ],
             provider=provider,

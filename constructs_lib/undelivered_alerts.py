@@ -4,15 +4,12 @@ from __future__ import annotations
 
 from cdktf import TerraformProvider
 from cdktf_cdktf_provider_aws.data_aws_caller_identity import DataAwsCallerIdentity
-from cdktf_cdktf_provider_aws.data_aws_iam_policy_document import (
-    DataAwsIamPolicyDocument,
-    DataAwsIamPolicyDocumentStatement,
-    DataAwsIamPolicyDocumentStatementCondition,
-    DataAwsIamPolicyDocumentStatementPrincipals,
-)
+from cdktf_cdktf_provider_aws.data_aws_iam_policy_document import DataAwsIamPolicyDocument
 from cdktf_cdktf_provider_aws.sqs_queue import SqsQueue
 from cdktf_cdktf_provider_aws.sqs_queue_policy import SqsQueuePolicy
 from constructs import Construct
+
+from constructs_lib.policy_statements import allow_service_from
 
 FOURTEEN_DAYS = 14 * 24 * 3600  # SQS's longest retention
 
@@ -50,30 +47,13 @@ class UndeliveredAlerts(Construct):
             self,
             "queue_policy_document",
             statement=[
-                DataAwsIamPolicyDocumentStatement(
-                    sid="AllowOurRulesToDeadLetter",
-                    effect="Allow",
-                    principals=[
-                        DataAwsIamPolicyDocumentStatementPrincipals(
-                            type="Service", identifiers=["events.amazonaws.com"]
-                        )
-                    ],
-                    actions=["sqs:SendMessage"],
-                    resources=[self.queue.arn],
-                    condition=[
-                        DataAwsIamPolicyDocumentStatementCondition(
-                            test="ArnLike",
-                            variable="aws:SourceArn",
-                            values=[
-                                f"arn:{partition}:events:{region}:{account_id}:rule/{name_prefix}-*"
-                            ],
-                        ),
-                        DataAwsIamPolicyDocumentStatementCondition(
-                            test="StringEquals",
-                            variable="aws:SourceAccount",
-                            values=[account_id],
-                        ),
-                    ],
+                allow_service_from(
+                    "AllowOurRulesToDeadLetter",
+                    "events.amazonaws.com",
+                    ["sqs:SendMessage"],
+                    [self.queue.arn],
+                    source_arn=f"arn:{partition}:events:{region}:{account_id}:rule/{name_prefix}-*",
+                    account_id=account_id,
                 )
             ],
             provider=provider,

@@ -284,12 +284,12 @@ def test_forwarding_role_trusts_only_eventbridge_for_our_rules(forwarding_synth)
     assert trust["effect"] == "Allow" and trust["actions"] == ["sts:AssumeRole"]
     assert trust["principals"] == [{"type": "Service", "identifiers": ["events.amazonaws.com"]}]
     assert trust["condition"] == [
-        {"test": "StringEquals", "variable": "aws:SourceAccount", "values": [account_id]},
         {
             "test": "ArnLike",
             "variable": "aws:SourceArn",
             "values": [f"arn:aws:events:{REGION}:{account_id}:rule/acme-*"],
         },
+        {"test": "StringEquals", "variable": "aws:SourceAccount", "values": [account_id]},
     ]
     role = _only(document, "resource", "aws_iam_role")
     assert role["name"] == f"acme-forward-{REGION}" and role["provider"] == ALIAS
