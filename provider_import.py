@@ -99,7 +99,7 @@ def lazy_tarball(original: Path) -> Path:
 
 def optimize_interpreter() -> None:
     """Replace this process with the same command under ``python -O`` (step 3), once."""
-    if os.environ.get(SWITCH_OFF) == "1" or sys.flags.optimize:
+    if os.environ.get(SWITCH_OFF) == "1" or sys.flags.optimize or not sys.executable:
         return
     os.execv(sys.executable, [sys.executable, "-O", *sys.argv])
 
@@ -118,7 +118,11 @@ def install() -> bool:
     import constructs._jsii  # noqa: F401
     from jsii._runtime import kernel
 
-    kernel.load(ASSEMBLY, VERSION, os.fspath(lazy_tarball(original)))
+    try:
+        lazy = lazy_tarball(original)
+    except OSError:
+        return True  # no writable cache: the kernel loads the original tarball, eagerly
+    kernel.load(ASSEMBLY, VERSION, os.fspath(lazy))
     return True
 
 
