@@ -9,27 +9,29 @@ export PIPENV_YES := 1
 export PIPENV_IGNORE_VIRTUALENVS := 1
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 PIPENV := $(PYTHON) -m pipenv
+# The project's interpreter, once installed: no pipenv start-up on every run.
+VENV_PYTHON := .venv/bin/python
 
 .PHONY: synth test docs selftest bench install clean
 
 synth: .venv/.installed
-	$(PIPENV) run python main.py
+	$(VENV_PYTHON) main.py
 
 test: .venv/.installed
-	$(PIPENV) run ruff format --check .
-	$(PIPENV) run ruff check .
-	$(PIPENV) run pytest
+	$(VENV_PYTHON) -m ruff format --check .
+	$(VENV_PYTHON) -m ruff check .
+	$(VENV_PYTHON) -m pytest
 
 # After `cdktf deploy`: one test alert per region (ARGS=--dry-run to only print them).
 selftest: .venv/.installed
-	$(PIPENV) run python selftest.py $(ARGS)
+	$(VENV_PYTHON) selftest.py $(ARGS)
 
 # Synthesis time against the original CDK app; writes benchmarks/results.json and history.tsv.
 bench: .venv/.installed
-	$(PIPENV) run python benchmarks/synth_bench.py
+	$(VENV_PYTHON) benchmarks/synth_bench.py
 
 docs: .venv/.installed
-	$(PIPENV) run python scripts/catalog_table.py --write
+	$(VENV_PYTHON) scripts/catalog_table.py --write
 
 install: .venv/.installed
 
@@ -37,7 +39,7 @@ install: .venv/.installed
 	$(PYTHON) -m pipenv --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet "pipenv==$(PIPENV_VERSION)"
 	$(PIPENV) sync --dev
 	# Bytecode for `python -O` (provider_import.py, step 3), which pip does not compile.
-	.venv/bin/python -O -m compileall -q -j 0 .venv/lib >/dev/null
+	$(VENV_PYTHON) -O -m compileall -q -j 0 .venv/lib >/dev/null
 	touch $@
 
 clean:
