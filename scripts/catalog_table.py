@@ -49,7 +49,7 @@ def table() -> str:
         if d.note:
             matches += f". *{d.note.replace('*', chr(92) + '*')}*"
         standards = ", ".join(s.removeprefix("CIS ") for s in d.standards) or "-"
-        groups = ", ".join(g for g in ("original", "cis", "self") if g in d.groups)
+        groups = ", ".join(g for g in ("original", "cis", "self", "always") if g in d.groups)
         rows.append(
             f"| `{d.id}` | {d.title} | {groups} | {d.severity.value} | {standards} "
             f"| {d.delivery.value} | {matches} |"
