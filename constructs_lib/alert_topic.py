@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from cdktf import TerraformIterator, TerraformProvider, Token
-from cdktf_cdktf_provider_aws.data_aws_caller_identity import DataAwsCallerIdentity
+from cdktf import TerraformIterator, Token
 from cdktf_cdktf_provider_aws.data_aws_iam_policy_document import DataAwsIamPolicyDocument
 from cdktf_cdktf_provider_aws.sns_topic import SnsTopic
 from cdktf_cdktf_provider_aws.sns_topic_policy import SnsTopicPolicy
@@ -14,10 +13,12 @@ from constructs import Construct
 
 from config import Subscription
 from constructs_lib.policy_statements import allow_service_from
+from constructs_lib.region_account import Placement
 
 
 class AlertTopic(Construct):
-    """An SNS topic only this account's rules and alarms named ``<name_prefix>*`` may publish to.
+    """An SNS topic named ``<name_prefix>`` that only this account's rules and alarms named
+    ``<name_prefix>-*`` may publish to.
 
     Exposes ``topic``.
     """
@@ -27,28 +28,22 @@ class AlertTopic(Construct):
         scope: Construct,
         id: str,
         *,
-        provider: TerraformProvider,
-        topic_name: str,
-        name_prefix: str,
+        placement: Placement,
         subscriptions: Sequence[Subscription],
-        partition: str,
-        region: str,
         kms_key_arn: str | None = None,
     ) -> None:
         super().__init__(scope, id)
-        # One kernel round trip per attribute read: read each once.
-        account_id = DataAwsCallerIdentity(self, "account", provider=provider).account_id
+        provider, prefix = placement.provider, placement.name_prefix
         # Encrypted only with a customer managed key: EventBridge cannot use the AWS managed one.
         self.topic = SnsTopic(
-            self, "topic", name=topic_name, kms_master_key_id=kms_key_arn, provider=provider
+            self, "topic", name=prefix, kms_master_key_id=kms_key_arn, provider=provider
         )
-        topic_arn = self.topic.arn
+        topic_arn = self.topic.arn  # read once: each attribute read is a kernel round trip
 
         # EventBridge's SNS target permission, narrowed to our rules against the confused deputy:
         # https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-use-resource-based.html#eb-sns-permissions
         # CloudWatch alarms publish as cloudwatch.amazonaws.com, scoped the same way:
         # https://docs.aws.amazon.com/sns/latest/dg/sns-access-policy-use-cases.html
-        here = f"{region}:{account_id}"
         policy = DataAwsIamPolicyDocument(
             self,
             "topic_policy_document",
@@ -58,16 +53,16 @@ class AlertTopic(Construct):
                     "events.amazonaws.com",
                     ["sns:Publish"],
                     [topic_arn],
-                    source_arn=f"arn:{partition}:events:{here}:rule/{name_prefix}-*",
-                    account_id=account_id,
+                    source_arn=placement.arn("events", f"rule/{prefix}-*"),
+                    account_id=placement.account_id,
                 ),
                 allow_service_from(
                     "AllowOurAlarmsToPublish",
                     "cloudwatch.amazonaws.com",
                     ["sns:Publish"],
                     [topic_arn],
-                    source_arn=f"arn:{partition}:cloudwatch:{here}:alarm:{name_prefix}-*",
-                    account_id=account_id,
+                    source_arn=placement.arn("cloudwatch", f"alarm:{prefix}-*"),
+                    account_id=placement.account_id,
                 ),
             ],
             provider=provider,

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from cdktf import TerraformProvider, TerraformResourceLifecycle
+from cdktf import TerraformResourceLifecycle
 from cdktf_cdktf_provider_aws.cloudtrail import Cloudtrail
-from cdktf_cdktf_provider_aws.data_aws_caller_identity import DataAwsCallerIdentity
 from cdktf_cdktf_provider_aws.data_aws_iam_policy_document import (
     DataAwsIamPolicyDocumentStatement,
     DataAwsIamPolicyDocumentStatementCondition,
@@ -15,6 +14,7 @@ from constructs import Construct
 from constructs_lib.bucket_settings import ObjectLock, Retention
 from constructs_lib.hardened_bucket import HardenedBucket
 from constructs_lib.policy_statements import allow_service_from
+from constructs_lib.region_account import Placement
 
 CLOUDTRAIL = DataAwsIamPolicyDocumentStatementPrincipals(
     type="Service", identifiers=["cloudtrail.amazonaws.com"]
@@ -36,19 +36,17 @@ class AuditTrail(Construct):
         scope: Construct,
         id: str,
         *,
-        provider: TerraformProvider,
-        name_prefix: str,
-        partition: str,
-        region: str,
+        placement: Placement,
         archive_after_days: int,
         kms_key_arn: str | None = None,
         object_lock: ObjectLock | None = None,
     ) -> None:
         super().__init__(scope, id)
-        account_id = DataAwsCallerIdentity(self, "account", provider=provider).account_id
+        provider, name_prefix = placement.provider, placement.name_prefix
+        partition, account_id = placement.partition, placement.account_id
         # Built from parts: the bucket policy must name the trail before the trail exists.
         trail_name = f"{name_prefix}-trail"
-        this_trail_arn = f"arn:{partition}:cloudtrail:{region}:{account_id}:trail/{trail_name}"
+        this_trail_arn = placement.arn("cloudtrail", f"trail/{trail_name}")
         trail_bucket_prefix = f"{name_prefix}-trail-"
 
         def logging_statements(bucket_arn: str) -> list[DataAwsIamPolicyDocumentStatement]:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from cdktf import TerraformProvider
-from cdktf_cdktf_provider_aws.data_aws_caller_identity import DataAwsCallerIdentity
 from cdktf_cdktf_provider_aws.data_aws_iam_policy_document import (
     DataAwsIamPolicyDocument,
     DataAwsIamPolicyDocumentStatement,
@@ -15,6 +13,7 @@ from cdktf_cdktf_provider_aws.kms_key import KmsKey
 from constructs import Construct
 
 from constructs_lib.policy_statements import allow_service_from
+from constructs_lib.region_account import Placement
 
 
 def _service(name: str) -> list[DataAwsIamPolicyDocumentStatementPrincipals]:
@@ -36,15 +35,12 @@ class EncryptionKey(Construct):
         scope: Construct,
         id: str,
         *,
-        provider: TerraformProvider,
-        name_prefix: str,
-        partition: str,
-        region: str,
+        placement: Placement,
         trail_name: str | None = None,
     ) -> None:
         super().__init__(scope, id)
-        account_id = DataAwsCallerIdentity(self, "account", provider=provider).account_id
-        here = f"{region}:{account_id}"
+        provider, prefix = placement.provider, placement.name_prefix
+        partition, account_id = placement.partition, placement.account_id
         statements = [
             # The default key policy's first statement: IAM policies in this account govern use.
             # https://docs.aws.amazon.com/kms/latest/developerguide/key-policy-default.html
@@ -67,12 +63,12 @@ class EncryptionKey(Construct):
             (
                 "AllowOurRulesToEncrypt",
                 "events",
-                f"arn:{partition}:events:{here}:rule/{name_prefix}-*",
+                placement.arn("events", f"rule/{prefix}-*"),
             ),
             (
                 "AllowOurAlarmsToEncrypt",
                 "cloudwatch",
-                f"arn:{partition}:cloudwatch:{here}:alarm:{name_prefix}-*",
+                placement.arn("cloudwatch", f"alarm:{prefix}-*"),
             ),
         ):
             statements.append(
@@ -86,7 +82,7 @@ class EncryptionKey(Construct):
                 )
             )
         if trail_name:
-            trail_arn = f"arn:{partition}:cloudtrail:{here}:trail/{trail_name}"
+            trail_arn = placement.arn("cloudtrail", f"trail/{trail_name}")
             # CloudTrail encrypting log files for this trail only:
             # https://docs.aws.amazon.com/awscloudtrail/latest/userguide/create-kms-key-policy-for-cloudtrail.html
             statements += [
@@ -120,7 +116,7 @@ class EncryptionKey(Construct):
         self.key = KmsKey(
             self,
             "key",
-            description=f"{name_prefix}: trail logs, alert topics and dead-letter queues",
+            description=f"{prefix}: trail logs, alert topics and dead-letter queues",
             enable_key_rotation=True,
             deletion_window_in_days=30,
             policy=policy.json,
@@ -129,7 +125,7 @@ class EncryptionKey(Construct):
         KmsAlias(
             self,
             "alias",
-            name=f"alias/{name_prefix}",
+            name=f"alias/{prefix}",
             target_key_id=self.key.key_id,
             provider=provider,
         )

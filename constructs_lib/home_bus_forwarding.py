@@ -4,13 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from cdktf import TerraformProvider
 from cdktf_cdktf_provider_aws.cloudwatch_event_rule import CloudwatchEventRule
 from cdktf_cdktf_provider_aws.cloudwatch_event_target import (
     CloudwatchEventTarget,
     CloudwatchEventTargetDeadLetterConfig,
 )
-from cdktf_cdktf_provider_aws.data_aws_caller_identity import DataAwsCallerIdentity
 from cdktf_cdktf_provider_aws.data_aws_iam_policy_document import (
     DataAwsIamPolicyDocument,
     DataAwsIamPolicyDocumentStatement,
@@ -23,6 +21,7 @@ from constructs_lib.catalog import Detection
 from constructs_lib.detection_rule import RETRY_POLICY
 from constructs_lib.forwarding_patterns import compact, forwarding_patterns
 from constructs_lib.policy_statements import allow_service_from
+from constructs_lib.region_account import Placement
 
 
 class HomeBusForwarding(Construct):
@@ -38,18 +37,14 @@ class HomeBusForwarding(Construct):
         scope: Construct,
         id: str,
         *,
-        provider: TerraformProvider,
-        name_prefix: str,
-        partition: str,
-        region: str,
+        placement: Placement,
         home_region: str,
         detections: Sequence[Detection],
         dead_letter_arn: str,
     ) -> None:
         super().__init__(scope, id)
-        account_id = DataAwsCallerIdentity(self, "account", provider=provider).account_id
-        self.home_bus_arn = f"arn:{partition}:events:{home_region}:{account_id}:event-bus/default"
-        our_rules = f"arn:{partition}:events:{region}:{account_id}:rule/{name_prefix}-*"
+        provider, name_prefix, region = placement.provider, placement.name_prefix, placement.region
+        self.home_bus_arn = placement.arn("events", "event-bus/default", region=home_region)
 
         # Only EventBridge, only for our rules in this account and region, may assume it.
         trust = DataAwsIamPolicyDocument(
@@ -61,8 +56,8 @@ class HomeBusForwarding(Construct):
                     "events.amazonaws.com",
                     ["sts:AssumeRole"],
                     None,
-                    source_arn=our_rules,
-                    account_id=account_id,
+                    source_arn=placement.arn("events", f"rule/{name_prefix}-*"),
+                    account_id=placement.account_id,
                 )
             ],
             provider=provider,

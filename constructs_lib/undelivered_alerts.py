@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from cdktf import TerraformProvider
-from cdktf_cdktf_provider_aws.data_aws_caller_identity import DataAwsCallerIdentity
 from cdktf_cdktf_provider_aws.data_aws_iam_policy_document import DataAwsIamPolicyDocument
 from cdktf_cdktf_provider_aws.sqs_queue import SqsQueue
 from cdktf_cdktf_provider_aws.sqs_queue_policy import SqsQueuePolicy
 from constructs import Construct
 
 from constructs_lib.policy_statements import allow_service_from
+from constructs_lib.region_account import Placement
 
 FOURTEEN_DAYS = 14 * 24 * 3600  # SQS's longest retention
 
@@ -26,18 +25,15 @@ class UndeliveredAlerts(Construct):
         scope: Construct,
         id: str,
         *,
-        provider: TerraformProvider,
-        name_prefix: str,
-        partition: str,
-        region: str,
+        placement: Placement,
         kms_key_arn: str | None = None,
     ) -> None:
         super().__init__(scope, id)
-        account_id = DataAwsCallerIdentity(self, "account", provider=provider).account_id
+        provider, prefix = placement.provider, placement.name_prefix
         self.queue = SqsQueue(
             self,
             "queue",
-            name=f"{name_prefix}-undelivered-alerts",
+            name=f"{prefix}-undelivered-alerts",
             message_retention_seconds=FOURTEEN_DAYS,
             kms_master_key_id=kms_key_arn,
             sqs_managed_sse_enabled=None if kms_key_arn else True,
@@ -52,8 +48,8 @@ class UndeliveredAlerts(Construct):
                     "events.amazonaws.com",
                     ["sqs:SendMessage"],
                     [self.queue.arn],
-                    source_arn=f"arn:{partition}:events:{region}:{account_id}:rule/{name_prefix}-*",
-                    account_id=account_id,
+                    source_arn=placement.arn("events", f"rule/{prefix}-*"),
+                    account_id=placement.account_id,
                 )
             ],
             provider=provider,

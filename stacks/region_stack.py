@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from cdktf import LocalBackend, S3Backend, TerraformOutput, TerraformStack
-from cdktf_cdktf_provider_aws.provider import AwsProvider, AwsProviderDefaultTags
 from constructs import Construct
 
 from config import MonitorConfig, RegionPlan
@@ -13,6 +12,7 @@ from constructs_lib.delivery_alarms import DeliveryAlarms
 from constructs_lib.detection_rule import DetectionRule
 from constructs_lib.encryption_key import EncryptionKey
 from constructs_lib.home_bus_forwarding import HomeBusForwarding
+from constructs_lib.region_account import RegionAccount
 from constructs_lib.undelivered_alerts import UndeliveredAlerts
 
 
@@ -35,33 +35,28 @@ class RegionStack(TerraformStack):
             # Relative to cdktf.out/stacks/<stack>/, where terraform runs: state stays in the
             # project folder, outside the output every synth replaces, with no absolute paths.
             LocalBackend(self, path=f"../../../terraform.{plan.region}.tfstate")
-        provider = AwsProvider(
+        placement = RegionAccount(
             self,
-            "aws",
+            "region_account",
             region=plan.region,
-            alias=plan.region,
-            default_tags=[AwsProviderDefaultTags(tags=settings.default_tags)],
-        )
-        prefix = settings.name_prefix
+            partition=settings.partition,
+            name_prefix=settings.name_prefix,
+            default_tags=settings.default_tags,
+        ).placement
+        provider, prefix = placement.provider, placement.name_prefix
 
         key_arn = None
         if settings.kms_key:
             key_arn = EncryptionKey(
                 self,
                 "encryption_key",
-                provider=provider,
-                name_prefix=prefix,
-                partition=settings.partition,
-                region=plan.region,
+                placement=placement,
                 trail_name=f"{prefix}-trail" if plan.carries_trail else None,
             ).key.arn
         undelivered = UndeliveredAlerts(
             self,
             "undelivered_alerts",
-            provider=provider,
-            name_prefix=prefix,
-            partition=settings.partition,
-            region=plan.region,
+            placement=placement,
             kms_key_arn=key_arn,
         )
         dead_letter_arn = undelivered.queue.arn
@@ -69,10 +64,7 @@ class RegionStack(TerraformStack):
             forwarding = HomeBusForwarding(
                 self,
                 "home_bus_forwarding",
-                provider=provider,
-                name_prefix=prefix,
-                partition=settings.partition,
-                region=plan.region,
+                placement=placement,
                 home_region=plan.forwards_to,
                 detections=plan.detections,
                 dead_letter_arn=dead_letter_arn,
@@ -82,12 +74,8 @@ class RegionStack(TerraformStack):
             alert_topic = AlertTopic(
                 self,
                 "alert_topic",
-                provider=provider,
-                topic_name=prefix,
-                name_prefix=prefix,
+                placement=placement,
                 subscriptions=settings.subscriptions,
-                partition=settings.partition,
-                region=plan.region,
                 kms_key_arn=key_arn,
             )
             topic_arn = alert_topic.topic.arn
@@ -119,10 +107,7 @@ class RegionStack(TerraformStack):
             audit_trail = AuditTrail(
                 self,
                 "audit_trail",
-                provider=provider,
-                name_prefix=prefix,
-                partition=settings.partition,
-                region=plan.region,
+                placement=placement,
                 archive_after_days=settings.log_archive_after_days,
                 kms_key_arn=key_arn,
                 object_lock=settings.object_lock,

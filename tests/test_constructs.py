@@ -7,7 +7,6 @@ import json
 import pytest
 from cdktf import TerraformStack
 from cdktf import Testing as CdktfTesting  # not "Test*": pytest would try to collect it
-from cdktf_cdktf_provider_aws.provider import AwsProvider
 
 from config import Subscription
 from constructs_lib.alert_message import alert_message
@@ -17,6 +16,7 @@ from constructs_lib.catalog import CATALOG, selected
 from constructs_lib.delivery_alarms import DeliveryAlarms
 from constructs_lib.detection_rule import DetectionRule, rule_name
 from constructs_lib.home_bus_forwarding import HomeBusForwarding
+from constructs_lib.region_account import RegionAccount
 from constructs_lib.undelivered_alerts import UndeliveredAlerts
 
 REGION = "eu-west-1"
@@ -24,9 +24,12 @@ ALIAS = "aws.eu-west-1"
 
 
 def _stack():
+    """A small stack in REGION, as RegionStack sets one up: (stack, placement)."""
     stack = TerraformStack(CdktfTesting.app(), "test")
-    provider = AwsProvider(stack, "aws", region=REGION, alias=REGION)
-    return stack, provider
+    placement = RegionAccount(
+        stack, "region_account", region=REGION, partition="aws", name_prefix="acme", default_tags={}
+    ).placement
+    return stack, placement
 
 
 def _has(synth: str, resource_type: str, properties: dict) -> bool:
@@ -48,14 +51,11 @@ def _statements(document: dict, sid: str) -> dict:
 
 @pytest.fixture(scope="module")
 def trail_synth() -> str:
-    stack, provider = _stack()
+    stack, placement = _stack()
     AuditTrail(
         stack,
         "audit_trail",
-        provider=provider,
-        name_prefix="acme",
-        partition="aws",
-        region=REGION,
+        placement=placement,
         archive_after_days=90,
     )
     return CdktfTesting.synth(stack)
@@ -157,21 +157,17 @@ def test_bucket_policy_lets_only_this_trail_write(trail_synth):
 
 @pytest.fixture(scope="module")
 def topic_synth() -> str:
-    stack, provider = _stack()
+    stack, placement = _stack()
     AlertTopic(
         stack,
         "alert_topic",
-        provider=provider,
-        topic_name="acme",
-        name_prefix="acme",
+        placement=placement,
         subscriptions=[
             Subscription("email", "secops@example.com"),
             Subscription("https", "https://hooks.example.com/alerts"),
             Subscription("email", "oncall@example.com"),
             Subscription("sqs", "arn:aws:sqs:eu-west-1:111122223333:soc-inbox"),
         ],
-        partition="aws",
-        region=REGION,
     )
     return CdktfTesting.synth(stack)
 
@@ -224,14 +220,14 @@ def test_topic_subscribes_each_endpoint_by_protocol(topic_synth):
 
 @pytest.mark.parametrize("entry", CATALOG, ids=[d.id for d in CATALOG])
 def test_rule_is_the_catalog_entry_enabled_on_the_default_bus(entry):
-    stack, provider = _stack()
+    stack, placement = _stack()
     DetectionRule(
         stack,
         detection=entry,
         target_arn="arn:aws:sns:eu-west-1:111122223333:acme",
         dead_letter_arn="arn:aws:sqs:eu-west-1:111122223333:acme-undelivered-alerts",
         name_prefix="acme",
-        provider=provider,
+        provider=placement.provider,
     )
     document = json.loads(CdktfTesting.synth(stack))
     rule = document["resource"]["aws_cloudwatch_event_rule"][entry.id]
@@ -261,14 +257,11 @@ def test_rule_is_the_catalog_entry_enabled_on_the_default_bus(entry):
 
 @pytest.fixture(scope="module")
 def forwarding_synth() -> str:
-    stack, provider = _stack()
+    stack, placement = _stack()
     HomeBusForwarding(
         stack,
         "home_bus_forwarding",
-        provider=provider,
-        name_prefix="acme",
-        partition="aws",
-        region=REGION,
+        placement=placement,
         home_region="ap-northeast-1",
         detections=selected(["original", "cis", "self"]),
         dead_letter_arn="arn:aws:sqs:eu-west-1:111122223333:acme-undelivered-alerts",
@@ -336,19 +329,16 @@ def test_forwarding_rules_target_the_home_bus_with_the_role(forwarding_synth):
 
 @pytest.fixture(scope="module")
 def delivery_synth() -> str:
-    stack, provider = _stack()
+    stack, placement = _stack()
     undelivered = UndeliveredAlerts(
         stack,
         "undelivered_alerts",
-        provider=provider,
-        name_prefix="acme",
-        partition="aws",
-        region=REGION,
+        placement=placement,
     )
     DeliveryAlarms(
         stack,
         "alarms",
-        provider=provider,
+        provider=placement.provider,
         name_prefix="acme",
         queue_name=undelivered.queue.name,
         rule_names=[f"acme-rule-{n}" for n in range(11)],

@@ -1,0 +1,61 @@
+"""Where a stack's resources go: the region's aliased AWS provider and the account behind it."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from cdktf import TerraformProvider
+from cdktf_cdktf_provider_aws.data_aws_caller_identity import DataAwsCallerIdentity
+from cdktf_cdktf_provider_aws.provider import AwsProvider, AwsProviderDefaultTags
+from constructs import Construct
+
+
+@dataclass(frozen=True)
+class Placement:
+    """What every construct needs to know about where it deploys, and how to name things."""
+
+    provider: TerraformProvider  # aliased after the region; passed to every resource
+    region: str
+    partition: str
+    account_id: str  # a Terraform reference, known at plan time
+    name_prefix: str
+
+    def arn(self, service: str, resource: str, region: str | None = None) -> str:
+        """An ARN in this account: ``arn:<partition>:<service>:<region>:<account>:<resource>``."""
+        return (
+            f"arn:{self.partition}:{service}:{region or self.region}:{self.account_id}:{resource}"
+        )
+
+
+class RegionAccount(Construct):
+    """The region's AWS provider, aliased after the region and tagging everything it creates,
+    and the account it deploys to (one caller-identity lookup per stack). Exposes ``placement``.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        region: str,
+        partition: str,
+        name_prefix: str,
+        default_tags: Mapping[str, str],
+    ) -> None:
+        super().__init__(scope, id)
+        provider = AwsProvider(
+            self,
+            "aws",
+            region=region,
+            alias=region,
+            default_tags=[AwsProviderDefaultTags(tags=dict(default_tags))],
+        )
+        account = DataAwsCallerIdentity(self, "account", provider=provider)
+        self.placement = Placement(
+            provider=provider,
+            region=region,
+            partition=partition,
+            account_id=account.account_id,
+            name_prefix=name_prefix,
+        )
