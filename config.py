@@ -24,13 +24,13 @@ from constructs_lib.bucket_settings import ObjectLock
 from constructs_lib.catalog import (
     CATALOG,
     DEFAULT_GROUPS,
-    DELIVERY_ALARMS,
     GROUPS,
     SIGN_IN_REGIONS,
     Delivery,
     Detection,
     selected,
 )
+from constructs_lib.outcomes import rule_variants
 
 
 class ConfigError(ValueError):
@@ -41,10 +41,11 @@ class ConfigError(ValueError):
         self.key = key
 
 
-# Resource names are "<namePrefix>-<suffix>"; the tightest limit is the trail bucket's
-# bucket_prefix "<namePrefix>-trail-", at most 37 characters (Terraform adds 26 of the 63).
+# Resource names are "<namePrefix>-<suffix>": the trail bucket's bucket_prefix "<namePrefix>-trail-"
+# has at most 37 characters (Terraform adds 26 of the 63), a rule name at most 64.
 TRAIL_BUCKET_SUFFIX = "-trail-"
-MAX_NAME_PREFIX = min(37 - len(TRAIL_BUCKET_SUFFIX), 64 - 1 - max(len(d.id) for d in CATALOG))
+LONGEST_RULE_ID = max(len(v.id) for d in CATALOG for v in rule_variants(d))
+MAX_NAME_PREFIX = min(37 - len(TRAIL_BUCKET_SUFFIX), 64 - 1 - LONGEST_RULE_ID)
 # Lower-case letters, digits and single hyphens: valid in S3 bucket, SNS topic, trail and rule names.
 NAME_PREFIX = re.compile(r"[a-z][a-z0-9]*(-[a-z0-9]+)*")
 # S3 reserves these bucket-name prefixes (S3 user guide, bucket naming rules).
@@ -80,10 +81,27 @@ class RegionPlan:
     detections: tuple[Detection, ...]
     carries_trail: bool
     forwards_to: str | None  # the home region, where this region's matches go in central mode
+    kms_key: bool  # a customer managed key for the trail and the alert topic
 
     @property
     def carries_topic(self) -> bool:
+        """An alert topic; every stack has a health topic."""
         return self.forwards_to is None
+
+    @property
+    def forwarded(self) -> tuple[Detection, ...]:
+        """Detections whose matches go to the home bus (central delivery, other regions)."""
+        if not self.forwards_to:
+            return ()
+        return tuple(d for d in self.detections if not d.to_health_topic)
+
+    @property
+    def local(self) -> tuple[Detection, ...]:
+        """Detections with rules in this stack; in central delivery's other regions, only those
+        delivered to the health topic, which every stack has."""
+        if not self.forwards_to:
+            return self.detections
+        return tuple(d for d in self.detections if d.to_health_topic)
 
 
 @dataclass(frozen=True)
@@ -96,7 +114,7 @@ class MonitorConfig:
     tags: Mapping[str, str]
     detection_groups: tuple[str, ...]
     delivery_mode: str  # "per-region": a topic per region; "central": forward to the home topic
-    kms_key: bool  # a customer managed key per region for the trail, topics and queues
+    kms_key: bool  # a customer managed key for the trail and the alert topics
     log_archive_after_days: int  # trail logs move to Glacier Instant Retrieval after this
     object_lock: ObjectLock | None  # WORM retention of the trail logs
     state_backend: StateBackend | None  # None: local state files in the project folder
@@ -110,8 +128,7 @@ class MonitorConfig:
 
     @property
     def detections(self) -> tuple[Detection, ...]:
-        central = (DELIVERY_ALARMS,) if self.delivery_mode == "central" else ()
-        return selected(self.detection_groups) + central
+        return selected(self.detection_groups, kms_key=self.kms_key)
 
     def regions_for(self, delivery: Delivery) -> frozenset[str]:
         """Where a detection with this delivery must have a rule (EVERY_STACK: see region_plans)."""
@@ -141,11 +158,17 @@ class MonitorConfig:
         central = self.delivery_mode == "central"
 
         def carried(detection: Detection, region: str) -> bool:
+            if detection.requires_kms_key and not has_key(region):
+                return False
             # In central delivery the home bus receives every region's matches: its rules
             # must match them all to deliver them to the one topic.
             if central and region == self.home_region:
                 return True
             return detection.id not in placed or region in placed[detection.id]
+
+        def has_key(region: str) -> bool:
+            # The key encrypts the trail and the alert topic: none where there is neither.
+            return self.kms_key and (not central or region == self.home_region)
 
         return tuple(
             RegionPlan(
@@ -153,6 +176,7 @@ class MonitorConfig:
                 detections=tuple(d for d in self.detections if carried(d, region)),
                 carries_trail=region == self.home_region,
                 forwards_to=self.home_region if central and region != self.home_region else None,
+                kms_key=has_key(region),
             )
             for region in regions
         )

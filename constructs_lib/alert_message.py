@@ -1,7 +1,12 @@
-"""The e-mail a person reads: one input transformer template shared by every detection.
+"""The message a person reads: one input transformer per rule, built from its catalog entry.
 
-Who, what, where, when, from where and the outcome, with a link to the event in the CloudTrail
-console; a detection adds its key request parameters (``Detection.alert_fields``).
+EventBridge sends a string template as its text, quotes included, and fills placeholders without
+escaping or decoding anything (aws/aws-cdk#38121, hashicorp/terraform-provider-aws#43253; the
+model in tests/eventbridge_templates.py). So the template is one quoted line per line, as AWS
+CDK's ``RuleTargetInput.fromMultilineText`` emits: each line of the e-mail is a line of text
+between two quotes, real line breaks between them, and every placeholder inside quotes, where
+EventBridge inserts a value's text as it is. Static text holds no character JSON would escape,
+so a line arrives exactly as written here. README "Alerts" weighs this against the alternatives.
 """
 
 from __future__ import annotations
@@ -11,10 +16,12 @@ import re
 from dataclasses import dataclass
 
 from constructs_lib.catalog import Detection
+from constructs_lib.outcomes import RuleVariant
 
-# name -> JSON path: what every alert shows. Fields an event lacks render empty
-# (for example errorCode on a call that succeeded).
-SHARED_FIELDS = {
+# Variable -> path, for every CloudTrail alert. Dot notation only: the InputTransformer API
+# reference forbids bracket notation ("You must use JSON dot notation, not bracket notation"),
+# which the user guide allows; we use the form both accept.
+CLOUDTRAIL_FIELDS = {
     "principalType": "$.detail.userIdentity.type",
     "principalArn": "$.detail.userIdentity.arn",
     "eventName": "$.detail.eventName",
@@ -28,56 +35,82 @@ SHARED_FIELDS = {
     "errorMessage": "$.detail.errorMessage",
     "eventId": "$.detail.eventID",
 }
+# Events of our own (the self-test) carry no CloudTrail record.
+EVENT_FIELDS = {"account": "$.account", "region": "$.region", "time": "$.time"}
+
+# CloudFormation's InputPathsMap key pattern, stricter than the API's [A-Za-z0-9_-]+: both accept.
+VARIABLE = re.compile(r"[a-zA-Z0-9]+")
+PLACEHOLDER = re.compile(r"<([^<>]*)>")
+# Characters JSON escapes inside a string, which EventBridge would then deliver escaped.
+ESCAPED = re.compile(r'["\\\x00-\x1f]')
+MAX_TEMPLATE = 8192  # InputTransformer API reference
+MAX_PATHS = 100
 
 
 @dataclass(frozen=True)
 class AlertMessage:
     input_paths: dict[str, str]
-    input_template: str  # a JSON string: EventBridge sends the target plain text
+    input_template: str  # one JSON string literal per line
 
 
 def _variable(label: str) -> str:
-    return "field_" + re.sub(r"[^A-Za-z0-9]+", "_", label).strip("_").lower()
+    words = re.findall(r"[A-Za-z0-9]+", label)
+    return "field" + "".join(word.capitalize() for word in words)
 
 
-def alert_message(detection: Detection) -> AlertMessage:
-    """The input transformer for this detection's target."""
-    paths = dict(SHARED_FIELDS)
-    lines = [
-        f"[{detection.severity.value.upper()}] {detection.title}",
-        "",
-        "Who:      <principalType> <principalArn>",
-        "What:     <eventName> (<eventSource>)",
-    ]
+def message_lines(variant: RuleVariant) -> tuple[list[str], dict[str, str]]:
+    """The alert's lines (with <variable> placeholders) and the variables' paths."""
+    detection: Detection = variant.detection
+    outcome = variant.outcome
+    title = f"[{detection.severity.value.upper()}] {outcome.title_prefix}{detection.title}"
+    extra = {}
+    field_lines = []
     for label, path in detection.alert_fields.items():
         variable = _variable(label)
-        paths[variable] = path
-        lines.append(f"  {label}: <{variable}>")
-    lines += [
+        extra[variable] = path
+        field_lines.append(f"  {label}: <{variable}>")
+    if not outcome.line:
+        lines = [
+            title,
+            *(line.strip() for line in field_lines),
+            "Where:    account <account>, <region>",
+            "When:     <time>",
+            f"Why:      {detection.rationale}",
+            "Rule:     <aws.events.rule-name>",
+        ]
+        return lines, {**EVENT_FIELDS, **extra}
+    lines = [
+        title,
+        outcome.line,
+        "Who:      <principalType> <principalArn>",
+        "What:     <eventName> (<eventSource>)",
+        *field_lines,
         "Where:    account <account>, <region>",
         "When:     <eventTime>",
         "From:     <sourceIp>, <userAgent>",
-        "Outcome:  <errorCode> <errorMessage> (no error code: it succeeded)",
-        "",
-        "Why it matters: " + detection.rationale,
-        "",
-        "The event in CloudTrail (the full record, id <eventId>):",
-        "https://<region>.console.aws.amazon.com/cloudtrailv2/home?region=<region>#/events/<eventId>",
+        f"Why:      {detection.rationale}",
+        "Rule:     <aws.events.rule-name>",
+        "Record:   https://<region>.console.aws.amazon.com/cloudtrailv2/home"
+        "?region=<region>#/events/<eventId>",
     ]
-    return AlertMessage(input_paths=paths, input_template=json.dumps("\n".join(lines)))
+    return lines, {**CLOUDTRAIL_FIELDS, **extra}
 
 
-def render(message: AlertMessage, event: dict) -> str:
-    """What EventBridge sends for this event: for tests and the README's example."""
-    text = json.loads(message.input_template)
-    for variable, path in message.input_paths.items():
-        value: object = event
-        for part in re.findall(r"[^.\[\]]+|\[\d+\]", path.removeprefix("$.")):
-            if part.startswith("[") and isinstance(value, list):
-                index = int(part[1:-1])
-                value = value[index] if index < len(value) else None
-            else:
-                value = value.get(part) if isinstance(value, dict) else None
-        shown = "" if value is None else value if isinstance(value, str) else json.dumps(value)
-        text = text.replace(f"<{variable}>", shown)
-    return text
+def alert_message(variant: RuleVariant) -> AlertMessage:
+    """The input transformer for this rule's targets."""
+    lines, paths = message_lines(variant)
+    used = {name for line in lines for name in PLACEHOLDER.findall(line)}
+    paths = {name: path for name, path in paths.items() if name in used}
+    for name, path in paths.items():
+        if not VARIABLE.fullmatch(name) or name.startswith("AWS"):
+            raise ValueError(f"{variant.id}: input path key {name!r} is not [a-zA-Z0-9]+")
+        if "[" in path or "*" in path:
+            raise ValueError(f"{variant.id}: {path} is not plain dot notation")
+    for line in lines:
+        static = PLACEHOLDER.sub("", line)
+        if ESCAPED.search(static) or "<" in static or ">" in static:
+            raise ValueError(f"{variant.id}: {line!r} would not arrive as written")
+    template = "\n".join(json.dumps(line, ensure_ascii=False) for line in lines)
+    if len(template) > MAX_TEMPLATE or len(paths) > MAX_PATHS:
+        raise ValueError(f"{variant.id}: template {len(template)} characters, {len(paths)} paths")
+    return AlertMessage(input_paths=paths, input_template=template)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class Retention:
-    archive_after_days: int | None  # current objects move to Glacier Instant Retrieval
+    archive_after_days: int | None  # current objects over 128 KB move to Glacier Instant Retrieval
     expire_after_days: int | None  # current objects are deleted (None: kept for ever)
     noncurrent_expire_days: int  # overwritten or deleted versions are purged
 

@@ -19,6 +19,11 @@ CONSOLE_SIGN_IN = "AWS Console Sign In via CloudTrail"
 SERVICE_EVENT = "AWS Service Event via CloudTrail"
 # Stands for the configured namePrefix in "self" patterns, which match our own resource names.
 NAME_PREFIX = "{namePrefix}"
+# Stand for the region's KMS key (kmsKey), known only to Terraform: its id and ARN.
+KEY_ID = "{keyId}"
+KEY_ARN = "{keyArn}"
+# The suffix of the health topic's name (<namePrefix>-health), which the delivery alarms notify.
+HEALTH_TOPIC_SUFFIX = "-health"
 
 # Where IAM-user console sign-ins are recorded besides the regional sign-in endpoints' regions:
 # https://docs.aws.amazon.com/awscloudtrail/latest/userguide/cloudtrail-event-reference-aws-console-sign-in-events.html
@@ -66,13 +71,15 @@ def _freeze(value: Any) -> Any:
     return value
 
 
-def _thaw(value: Any, name_prefix: str) -> Any:
+def _thaw(value: Any, names: Mapping[str, str]) -> Any:
     if isinstance(value, Mapping):
-        return {key: _thaw(item, name_prefix) for key, item in value.items()}
+        return {key: _thaw(item, names) for key, item in value.items()}
     if isinstance(value, tuple):
-        return [_thaw(item, name_prefix) for item in value]
+        return [_thaw(item, names) for item in value]
     if isinstance(value, str):
-        return value.replace(NAME_PREFIX, name_prefix)
+        for placeholder, name in names.items():
+            value = value.replace(placeholder, name)
+        return value
     return value
 
 
@@ -89,8 +96,13 @@ class Detection:
     groups: frozenset[str] = frozenset({"original"})
     standards: tuple[str, ...] = ()  # e.g. ("CIS CloudWatch.4",)
     note: str = ""  # what EventBridge cannot see that the CIS metric filter would
-    # Extra lines for the alert message: label -> JSON path in the event (key request parameters).
+    # Extra lines for the alert message: label -> JSON path in the event (key request parameters),
+    # in dot notation (an array's enclosing object, never an index: see alert_message.py).
     alert_fields: Mapping[str, str] = field(default_factory=dict)
+    # Also delivered, in every deployed region, to the health topic, which depends on neither the
+    # alert topic nor the KMS key: for changes that could stop the alert topic delivering them.
+    to_health_topic: bool = False
+    requires_kms_key: bool = False  # matches the region's KMS key: only with kmsKey
 
     def __post_init__(self) -> None:
         # A deep, read-only copy: nothing can edit an entry after the fact.
@@ -101,12 +113,17 @@ class Detection:
         if unknown:
             raise ValueError(f"{self.id}: unknown groups {sorted(unknown)}")
 
-    def event_pattern(self, name_prefix: str) -> dict[str, Any]:
-        """The EventBridge event pattern for a deployment named ``name_prefix``, as a fresh dict."""
-        return _thaw(self.pattern, name_prefix)
+    def event_pattern(
+        self, name_prefix: str, names: Mapping[str, str] | None = None
+    ) -> dict[str, Any]:
+        """The EventBridge event pattern for a deployment named ``name_prefix``, as a fresh dict.
 
-    def event_pattern_json(self, name_prefix: str) -> str:
-        return json.dumps(self.event_pattern(name_prefix))
+        ``names`` fills other placeholders (KEY_ID, KEY_ARN) with values or Terraform references.
+        """
+        return _thaw(self.pattern, {NAME_PREFIX: name_prefix, **(names or {})})
+
+    def event_pattern_json(self, name_prefix: str, names: Mapping[str, str] | None = None) -> str:
+        return json.dumps(self.event_pattern(name_prefix, names))
 
     @property
     def description(self) -> str:
@@ -167,10 +184,8 @@ CATALOG: tuple[Detection, ...] = (
         standards=("CIS CloudWatch.10",),
         alert_fields={
             "Security group": "$.detail.requestParameters.groupId",
-            "Protocol": "$.detail.requestParameters.ipPermissions.items[0].ipProtocol",
-            "From port": "$.detail.requestParameters.ipPermissions.items[0].fromPort",
-            "To port": "$.detail.requestParameters.ipPermissions.items[0].toPort",
-            "CIDR": "$.detail.requestParameters.ipPermissions.items[0].ipRanges.items[0].cidrIp",
+            # The rules are elements of an array: the whole list, with protocols, ports and CIDRs.
+            "Rules": "$.detail.requestParameters.ipPermissions",
         },
     ),
     Detection(
@@ -528,10 +543,11 @@ CATALOG: tuple[Detection, ...] = (
     ),
     Detection(
         id="monitor_topic_tampered",
-        title="Alert topic deleted, re-policied or unsubscribed",
+        title="Alert or health topic deleted, re-policied or (un)subscribed",
         rationale=(
-            "This monitor's alert topic was deleted, its policy or permissions changed, or a "
-            "subscription removed: alerts may stop reaching anyone."
+            "One of this monitor's topics was deleted, its policy or permissions changed, a "
+            "subscription added, filtered or removed: alerts may stop reaching anyone, or reach "
+            "someone else."
         ),
         delivery=Delivery.EVERY_STACK,
         severity=Severity.CRITICAL,
@@ -541,19 +557,70 @@ CATALOG: tuple[Detection, ...] = (
             "SetTopicAttributes",
             "AddPermission",
             "RemovePermission",
+            "Subscribe",
             "Unsubscribe",
+            "SetSubscriptionAttributes",
             **{
                 "$or": [
-                    {"requestParameters": {"topicArn": [{"suffix": f":{NAME_PREFIX}"}]}},
                     {
                         "requestParameters": {
-                            "subscriptionArn": [{"wildcard": f"arn:*:sns:*:*:{NAME_PREFIX}:*"}]
+                            "topicArn": [
+                                {"suffix": f":{NAME_PREFIX}"},
+                                {"suffix": f":{NAME_PREFIX}{HEALTH_TOPIC_SUFFIX}"},
+                            ]
+                        }
+                    },
+                    {
+                        "requestParameters": {
+                            "subscriptionArn": [
+                                {"wildcard": f"arn:*:sns:*:*:{NAME_PREFIX}:*"},
+                                {"wildcard": f"arn:*:sns:*:*:{NAME_PREFIX}{HEALTH_TOPIC_SUFFIX}:*"},
+                            ]
                         }
                     },
                 ]
             },
         ),
         groups=SELF,
+        alert_fields={
+            "Topic": "$.detail.requestParameters.topicArn",
+            "Subscription": "$.detail.requestParameters.subscriptionArn",
+        },
+        to_health_topic=True,
+    ),
+    Detection(
+        id="monitor_key_tampered",
+        title="The monitor's KMS key disabled, scheduled for deletion or re-policied",
+        rationale=(
+            "The key encrypting the trail's logs and the alert topic (kmsKey) was disabled, "
+            "scheduled for deletion, re-policied, lost its rotation or its alias: the alert topic "
+            "and the trail stop working."
+        ),
+        delivery=Delivery.EVERY_STACK,
+        severity=Severity.CRITICAL,
+        # KMS takes a key id or key ARN for these calls, never an alias; aliases have their own.
+        pattern=api_call(
+            "kms",
+            "DisableKey",
+            "ScheduleKeyDeletion",
+            "PutKeyPolicy",
+            "DisableKeyRotation",
+            "DeleteAlias",
+            "UpdateAlias",
+            **{
+                "$or": [
+                    {"requestParameters": {"keyId": [KEY_ID, KEY_ARN]}},
+                    {"requestParameters": {"aliasName": [f"alias/{NAME_PREFIX}"]}},
+                ]
+            },
+        ),
+        groups=SELF,
+        alert_fields={
+            "Key": "$.detail.requestParameters.keyId",
+            "Alias": "$.detail.requestParameters.aliasName",
+        },
+        to_health_topic=True,
+        requires_kms_key=True,
     ),
     Detection(
         id="monitor_trail_selectors_changed",
@@ -610,8 +677,8 @@ CATALOG += (
         id="self_test",
         title="Self-test: this alert path works",
         rationale=(
-            "A test event sent by selftest.py after a deploy; its arrival proves the rule, the "
-            "topic and the subscription work in this region."
+            "A test event sent by make selftest or make verify after a deploy; its arrival "
+            "proves the rule, the topic and the subscription work in this region."
         ),
         delivery=Delivery.EVERY_STACK,
         severity=Severity.LOW,
@@ -621,33 +688,14 @@ CATALOG += (
     ),
 )
 
-# In central delivery, other regions' delivery alarms reach the home topic through this rule.
-DELIVERY_ALARMS = Detection(
-    id="delivery_alarms",
-    title="Alerts are not being delivered",
-    rationale=(
-        "An alarm of this monitor went off: events are waiting in a dead-letter queue or a rule "
-        "failed to deliver. See the README on replaying undelivered alerts."
-    ),
-    delivery=Delivery.EVERY_STACK,
-    severity=Severity.HIGH,
-    pattern={
-        "source": ["aws.cloudwatch"],
-        "detail-type": ["CloudWatch Alarm State Change"],
-        "detail": {
-            "alarmName": [{"prefix": f"{NAME_PREFIX}-"}],
-            "state": {"value": ["ALARM"]},
-        },
-    },
-    groups=frozenset(),
-    alert_fields={"Alarm": "$.detail.alarmName", "Reason": "$.detail.state.reason"},
-)
 
+def selected(groups: Iterable[str], kms_key: bool = True) -> tuple[Detection, ...]:
+    """The catalog entries in any of these groups, and those every deployment has, in order.
 
-def selected(groups: Iterable[str]) -> tuple[Detection, ...]:
-    """The catalog entries in any of these groups, and those every deployment has, in order."""
+    Without ``kms_key``, entries that watch the KMS key are left out: there is none.
+    """
     wanted = frozenset(groups) | {ALWAYS}
-    return tuple(d for d in CATALOG if d.groups & wanted)
+    return tuple(d for d in CATALOG if d.groups & wanted and (kms_key or not d.requires_kms_key))
 
 
 def detection(detection_id: str) -> Detection:

@@ -1,4 +1,12 @@
-"""Alarms that say alerts are not getting through: messages in the dead-letter queue, failed targets."""
+"""Alarms that say alerts are not getting through, sent straight to the health topic.
+
+An alert EventBridge finally fails to deliver goes to the dead-letter queue (EventBridge sends
+"all failed events" there, and permission or missing-target errors at once, without retrying:
+https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-rule-dlq.html). So two signals cover
+every lost alert: a message waiting in the queue, and ``InvocationsFailedToBeSentToDlq``, the
+metric that moves when the fallback itself breaks (EventBridge metrics:
+https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-monitoring.html).
+"""
 
 from __future__ import annotations
 
@@ -12,16 +20,16 @@ from cdktf_cdktf_provider_aws.cloudwatch_metric_alarm import (
 )
 from constructs import Construct
 
-# An alarm's metric math may read at most 10 metrics (PutMetricAlarm), one is the sum.
+# An alarm's metric math reads at most 10 metrics (PutMetricAlarm): 9 rules and their sum.
 RULES_PER_ALARM = 9
 FIVE_MINUTES = 300
 
 
 class DeliveryAlarms(Construct):
-    """An alarm on the dead-letter queue's messages, and on the rules' FailedInvocations.
+    """An alarm on the dead-letter queue's depth, and alarms on the rules' failed dead-lettering.
 
-    ``alarm_actions`` are where the alarms notify (the region's topic); without them the alarms'
-    state changes reach the home topic through EventBridge (central delivery).
+    Both notify ``alarm_actions`` (the region's health topic) directly, never through EventBridge,
+    whose failure they report.
     """
 
     def __init__(
@@ -36,10 +44,13 @@ class DeliveryAlarms(Construct):
         alarm_actions: Sequence[str],
     ) -> None:
         super().__init__(scope, id)
+        if not alarm_actions:
+            raise ValueError("a delivery alarm must notify someone directly")
         common = {
             "comparison_operator": "GreaterThanOrEqualToThreshold",
             "threshold": 1,
             "evaluation_periods": 1,
+            # EventBridge publishes these metrics only when they are not zero.
             "treat_missing_data": "notBreaching",
             "alarm_actions": list(alarm_actions),
             "provider": provider,
@@ -49,7 +60,8 @@ class DeliveryAlarms(Construct):
             "undelivered_alerts",
             alarm_name=f"{name_prefix}-undelivered-alerts",
             alarm_description=(
-                f"Alerts EventBridge could not deliver are waiting in SQS queue {queue_name}"
+                f"Alerts EventBridge could not deliver are waiting in SQS queue {queue_name}: "
+                "read and replay them (README, None lost on the way)"
             ),
             namespace="AWS/SQS",
             metric_name="ApproximateNumberOfMessagesVisible",
@@ -66,7 +78,7 @@ class DeliveryAlarms(Construct):
                     return_data=False,
                     metric=CloudwatchMetricAlarmMetricQueryMetric(
                         namespace="AWS/Events",
-                        metric_name="FailedInvocations",
+                        metric_name="InvocationsFailedToBeSentToDlq",
                         dimensions={"RuleName": name},
                         period=FIVE_MINUTES,
                         stat="Sum",
@@ -75,16 +87,19 @@ class DeliveryAlarms(Construct):
                 for index, name in enumerate(chunk)
             ]
             total = CloudwatchMetricAlarmMetricQuery(
-                id="failed",
+                id="lost",
                 expression=f"SUM([{', '.join(f'm{i}' for i in range(len(chunk)))}])",
-                label="Failed invocations",
+                label="Alerts lost: not delivered and not dead-lettered",
                 return_data=True,
             )
             CloudwatchMetricAlarm(
                 self,
-                f"failed_invocations_{number}",
-                alarm_name=f"{name_prefix}-failed-invocations-{number}",
-                alarm_description="EventBridge failed to deliver alerts to their target",
+                f"lost_alerts_{number}",
+                alarm_name=f"{name_prefix}-lost-alerts-{number}",
+                alarm_description=(
+                    "EventBridge could neither deliver alerts nor put them in the dead-letter "
+                    "queue: they are lost. Check the queue's policy"
+                ),
                 metric_query=[*metrics, total],
                 **common,
             )

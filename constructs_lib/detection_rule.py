@@ -1,6 +1,8 @@
-"""One catalog entry as an EventBridge rule on the default bus, with its one target."""
+"""One catalog entry as EventBridge rules on the default bus, one per outcome, with their targets."""
 
 from __future__ import annotations
+
+from collections.abc import Mapping
 
 from cdktf import TerraformProvider
 from cdktf_cdktf_provider_aws.cloudwatch_event_rule import CloudwatchEventRule
@@ -14,6 +16,7 @@ from constructs import Construct
 
 from constructs_lib.alert_message import alert_message
 from constructs_lib.catalog import Detection
+from constructs_lib.outcomes import RuleVariant, rule_variants
 
 # EventBridge's longest retry: 24 hours, 185 attempts; then the dead-letter queue.
 # https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-rule-retry-policy.html
@@ -22,16 +25,20 @@ RETRY_POLICY = CloudwatchEventTargetRetryPolicy(
 )
 
 
-def rule_name(name_prefix: str, detection: Detection) -> str:
-    return f"{name_prefix}-{detection.id.replace('_', '-')}"
+def rule_name(name_prefix: str, rule_id: str) -> str:
+    """The EventBridge name of a rule: <namePrefix>-<rule id with hyphens>."""
+    return f"{name_prefix}-{rule_id.replace('_', '-')}"
 
 
 class DetectionRule(Construct):
-    """An enabled rule matching the detection's pattern and its target. Exposes ``rule``, ``target``.
+    """An enabled rule per outcome of the detection (outcomes.py), each with its targets.
 
-    The target is the region's alert topic, sent a message a person can read (alert_message),
-    retried for 24 hours, then kept in ``dead_letter_arn``. The construct id, and both Terraform
-    resource names, are the detection's id.
+    Targets: ``alert_topic_arn`` (if the stack has one) and, for detections that concern the alert
+    path itself (``Detection.to_health_topic``), ``health_topic_arn``; each is sent a message a
+    person can read (alert_message), retried for 24 hours, then kept in ``dead_letter_arn``.
+    ``names`` fills the pattern's placeholders besides the name prefix (the KMS key's id and ARN).
+    Each rule's construct id and Terraform resource names are the rule id (the detection id, or
+    ``<id>_failed``). Exposes ``rules``.
     """
 
     def __init__(
@@ -39,36 +46,61 @@ class DetectionRule(Construct):
         scope: Construct,
         *,
         detection: Detection,
-        target_arn: str,
+        alert_topic_arn: str | None,
+        health_topic_arn: str,
         dead_letter_arn: str,
         name_prefix: str,
         provider: TerraformProvider,
+        names: Mapping[str, str] | None = None,
     ) -> None:
         super().__init__(scope, detection.id)
-        message = alert_message(detection)
-        self.rule = CloudwatchEventRule(
+        targets = {"alert-topic": alert_topic_arn} if alert_topic_arn else {}
+        if detection.to_health_topic:
+            targets["health-topic"] = health_topic_arn
+        if not targets:
+            raise ValueError(f"{detection.id}: no target in this stack")
+        self.rules: list[CloudwatchEventRule] = []
+        for variant in rule_variants(detection):
+            self.rules.append(
+                self._rule(variant, targets, dead_letter_arn, name_prefix, provider, names)
+            )
+
+    def _rule(
+        self,
+        variant: RuleVariant,
+        targets: Mapping[str, str],
+        dead_letter_arn: str,
+        name_prefix: str,
+        provider: TerraformProvider,
+        names: Mapping[str, str] | None,
+    ) -> CloudwatchEventRule:
+        message = alert_message(variant)
+        rule = CloudwatchEventRule(
             self,
-            "rule",
-            name=rule_name(name_prefix, detection),
-            description=detection.description,
+            f"{variant.id}_rule",
+            name=rule_name(name_prefix, variant.id),
+            description=variant.description,
             event_bus_name="default",
-            event_pattern=detection.event_pattern_json(name_prefix),
+            event_pattern=variant.event_pattern_json(name_prefix, names),
             state="ENABLED",
             provider=provider,
         )
-        self.rule.override_logical_id(detection.id)
-        self.target = CloudwatchEventTarget(
-            self,
-            "target",
-            rule=self.rule.name,
-            event_bus_name="default",
-            target_id="alert-topic",
-            arn=target_arn,
-            input_transformer=CloudwatchEventTargetInputTransformer(
-                input_paths=message.input_paths, input_template=message.input_template
-            ),
-            retry_policy=RETRY_POLICY,
-            dead_letter_config=CloudwatchEventTargetDeadLetterConfig(arn=dead_letter_arn),
-            provider=provider,
-        )
-        self.target.override_logical_id(detection.id)
+        rule.override_logical_id(variant.id)
+        for target_id, arn in targets.items():
+            target = CloudwatchEventTarget(
+                self,
+                f"{variant.id}_{target_id}",
+                rule=rule.name,
+                event_bus_name="default",
+                target_id=target_id,
+                arn=arn,
+                input_transformer=CloudwatchEventTargetInputTransformer(
+                    input_paths=message.input_paths, input_template=message.input_template
+                ),
+                retry_policy=RETRY_POLICY,
+                dead_letter_config=CloudwatchEventTargetDeadLetterConfig(arn=dead_letter_arn),
+                provider=provider,
+            )
+            suffix = "" if target_id == "alert-topic" else "_to_health_topic"
+            target.override_logical_id(variant.id + suffix)
+        return rule

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from cdktf import TerraformResourceLifecycle
 from cdktf_cdktf_provider_aws.data_aws_iam_policy_document import (
     DataAwsIamPolicyDocument,
     DataAwsIamPolicyDocumentStatement,
@@ -12,7 +13,7 @@ from cdktf_cdktf_provider_aws.kms_alias import KmsAlias
 from cdktf_cdktf_provider_aws.kms_key import KmsKey
 from constructs import Construct
 
-from constructs_lib.policy_statements import allow_service_from
+from constructs_lib.policy_statements import allow_eventbridge_unconditioned
 from constructs_lib.region_account import Placement
 
 
@@ -25,7 +26,7 @@ def _condition(test: str, variable: str, value: str) -> DataAwsIamPolicyDocument
 
 
 class EncryptionKey(Construct):
-    """A rotating KMS key for the trail's log files, the topics and the dead-letter queues.
+    """A rotating KMS key for the trail's log files and the alert topic, which Terraform keeps.
 
     Exposes ``key``. ``trail_name`` (home region only) admits CloudTrail for that trail.
     """
@@ -56,31 +57,18 @@ class EncryptionKey(Construct):
                 resources=["*"],
             ),
         ]
-        # EventBridge publishing to an encrypted topic or dead-letter queue, CloudWatch alarms
-        # publishing to an encrypted topic:
-        # https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html#compatibility-with-aws-services
-        for sid, service, source in (
-            (
-                "AllowOurRulesToEncrypt",
-                "events",
-                placement.arn("events", f"rule/{prefix}-*"),
-            ),
-            (
-                "AllowOurAlarmsToEncrypt",
-                "cloudwatch",
-                placement.arn("cloudwatch", f"alarm:{prefix}-*"),
-            ),
-        ):
-            statements.append(
-                allow_service_from(
-                    sid,
-                    f"{service}.amazonaws.com",
-                    ["kms:GenerateDataKey*", "kms:Decrypt"],
-                    ["*"],
-                    source_arn=source,
-                    account_id=account_id,
-                )
+        # EventBridge publishing to the encrypted alert topic. No aws:SourceArn/SourceAccount: the
+        # SNS guide says they are not supported for EventBridge-to-encrypted-topic delivery, and
+        # with them every alert fails (awslabs/landing-zone-accelerator-on-aws#407). Nothing else
+        # uses the key for alerting: the dead-letter queues use SSE-SQS and the health topic is
+        # unencrypted, so disabling this key cannot also silence the fallback and the alarms.
+        statements.append(
+            allow_eventbridge_unconditioned(
+                "AllowEventBridgeToPublishToTheAlertTopic",
+                ["kms:GenerateDataKey*", "kms:Decrypt"],
+                ["*"],
             )
+        )
         if trail_name:
             trail_arn = placement.arn("cloudtrail", f"trail/{trail_name}")
             # CloudTrail encrypting log files for this trail only:
@@ -116,10 +104,12 @@ class EncryptionKey(Construct):
         self.key = KmsKey(
             self,
             "key",
-            description=f"{prefix}: trail logs, alert topics and dead-letter queues",
+            description=f"{prefix}: trail logs and the alert topic",
             enable_key_rotation=True,
             deletion_window_in_days=30,
             policy=policy.json,
+            # It protects the audit logs: a plan that would schedule its deletion fails.
+            lifecycle=TerraformResourceLifecycle(prevent_destroy=True),
             provider=provider,
         )
         KmsAlias(

@@ -44,6 +44,8 @@ from constructs import Construct
 
 from constructs_lib.bucket_settings import ObjectLock, Retention
 
+# Objects S3 transitions: over 128 KB (lifecycle-transition-general-considerations, see below).
+ARCHIVE_MIN_BYTES = 128 * 1024
 # The statements a bucket's policy adds to the TLS-only deny, given the bucket's ARN.
 PolicyStatements = Callable[[str], Sequence[DataAwsIamPolicyDocumentStatement]]
 
@@ -120,39 +122,56 @@ class HardenedBucket(Construct):
             versioning_configuration=S3BucketVersioningVersioningConfiguration(status="Enabled"),
             provider=provider,
         )
-        rule = S3BucketLifecycleConfigurationRule(
-            id="retention",
-            status="Enabled",
-            # An empty filter: every object (checkov CKV_AWS_300 reads a prefix filter as partial).
-            filter=[S3BucketLifecycleConfigurationRuleFilter()],
-            abort_incomplete_multipart_upload=[
-                S3BucketLifecycleConfigurationRuleAbortIncompleteMultipartUpload(
-                    days_after_initiation=7
+        rules = [
+            S3BucketLifecycleConfigurationRule(
+                id="retention",
+                status="Enabled",
+                # An empty filter: every object (checkov CKV_AWS_300 reads a prefix filter as partial).
+                filter=[S3BucketLifecycleConfigurationRuleFilter()],
+                abort_incomplete_multipart_upload=[
+                    S3BucketLifecycleConfigurationRuleAbortIncompleteMultipartUpload(
+                        days_after_initiation=7
+                    )
+                ],
+                noncurrent_version_expiration=[
+                    S3BucketLifecycleConfigurationRuleNoncurrentVersionExpiration(
+                        noncurrent_days=retention.noncurrent_expire_days
+                    )
+                ],
+                expiration=[
+                    S3BucketLifecycleConfigurationRuleExpiration(days=retention.expire_after_days)
+                ]
+                if retention.expire_after_days
+                else None,
+            )
+        ]
+        if retention.archive_after_days:
+            # Only objects over 128 KB: S3 no longer transitions smaller ones by default (since
+            # September 2024), Glacier Instant Retrieval bills each object as at least 128 KB, and
+            # most CloudTrail log files are smaller. Written out so that the plan says so.
+            # https://docs.aws.amazon.com/AmazonS3/latest/userguide/lifecycle-transition-general-considerations.html
+            rules.append(
+                S3BucketLifecycleConfigurationRule(
+                    id="archive-large-objects",
+                    status="Enabled",
+                    filter=[
+                        S3BucketLifecycleConfigurationRuleFilter(
+                            object_size_greater_than=ARCHIVE_MIN_BYTES
+                        )
+                    ],
+                    transition=[
+                        S3BucketLifecycleConfigurationRuleTransition(
+                            days=retention.archive_after_days, storage_class="GLACIER_IR"
+                        )
+                    ],
                 )
-            ],
-            noncurrent_version_expiration=[
-                S3BucketLifecycleConfigurationRuleNoncurrentVersionExpiration(
-                    noncurrent_days=retention.noncurrent_expire_days
-                )
-            ],
-            transition=[
-                S3BucketLifecycleConfigurationRuleTransition(
-                    days=retention.archive_after_days, storage_class="GLACIER_IR"
-                )
-            ]
-            if retention.archive_after_days
-            else None,
-            expiration=[
-                S3BucketLifecycleConfigurationRuleExpiration(days=retention.expire_after_days)
-            ]
-            if retention.expire_after_days
-            else None,
-        )
+            )
         S3BucketLifecycleConfiguration(
             self,
             "lifecycle",
             bucket=bucket,
-            rule=[rule],
+            rule=rules,
+            transition_default_minimum_object_size="all_storage_classes_128K",
             # S3 requires versioning before a noncurrent-version rule.
             depends_on=[versioning],
             provider=provider,

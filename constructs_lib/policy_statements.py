@@ -1,8 +1,10 @@
-"""The one shape every service grant here takes: a named service, named actions, bound to our sources.
+"""The shapes every service grant here takes: a named service, named actions, bound where AWS allows.
 
-A service principal is always confined with ``aws:SourceArn`` (ArnLike: one of our resources or
-a name pattern of ours) and ``aws:SourceAccount`` (this account), against the confused deputy:
+A service principal is confined with ``aws:SourceArn`` (ArnLike: one of our resources or a name
+pattern of ours) and ``aws:SourceAccount`` (this account), against the confused deputy:
 https://docs.aws.amazon.com/IAM/latest/UserGuide/confused-deputy.html
+except where AWS states that the service's requests carry no such context, in which case a
+condition would deny every request: ``allow_eventbridge_unconditioned``.
 """
 
 from __future__ import annotations
@@ -15,6 +17,23 @@ from cdktf_cdktf_provider_aws.data_aws_iam_policy_document import (
     DataAwsIamPolicyDocumentStatementPrincipals,
 )
 
+EVENTBRIDGE = "events.amazonaws.com"
+
+# Where AWS says conditions on EventBridge's requests are not supported (README, "Policy
+# decisions"). The least-privilege test admits an unconditioned statement only with one of these.
+UNCONDITIONED_EVENTBRIDGE = {
+    # EventBridge user guide, Amazon SNS permissions: "You can't use Condition blocks in Amazon
+    # SNS topic policies for EventBridge."
+    "sns": "https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-use-resource-based.html#eb-sns-permissions",
+    # SNS developer guide, key management: aws:SourceAccount / aws:SourceArn are not supported
+    # for EventBridge-to-encrypted-topic delivery (awslabs/landing-zone-accelerator-on-aws#407).
+    "kms": "https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html#compatibility-with-aws-services",
+}
+
+
+def _service(service: str) -> list[DataAwsIamPolicyDocumentStatementPrincipals]:
+    return [DataAwsIamPolicyDocumentStatementPrincipals(type="Service", identifiers=[service])]
+
 
 def allow_service_from(
     sid: str,
@@ -25,13 +44,11 @@ def allow_service_from(
     source_arn: str,
     account_id: str,
 ) -> DataAwsIamPolicyDocumentStatement:
-    """Allow ``service`` (e.g. "events.amazonaws.com") only on behalf of ``source_arn`` here."""
+    """Allow ``service`` (e.g. "cloudwatch.amazonaws.com") only on behalf of ``source_arn`` here."""
     return DataAwsIamPolicyDocumentStatement(
         sid=sid,
         effect="Allow",
-        principals=[
-            DataAwsIamPolicyDocumentStatementPrincipals(type="Service", identifiers=[service])
-        ],
+        principals=_service(service),
         actions=list(actions),
         resources=list(resources) if resources is not None else None,
         condition=[
@@ -42,4 +59,23 @@ def allow_service_from(
                 test="StringEquals", variable="aws:SourceAccount", values=[account_id]
             ),
         ],
+    )
+
+
+def allow_eventbridge_unconditioned(
+    sid: str, actions: Sequence[str], resources: Sequence[str]
+) -> DataAwsIamPolicyDocumentStatement:
+    """Allow EventBridge these actions on these resources, with no condition AWS would not honour.
+
+    Only for actions of a service in UNCONDITIONED_EVENTBRIDGE (sns:, kms:), which the
+    least-privilege test checks.
+    """
+    if {action.split(":")[0] for action in actions} - set(UNCONDITIONED_EVENTBRIDGE):
+        raise ValueError(f"{sid}: AWS supports conditions for these actions: {list(actions)}")
+    return DataAwsIamPolicyDocumentStatement(
+        sid=sid,
+        effect="Allow",
+        principals=_service(EVENTBRIDGE),
+        actions=list(actions),
+        resources=list(resources),
     )

@@ -14,20 +14,15 @@ FOURTEEN_DAYS = 14 * 24 * 3600  # SQS's longest retention
 
 
 class UndeliveredAlerts(Construct):
-    """An encrypted SQS dead-letter queue for this region's targets. Exposes ``queue``.
+    """An SSE-SQS encrypted dead-letter queue for this region's targets. Exposes ``queue``.
 
-    EventBridge dead-letter queues and the policy they need:
+    Never the KMS key: the queue is the fallback for when the alert topic, or its key, fails, so
+    it must not depend on either. SSE-SQS needs no key policy for EventBridge to write to it.
+    EventBridge dead-letter queues and the policy they need, with aws:SourceArn as shown there:
     https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-rule-dlq.html
     """
 
-    def __init__(
-        self,
-        scope: Construct,
-        id: str,
-        *,
-        placement: Placement,
-        kms_key_arn: str | None = None,
-    ) -> None:
+    def __init__(self, scope: Construct, id: str, *, placement: Placement) -> None:
         super().__init__(scope, id)
         provider, prefix = placement.provider, placement.name_prefix
         self.queue = SqsQueue(
@@ -35,8 +30,7 @@ class UndeliveredAlerts(Construct):
             "queue",
             name=f"{prefix}-undelivered-alerts",
             message_retention_seconds=FOURTEEN_DAYS,
-            kms_master_key_id=kms_key_arn,
-            sqs_managed_sse_enabled=None if kms_key_arn else True,
+            sqs_managed_sse_enabled=True,
             provider=provider,
         )
         policy = DataAwsIamPolicyDocument(

@@ -57,15 +57,34 @@ def table() -> str:
     return "\n".join(rows)
 
 
-def example_alert() -> str:
-    """The e-mail for the root sign-in fixture, as EventBridge renders it."""
-    from constructs_lib.alert_message import alert_message, render
+def example_alerts() -> str:
+    """Two alerts exactly as EventBridge sends them, filled by the model of its documented
+    behaviour (tests/eventbridge_templates.py): a root sign-in, and a StopLogging AWS refused."""
+    from constructs_lib.alert_message import alert_message
     from constructs_lib.catalog import detection
+    from constructs_lib.detection_rule import rule_name
+    from constructs_lib.outcomes import rule_variants
     from tests.cloudtrail import envelope, fixture_records
+    from tests.eventbridge_templates import Rule, fill
 
-    record = fixture_records("root_console_sign_in")["fires"][0]
-    text = render(alert_message(detection("root_console_sign_in")), envelope(record))
-    return f"```\n{text}\n```"
+    shown = []
+    for detection_id, pick in (
+        ("root_console_sign_in", lambda r: True),
+        ("cloudtrail_changes", lambda r: r.get("errorCode") == "AccessDenied"),
+    ):
+        record = next(r for r in fixture_records(detection_id)["fires"] if pick(r))
+        event = envelope(record)
+        variant = next(
+            v
+            for v in rule_variants(detection(detection_id))
+            if v.outcome.suffix == ("_failed" if record.get("errorCode") else "")
+        )
+        name = rule_name("api-alerts", variant.id)
+        arn = f"arn:aws:events:{event['region']}:{event['account']}:rule/{name}"
+        message = alert_message(variant)
+        text = fill(message.input_template, message.input_paths, event, Rule(name=name, arn=arn))
+        shown.append(f"```\n{text}\n```")
+    return "\n\n".join(shown)
 
 
 def _between(text: str, begin: str, end: str, content: str) -> str:
@@ -76,7 +95,7 @@ def _between(text: str, begin: str, end: str, content: str) -> str:
 
 def rendered_readme(text: str) -> str:
     text = _between(text, BEGIN, END, table())
-    return _between(text, EXAMPLE_BEGIN, EXAMPLE_END, example_alert())
+    return _between(text, EXAMPLE_BEGIN, EXAMPLE_END, example_alerts())
 
 
 if __name__ == "__main__":

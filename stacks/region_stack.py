@@ -5,36 +5,28 @@ from __future__ import annotations
 from cdktf import LocalBackend, S3Backend, TerraformOutput, TerraformStack
 from constructs import Construct
 
-from config import MonitorConfig, RegionPlan
-from constructs_lib.alert_topic import AlertTopic
+from config import MonitorConfig, RegionPlan, StateBackend
 from constructs_lib.audit_trail import AuditTrail
+from constructs_lib.catalog import HEALTH_TOPIC_SUFFIX, KEY_ARN, KEY_ID
 from constructs_lib.delivery_alarms import DeliveryAlarms
 from constructs_lib.detection_rule import DetectionRule
 from constructs_lib.encryption_key import EncryptionKey
 from constructs_lib.home_bus_forwarding import HomeBusForwarding
+from constructs_lib.notification_topic import NotificationTopic
 from constructs_lib.region_account import RegionAccount
 from constructs_lib.undelivered_alerts import UndeliveredAlerts
+
+# The oldest Terraform our output runs on: the cdktf CLI's requirement (Terraform 1.2+,
+# https://developer.hashicorp.com/terraform/tutorials/cdktf/cdktf-install), and 1.10 with the S3
+# backend's use_lockfile (S3-native locking, added in Terraform 1.10).
+REQUIRED_VERSION = ">= 1.2.0"
+REQUIRED_VERSION_S3_LOCKFILE = ">= 1.10.0"
 
 
 class RegionStack(TerraformStack):
     def __init__(self, scope: Construct, plan: RegionPlan, settings: MonitorConfig) -> None:
         super().__init__(scope, plan.region)
-        backend = settings.state_backend
-        if backend:
-            S3Backend(
-                self,
-                bucket=backend.bucket,
-                key=f"{backend.key_prefix}/{plan.region}.tfstate",
-                region=backend.region,
-                encrypt=True,
-            )
-            if backend.lockfile:
-                # S3-native locking (Terraform 1.10+), which cdktf's S3Backend does not expose.
-                self.add_override("terraform.backend.s3.use_lockfile", True)
-        else:
-            # Relative to cdktf.out/stacks/<stack>/, where terraform runs: state stays in the
-            # project folder, outside the output every synth replaces, with no absolute paths.
-            LocalBackend(self, path=f"../../../terraform.{plan.region}.tfstate")
+        self._backend(plan.region, settings.state_backend)
         placement = RegionAccount(
             self,
             "region_account",
@@ -45,52 +37,65 @@ class RegionStack(TerraformStack):
         ).placement
         provider, prefix = placement.provider, placement.name_prefix
 
-        key_arn = None
-        if settings.kms_key:
-            key_arn = EncryptionKey(
+        key_arn, key_names = None, {}
+        if plan.kms_key:
+            key = EncryptionKey(
                 self,
                 "encryption_key",
                 placement=placement,
                 trail_name=f"{prefix}-trail" if plan.carries_trail else None,
-            ).key.arn
-        undelivered = UndeliveredAlerts(
-            self,
-            "undelivered_alerts",
-            placement=placement,
-            kms_key_arn=key_arn,
-        )
+            ).key
+            key_arn, key_names = key.arn, {KEY_ID: key.key_id, KEY_ARN: key.arn}
+        undelivered = UndeliveredAlerts(self, "undelivered_alerts", placement=placement)
         dead_letter_arn = undelivered.queue.arn
+        # Never encrypted: it must reach a person when the alert topic or its key cannot.
+        health_topic_arn = NotificationTopic(
+            self,
+            "health_topic",
+            placement=placement,
+            name=f"{prefix}{HEALTH_TOPIC_SUFFIX}",
+            subscriptions=settings.subscriptions,
+            eventbridge=any(d.to_health_topic for d in plan.local),
+            alarms=True,
+        ).topic.arn
+        TerraformOutput(self, "health_topic_arn", value=health_topic_arn)
+
+        alert_topic_arn = None
+        if plan.carries_topic:
+            alert_topic_arn = NotificationTopic(
+                self,
+                "alert_topic",
+                placement=placement,
+                name=prefix,
+                subscriptions=settings.subscriptions,
+                eventbridge=True,
+                alarms=False,
+                kms_key_arn=key_arn,
+            ).topic.arn
+            TerraformOutput(self, "alert_topic_arn", value=alert_topic_arn)
+        rules = [
+            rule
+            for detection in plan.local
+            for rule in DetectionRule(
+                self,
+                detection=detection,
+                alert_topic_arn=alert_topic_arn,
+                health_topic_arn=health_topic_arn,
+                dead_letter_arn=dead_letter_arn,
+                name_prefix=prefix,
+                provider=provider,
+                names=key_names,
+            ).rules
+        ]
         if plan.forwards_to:
-            forwarding = HomeBusForwarding(
+            rules += HomeBusForwarding(
                 self,
                 "home_bus_forwarding",
                 placement=placement,
                 home_region=plan.forwards_to,
-                detections=plan.detections,
+                detections=plan.forwarded,
                 dead_letter_arn=dead_letter_arn,
-            )
-            rules = forwarding.rules
-        else:
-            alert_topic = AlertTopic(
-                self,
-                "alert_topic",
-                placement=placement,
-                subscriptions=settings.subscriptions,
-                kms_key_arn=key_arn,
-            )
-            topic_arn = alert_topic.topic.arn
-            TerraformOutput(self, "alert_topic_arn", value=topic_arn)
-            rules = [
-                DetectionRule(
-                    self,
-                    detection=detection,
-                    target_arn=topic_arn,
-                    dead_letter_arn=dead_letter_arn,
-                    name_prefix=prefix,
-                    provider=provider,
-                ).rule
-                for detection in plan.detections
-            ]
+            ).rules
         DeliveryAlarms(
             self,
             "alarms",
@@ -98,8 +103,7 @@ class RegionStack(TerraformStack):
             name_prefix=prefix,
             queue_name=undelivered.queue.name,
             rule_names=[rule.name for rule in rules],
-            # Central delivery: alarm state changes travel like alerts (the delivery_alarms rule).
-            alarm_actions=[] if settings.delivery_mode == "central" else [topic_arn],
+            alarm_actions=[health_topic_arn],
         )
         TerraformOutput(self, "undelivered_alerts_queue_url", value=undelivered.queue.url)
 
@@ -114,3 +118,25 @@ class RegionStack(TerraformStack):
             )
             TerraformOutput(self, "trail_arn", value=audit_trail.trail.arn)
             TerraformOutput(self, "trail_bucket_name", value=audit_trail.trail_bucket.bucket)
+
+    def _backend(self, region: str, backend: StateBackend | None) -> None:
+        if backend:
+            S3Backend(
+                self,
+                bucket=backend.bucket,
+                key=f"{backend.key_prefix}/{region}.tfstate",
+                region=backend.region,
+                encrypt=True,
+            )
+            if backend.lockfile:
+                # S3-native locking (Terraform 1.10+), which cdktf's S3Backend does not expose.
+                self.add_override("terraform.backend.s3.use_lockfile", True)
+        else:
+            # Relative to cdktf.out/stacks/<stack>/, where terraform runs: state stays in the
+            # project folder, outside the output every synth replaces, with no absolute paths.
+            LocalBackend(self, path=f"../../../terraform.{region}.tfstate")
+        lockfile = bool(backend and backend.lockfile)
+        self.add_override(
+            "terraform.required_version",
+            REQUIRED_VERSION_S3_LOCKFILE if lockfile else REQUIRED_VERSION,
+        )

@@ -7,7 +7,8 @@ from typing import Any
 from moto.events.models import EventPattern
 
 from config import MonitorConfig
-from tests.oracle import CENTRAL_ONLY_ORACLES, ORACLES, carrying_regions
+from constructs_lib.outcomes import detection_id_of
+from tests.oracle import ORACLES, carrying_regions
 from tests.synthesized import RULE, SynthesizedStack
 
 Firings = set[tuple[str, str]]  # (detection id, region)
@@ -21,7 +22,7 @@ def expected_firings(
     region = event["region"]
     return {
         (detection, region)
-        for detection, oracle in (ORACLES | CENTRAL_ONLY_ORACLES).items()
+        for detection, oracle in ORACLES.items()
         if detection in selected
         and oracle(event)
         and region
@@ -32,24 +33,25 @@ def expected_firings(
 
 
 def actual_firings(event: dict[str, Any], stacks: dict[str, SynthesizedStack]) -> Firings:
-    """Each enabled, targeted rule in the event's region whose pattern matches."""
-    return {(rule, stack.name) for stack in stacks.values() for rule in stack.firing_rules(event)}
+    """Each detection with an enabled, targeted rule in the event's region whose pattern matches."""
+    return {
+        (detection, stack.name)
+        for stack in stacks.values()
+        for detection in stack.firing_detections(event)
+    }
 
 
 def pattern_matches(event: dict[str, Any], stacks: dict[str, SynthesizedStack]) -> set[str]:
-    """Rules in any stack whose pattern matches, region aside (for anonymised regions)."""
+    """Detections with a rule in any stack whose pattern matches, region aside (for anonymised
+    regions)."""
     return {
-        name
+        detection_id_of(name)
         for stack in stacks.values()
         for name, rule in stack.resources(RULE).items()
-        if EventPattern.load(rule["event_pattern"]).matches_event(event)
+        if EventPattern.load(stack.pattern_of(rule)).matches_event(event)
     }
 
 
 def pattern_expectation(event: dict[str, Any], settings: MonitorConfig) -> set[str]:
     selected = {d.id for d in settings.detections}
-    return {
-        d
-        for d, oracle in (ORACLES | CENTRAL_ONLY_ORACLES).items()
-        if d in selected and oracle(event)
-    }
+    return {d for d, oracle in ORACLES.items() if d in selected and oracle(event)}

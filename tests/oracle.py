@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from tests.synthesized import TEST_KEY_ID, test_key_arn
+
 API_CALL = "AWS API Call via CloudTrail"
 SIGN_IN = "AWS Console Sign In via CloudTrail"
 
@@ -223,15 +225,39 @@ def monitor_rules_tampered(event: dict[str, Any]) -> bool:
 
 
 def monitor_topic_tampered(event: dict[str, Any]) -> bool:
-    """Our topic (named api-alerts) deleted, its attributes or permissions changed, or unsubscribed."""
+    """Our alert or health topic (api-alerts, api-alerts-health) deleted, its attributes or
+    permissions changed, or a subscription of it added, filtered or removed."""
     params = event["detail"].get("requestParameters") or {}
     topic = params.get("topicArn") or ""
     subscription = params.get("subscriptionArn") or ""
+    ours = {NAME_PREFIX, f"{NAME_PREFIX}-health"}
     return _api_call(
         event,
         "sns",
-        {"DeleteTopic", "SetTopicAttributes", "AddPermission", "RemovePermission", "Unsubscribe"},
-    ) and (topic.split(":")[-1] == NAME_PREFIX or subscription.split(":")[-2:-1] == [NAME_PREFIX])
+        {"DeleteTopic", "SetTopicAttributes", "AddPermission", "RemovePermission"}
+        | {"Subscribe", "Unsubscribe", "SetSubscriptionAttributes"},
+    ) and (
+        topic.split(":")[-1] in ours or subscription.split(":")[-2:-1] in [[name] for name in ours]
+    )
+
+
+def monitor_key_tampered(event: dict[str, Any]) -> bool:
+    """Our KMS key (TEST_KEY_ID, by id or ARN) disabled, scheduled for deletion, re-policied or its
+    rotation turned off; or our alias (alias/api-alerts) deleted or repointed."""
+    params = event["detail"].get("requestParameters") or {}
+    key = params.get("keyId") or ""
+    ours = key == TEST_KEY_ID or key == test_key_arn(event["region"])
+    return (
+        _api_call(
+            event,
+            "kms",
+            {"DisableKey", "ScheduleKeyDeletion", "PutKeyPolicy", "DisableKeyRotation"},
+        )
+        and ours
+    ) or (
+        _api_call(event, "kms", {"DeleteAlias", "UpdateAlias"})
+        and params.get("aliasName") == f"alias/{NAME_PREFIX}"
+    )
 
 
 def monitor_trail_selectors_changed(event: dict[str, Any]) -> bool:
@@ -261,17 +287,6 @@ def self_test(event: dict[str, Any]) -> bool:
     )
 
 
-def delivery_alarms(event: dict[str, Any]) -> bool:
-    """One of our alarms (api-alerts-...) went into ALARM."""
-    detail = event["detail"]
-    return (
-        event["source"] == "aws.cloudwatch"
-        and event["detail-type"] == "CloudWatch Alarm State Change"
-        and _ours(detail.get("alarmName"))
-        and (detail.get("state") or {}).get("value") == "ALARM"
-    )
-
-
 ORACLES: dict[str, Callable[[dict[str, Any]], bool]] = {
     oracle.__name__: oracle
     for oracle in (
@@ -295,13 +310,12 @@ ORACLES: dict[str, Callable[[dict[str, Any]], bool]] = {
         vpc_changes,
         monitor_rules_tampered,
         monitor_topic_tampered,
+        monitor_key_tampered,
         monitor_trail_selectors_changed,
         monitor_trail_bucket_tampered,
         self_test,
     )
 }
-# Not a catalog entry: central delivery adds it.
-CENTRAL_ONLY_ORACLES = {"delivery_alarms": delivery_alarms}
 
 # Where AWS delivers what each detection matches, hence which regions' stacks must carry it.
 # IAM, root sign-in and STS-global events arrive only in us-east-1; IAM-user console sign-ins in
@@ -312,7 +326,7 @@ ANY_SERVICE = frozenset({"root_account_usage", "unauthorized_api_calls"})
 SIGN_IN_DETECTIONS = frozenset({"console_sign_in_without_mfa", "console_authentication_failures"})
 HOME_DETECTIONS = frozenset({"monitor_trail_selectors_changed", "monitor_trail_bucket_tampered"})
 EVERY_STACK_DETECTIONS = frozenset(
-    {"monitor_rules_tampered", "monitor_topic_tampered", "self_test", "delivery_alarms"}
+    {"monitor_rules_tampered", "monitor_topic_tampered", "monitor_key_tampered", "self_test"}
 )
 SIGN_IN_REGIONS = frozenset({"us-east-1", "us-east-2", "eu-north-1", "ap-southeast-2"})
 

@@ -3,14 +3,25 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from moto.events.models import EventPattern
 
+from constructs_lib.outcomes import detection_id_of
+
 RULE = "aws_cloudwatch_event_rule"
 TARGET = "aws_cloudwatch_event_target"
+TEST_ACCOUNT = "111122223333"
+# What Terraform fills in for a region's KMS key, in the tests (the KMS guide's example key id).
+TEST_KEY_ID = "1234abcd-12ab-34cd-56ef-1234567890ab"
+KEY_REFERENCE = re.compile(r"\$\{aws_kms_key\.[A-Za-z0-9_]+\.(key_id|arn)\}")
+
+
+def test_key_arn(region: str) -> str:
+    return f"arn:aws:kms:{region}:{TEST_ACCOUNT}:key/{TEST_KEY_ID}"
 
 
 @dataclass(frozen=True)
@@ -34,6 +45,14 @@ class SynthesizedStack:
         reference = f"${{{RULE}.{rule_name}.name}}"
         return [t for t in self.resources(TARGET).values() if t.get("rule") == reference]
 
+    def pattern_of(self, rule: dict[str, Any]) -> str:
+        """The rule's pattern with the Terraform references it holds filled in as in the tests."""
+        region = self.region_of(rule)
+        return KEY_REFERENCE.sub(
+            lambda m: TEST_KEY_ID if m.group(1) == "key_id" else test_key_arn(region),
+            rule["event_pattern"],
+        )
+
     def firing_rules(self, event: dict[str, Any], arrives_in: str | None = None) -> list[str]:
         """Names of the enabled, targeted rules in this stack whose region and pattern match the event.
 
@@ -45,9 +64,16 @@ class SynthesizedStack:
                 continue
             if self.region_of(rule) != (arrives_in or event["region"]):
                 continue
-            if EventPattern.load(rule["event_pattern"]).matches_event(event):
+            if EventPattern.load(self.pattern_of(rule)).matches_event(event):
                 firing.append(name)
         return firing
+
+    def firing_detections(self, event: dict[str, Any], arrives_in: str | None = None) -> list[str]:
+        """The detections whose rules fire: each at most once, since a detection's rules (one per
+        outcome) have complementary patterns."""
+        detections = [detection_id_of(rule) for rule in self.firing_rules(event, arrives_in)]
+        assert len(detections) == len(set(detections)), f"two outcomes fired: {detections}"
+        return detections
 
 
 def load_stacks(outdir: Path) -> dict[str, SynthesizedStack]:

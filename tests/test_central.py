@@ -6,18 +6,23 @@ many detections it matches where it happened: forwarded once, classified at home
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from moto.events.models import EventPattern
 
 from config import parse_config
 from constructs_lib.catalog import CATALOG
 from constructs_lib.forwarding_patterns import MAX_PATTERN_CHARACTERS, forwarding_patterns
+from constructs_lib.outcomes import detection_id_of
 from tests.cloudtrail import envelope, fixture_records
 from tests.conftest import ALL_GROUPS, TEST_CONTEXT, synthesize_to
 from tests.judge import expected_firings
 from tests.oracle import HOME_DETECTIONS
 
 HOME = "ap-northeast-1"
+# Delivered to the health topic of the region they happen in, not forwarded.
+LOCAL = {d.id for d in CATALOG if d.to_health_topic and not d.requires_kms_key}
 REGIONS = ["ap-northeast-1", "eu-west-1", "us-east-1"]
 CENTRAL = {
     **TEST_CONTEXT,
@@ -48,36 +53,43 @@ def _fixture_events():
                     yield {**moved, "region": "eu-west-1"}
 
 
-def _delivered_home(event, stacks) -> set[tuple[str, str]]:
-    """Detections alerting on the home topic for this event, following the forwarding."""
+def _delivered(event, stacks) -> set[tuple[str, str]]:
+    """Detections alerting for this event: at home (the home topic, following the forwarding) or
+    on the health topic of the region it happened in."""
     origin = stacks.get(event["region"])
     if origin is None:
         return set()
     if origin.name == HOME:
-        return {(rule, event["region"]) for rule in origin.firing_rules(event)}
-    forwarded = origin.firing_rules(event)
+        return {(d, event["region"]) for d in origin.firing_detections(event)}
+    fired = origin.firing_rules(event)
+    forwarded = [rule for rule in fired if rule.startswith("forward_to_home_")]
+    local = {(d, event["region"]) for d in origin.firing_detections(event) if d in LOCAL}
     assert len(forwarded) <= 1, f"forwarded {len(forwarded)} times: {forwarded}"
-    assert all(rule.startswith("forward_to_home_") for rule in forwarded)
+    assert len(fired) == len(forwarded) + len(local), fired
     if not forwarded:
-        return set()
-    return {(rule, event["region"]) for rule in stacks[HOME].firing_rules(event, arrives_in=HOME)}
+        return local
+    home = {(d, event["region"]) for d in stacks[HOME].firing_detections(event, arrives_in=HOME)}
+    assert not home & local, "delivered both at home and locally"
+    return home | local
 
 
-def test_only_home_has_a_topic_and_the_detections(central):
+def test_only_home_has_an_alert_topic_and_every_detection(central):
     _, stacks = central
     assert sorted(stacks) == sorted([*REGIONS, "ap-southeast-2", "eu-north-1", "us-east-2"])
     home = stacks[HOME]
-    assert set(home.resources("aws_cloudwatch_event_rule")) == {d.id for d in CATALOG} | {
-        "delivery_alarms"
+    rules = home.resources("aws_cloudwatch_event_rule")
+    assert {detection_id_of(r) for r in rules} == {d.id for d in CATALOG if not d.requires_kms_key}
+    assert {t["name"] for t in home.resources("aws_sns_topic").values()} == {
+        "api-alerts",
+        "api-alerts-health",
     }
-    assert len(home.resources("aws_sns_topic")) == 1
     for region, stack in stacks.items():
         if region == HOME:
             continue
-        assert stack.resources("aws_sns_topic") == {}
-        assert all(
-            r.startswith("forward_to_home_") for r in stack.resources("aws_cloudwatch_event_rule")
-        )
+        (topic,) = stack.resources("aws_sns_topic").values()
+        assert topic["name"] == "api-alerts-health" and "kms_master_key_id" not in topic
+        rules = stack.resources("aws_cloudwatch_event_rule")
+        assert {detection_id_of(r) for r in rules if not r.startswith("forward_to_home_")} == LOCAL
         assert len(stack.resources("aws_iam_role")) == 1
         assert len(stack.resources("aws_iam_role_policy")) == 1
         assert "alert_topic_arn" not in stack.document.get("output", {})
@@ -90,17 +102,10 @@ def test_only_home_has_a_topic_and_the_detections(central):
 def test_forwarding_patterns_fit_and_split_events_by_source():
     settings = parse_config(CENTRAL, {})
     for plan in settings.region_plans():
-        patterns = [
-            EventPattern.load(__import__("json").dumps(p))
-            for p in forwarding_patterns(plan.detections, "api-alerts")
-        ]
-        assert all(
-            len(__import__("json").dumps(p)) <= MAX_PATTERN_CHARACTERS
-            for p in forwarding_patterns(plan.detections, "api-alerts")
-        )
-        detections = [
-            EventPattern.load(d.event_pattern_json("api-alerts")) for d in plan.detections
-        ]
+        found = forwarding_patterns(plan.forwarded, "api-alerts")
+        assert all(len(json.dumps(p)) <= MAX_PATTERN_CHARACTERS for p in found)
+        patterns = [EventPattern.load(json.dumps(p)) for p in found]
+        detections = [EventPattern.load(d.event_pattern_json("api-alerts")) for d in plan.forwarded]
         for event in _fixture_events():
             matched = sum(p.matches_event(event) for p in patterns)
             wanted = any(d.matches_event(event) for d in detections)
@@ -110,7 +115,7 @@ def test_forwarding_patterns_fit_and_split_events_by_source():
 def test_fixture_events_alert_once_per_detection_at_home(central):
     settings, stacks = central
     for event in _fixture_events():
-        assert _delivered_home(event, stacks) == expected_firings(event, settings, stacks), (
+        assert _delivered(event, stacks) == expected_firings(event, settings, stacks), (
             event["region"],
             event["detail"]["eventName"],
         )
@@ -121,40 +126,18 @@ def test_corpus_alerts_once_per_detection_at_home(central, corpus):
     for item in corpus:
         if item.region_is_real:
             event = item.event
-            assert _delivered_home(event, stacks) == expected_firings(event, settings, stacks), (
-                item.file
-            )
+            assert _delivered(event, stacks) == expected_firings(event, settings, stacks), item.file
 
 
-def _alarm(region: str, name: str, state: str) -> dict:
-    return {
-        "version": "0",
-        "id": "6a1e0000-0000-4000-8000-000000000300",
-        "detail-type": "CloudWatch Alarm State Change",
-        "source": "aws.cloudwatch",
-        "account": "111122223333",
-        "time": "2026-11-20T06:00:00Z",
-        "region": region,
-        "resources": [f"arn:aws:cloudwatch:{region}:111122223333:alarm:{name}"],
-        "detail": {
-            "alarmName": name,
-            "state": {"value": state, "reason": "Threshold Crossed: 1 datapoint [3.0]"},
-            "previousState": {"value": "OK"},
-        },
-    }
-
-
-def test_delivery_alarms_in_other_regions_reach_the_home_topic(central):
-    settings, stacks = central
-    ours = _alarm("eu-west-1", "api-alerts-undelivered-alerts", "ALARM")
-    assert _delivered_home(ours, stacks) == {("delivery_alarms", "eu-west-1")}
-    assert _delivered_home(ours, stacks) == expected_firings(ours, settings, stacks)
-    for silent in (
-        _alarm("eu-west-1", "api-alerts-undelivered-alerts", "OK"),
-        _alarm("eu-west-1", "billing-high", "ALARM"),
-    ):
-        assert _delivered_home(silent, stacks) == set()
-    # Central delivery: alarms notify through this rule only, never directly.
-    for stack in stacks.values():
-        for alarm in stack.resources("aws_cloudwatch_metric_alarm").values():
-            assert alarm["alarm_actions"] == []
+def test_every_alarm_notifies_its_regions_health_topic_directly(central):
+    _, stacks = central
+    for region, stack in stacks.items():
+        (health,) = [
+            name
+            for name, topic in stack.resources("aws_sns_topic").items()
+            if topic["name"] == "api-alerts-health"
+        ]
+        alarms = stack.resources("aws_cloudwatch_metric_alarm").values()
+        assert alarms, region
+        for alarm in alarms:
+            assert alarm["alarm_actions"] == [f"${{aws_sns_topic.{health}.arn}}"], region

@@ -10,12 +10,13 @@ from cdktf import Testing as CdktfTesting  # not "Test*": pytest would try to co
 
 from config import Subscription
 from constructs_lib.alert_message import alert_message
-from constructs_lib.alert_topic import AlertTopic
 from constructs_lib.audit_trail import AuditTrail
-from constructs_lib.catalog import CATALOG, selected
+from constructs_lib.catalog import CATALOG, KEY_ARN, KEY_ID, selected
 from constructs_lib.delivery_alarms import DeliveryAlarms
 from constructs_lib.detection_rule import DetectionRule, rule_name
 from constructs_lib.home_bus_forwarding import HomeBusForwarding
+from constructs_lib.notification_topic import NotificationTopic
+from constructs_lib.outcomes import rule_variants
 from constructs_lib.region_account import RegionAccount
 from constructs_lib.undelivered_alerts import UndeliveredAlerts
 
@@ -155,51 +156,78 @@ def test_bucket_policy_lets_only_this_trail_write(trail_synth):
     ]
 
 
-@pytest.fixture(scope="module")
-def topic_synth() -> str:
+SUBSCRIPTIONS = [
+    Subscription("email", "secops@example.com"),
+    Subscription("https", "https://hooks.example.com/alerts"),
+    Subscription("email", "oncall@example.com"),
+    Subscription("sqs", "arn:aws:sqs:eu-west-1:111122223333:soc-inbox"),
+]
+
+
+def _topic_synth(**kwargs) -> str:
     stack, placement = _stack()
-    AlertTopic(
-        stack,
-        "alert_topic",
-        placement=placement,
-        subscriptions=[
-            Subscription("email", "secops@example.com"),
-            Subscription("https", "https://hooks.example.com/alerts"),
-            Subscription("email", "oncall@example.com"),
-            Subscription("sqs", "arn:aws:sqs:eu-west-1:111122223333:soc-inbox"),
-        ],
-    )
+    NotificationTopic(stack, "topic", placement=placement, subscriptions=SUBSCRIPTIONS, **kwargs)
     return CdktfTesting.synth(stack)
 
 
-def test_topic_policy_lets_only_our_rules_in_this_account_publish(topic_synth):
+@pytest.fixture(scope="module")
+def topic_synth() -> str:
+    """The alert topic: EventBridge publishes."""
+    return _topic_synth(name="acme", eventbridge=True, alarms=False, kms_key_arn="arn:aws:kms:k")
+
+
+@pytest.fixture(scope="module")
+def health_topic_synth() -> str:
+    """The health topic: our alarms publish, and EventBridge for the alert path's own watch."""
+    return _topic_synth(name="acme-health", eventbridge=True, alarms=True)
+
+
+def test_alert_topic_lets_eventbridge_publish_without_a_condition(topic_synth):
+    """The EventBridge guide: "You can't use Condition blocks in Amazon SNS topic policies for
+    EventBridge" (eb-use-resource-based.html#eb-sns-permissions)."""
     document = json.loads(topic_synth)
+    (topic,) = document["resource"]["aws_sns_topic"]
+    (policy,) = document["data"]["aws_iam_policy_document"].values()
+    assert policy["statement"] == [
+        {
+            "sid": "AllowEventBridgeToPublish",
+            "effect": "Allow",
+            "principals": [{"type": "Service", "identifiers": ["events.amazonaws.com"]}],
+            "actions": ["sns:Publish"],
+            "resources": [f"${{aws_sns_topic.{topic}.arn}}"],
+        }
+    ]
+    assert document["resource"]["aws_sns_topic"][topic]["kms_master_key_id"] == "arn:aws:kms:k"
+    policy_resource = _only(document, "resource", "aws_sns_topic_policy")
+    assert policy_resource["arn"] == f"${{aws_sns_topic.{topic}.arn}}"
+    assert policy_resource["policy"].startswith("${data.aws_iam_policy_document.")
+
+
+def test_health_topic_lets_only_our_alarms_in_this_account_publish(health_topic_synth):
+    document = json.loads(health_topic_synth)
     (account,) = document["data"]["aws_caller_identity"]
     account_id = f"${{data.aws_caller_identity.{account}.account_id}}"
-    (topic,) = document["resource"]["aws_sns_topic"]
-    for sid, service, source in (
-        ("AllowOurEventBridgeRulesToPublish", "events", f"events:{REGION}:{account_id}:rule"),
-        ("AllowOurAlarmsToPublish", "cloudwatch", f"cloudwatch:{REGION}:{account_id}:alarm"),
-    ):
-        statement = _statements(document, sid)
-        assert statement["effect"] == "Allow"
-        assert statement["principals"] == [
-            {"type": "Service", "identifiers": [f"{service}.amazonaws.com"]}
-        ]
-        assert statement["actions"] == ["sns:Publish"]
-        assert statement["resources"] == [f"${{aws_sns_topic.{topic}.arn}}"]
-        separator = "/" if service == "events" else ":"
-        assert statement["condition"] == [
-            {
-                "test": "ArnLike",
-                "variable": "aws:SourceArn",
-                "values": [f"arn:aws:{source}{separator}acme-*"],
-            },
-            {"test": "StringEquals", "variable": "aws:SourceAccount", "values": [account_id]},
-        ]
-    policy = _only(document, "resource", "aws_sns_topic_policy")
-    assert policy["arn"] == f"${{aws_sns_topic.{topic}.arn}}"
-    assert policy["policy"].startswith("${data.aws_iam_policy_document.")
+    ((topic, block),) = document["resource"]["aws_sns_topic"].items()
+    block = {k: v for k, v in block.items() if k != "//"}
+    # Never encrypted: it must work when the alert key does not.
+    assert block == {"name": "acme-health", "provider": ALIAS}
+    statement = _statements(document, "AllowOurAlarmsToPublish")
+    assert statement["principals"] == [
+        {"type": "Service", "identifiers": ["cloudwatch.amazonaws.com"]}
+    ]
+    assert statement["actions"] == ["sns:Publish"]
+    assert statement["resources"] == [f"${{aws_sns_topic.{topic}.arn}}"]
+    assert statement["condition"] == [
+        {
+            "test": "ArnLike",
+            "variable": "aws:SourceArn",
+            "values": [f"arn:aws:cloudwatch:{REGION}:{account_id}:alarm:acme-*"],
+        },
+        {"test": "StringEquals", "variable": "aws:SourceAccount", "values": [account_id]},
+    ]
+    assert _statements(document, "AllowEventBridgeToPublish")["principals"] == [
+        {"type": "Service", "identifiers": ["events.amazonaws.com"]}
+    ]
 
 
 def test_topic_subscribes_each_endpoint_by_protocol(topic_synth):
@@ -219,40 +247,70 @@ def test_topic_subscribes_each_endpoint_by_protocol(topic_synth):
 
 
 @pytest.mark.parametrize("entry", CATALOG, ids=[d.id for d in CATALOG])
-def test_rule_is_the_catalog_entry_enabled_on_the_default_bus(entry):
+def test_rules_are_the_catalog_entry_enabled_on_the_default_bus(entry):
     stack, placement = _stack()
+    names = {KEY_ID: "key-id", KEY_ARN: "key-arn"}
     DetectionRule(
         stack,
         detection=entry,
-        target_arn="arn:aws:sns:eu-west-1:111122223333:acme",
+        alert_topic_arn="arn:aws:sns:eu-west-1:111122223333:acme",
+        health_topic_arn="arn:aws:sns:eu-west-1:111122223333:acme-health",
         dead_letter_arn="arn:aws:sqs:eu-west-1:111122223333:acme-undelivered-alerts",
         name_prefix="acme",
         provider=placement.provider,
+        names=names,
     )
     document = json.loads(CdktfTesting.synth(stack))
-    rule = document["resource"]["aws_cloudwatch_event_rule"][entry.id]
-    assert rule["name"] == rule_name("acme", entry)
-    assert json.loads(rule["event_pattern"]) == entry.event_pattern("acme")
-    assert rule["state"] == "ENABLED" and rule["event_bus_name"] == "default"
-    assert rule["description"] == entry.description and rule["provider"] == ALIAS
-    target = dict(document["resource"]["aws_cloudwatch_event_target"][entry.id])
-    target.pop("//", None)
-    message = alert_message(entry)
-    assert target == {
-        "arn": "arn:aws:sns:eu-west-1:111122223333:acme",
-        "event_bus_name": "default",
-        "provider": ALIAS,
-        "rule": f"${{aws_cloudwatch_event_rule.{entry.id}.name}}",
-        "target_id": "alert-topic",
-        "input_transformer": {
-            "input_paths": message.input_paths,
-            "input_template": message.input_template,
-        },
-        "retry_policy": {"maximum_event_age_in_seconds": 86400, "maximum_retry_attempts": 185},
-        "dead_letter_config": {"arn": "arn:aws:sqs:eu-west-1:111122223333:acme-undelivered-alerts"},
-    }
-    # EventBridge: at most 100 input paths; the template at most 8,192 characters.
-    assert len(message.input_paths) <= 100 and len(message.input_template) <= 8192
+    rules = document["resource"]["aws_cloudwatch_event_rule"]
+    targets = document["resource"]["aws_cloudwatch_event_target"].values()
+    variants = rule_variants(entry)
+    assert set(rules) == {v.id for v in variants}
+    topics = {"alert-topic": "acme"}
+    if entry.to_health_topic:
+        topics["health-topic"] = "acme-health"
+    assert len(targets) == len(variants) * len(topics)
+    for variant in variants:
+        rule = rules[variant.id]
+        assert rule["name"] == rule_name("acme", variant.id)
+        assert json.loads(rule["event_pattern"]) == variant.event_pattern("acme", names)
+        assert rule["state"] == "ENABLED" and rule["event_bus_name"] == "default"
+        assert rule["description"] == variant.description and rule["provider"] == ALIAS
+        message = alert_message(variant)
+        reference = f"${{aws_cloudwatch_event_rule.{variant.id}.name}}"
+        for target_id, topic in topics.items():
+            (target,) = [
+                t for t in targets if t["rule"] == reference and t["target_id"] == target_id
+            ]
+            assert {k: v for k, v in target.items() if k != "//"} == {
+                "arn": f"arn:aws:sns:eu-west-1:111122223333:{topic}",
+                "event_bus_name": "default",
+                "provider": ALIAS,
+                "rule": reference,
+                "target_id": target_id,
+                "input_transformer": {
+                    "input_paths": message.input_paths,
+                    "input_template": message.input_template,
+                },
+                "retry_policy": {
+                    "maximum_event_age_in_seconds": 86400,
+                    "maximum_retry_attempts": 185,
+                },
+                "dead_letter_config": {
+                    "arn": "arn:aws:sqs:eu-west-1:111122223333:acme-undelivered-alerts"
+                },
+            }
+
+
+def test_outcome_rules_split_every_event_between_them():
+    """A detection's two rules have complementary patterns: an event matches one of them at most."""
+    split = [d for d in CATALOG if len(rule_variants(d)) == 2]
+    assert {d.id for d in split} >= {"security_group_changes", "cloudtrail_changes"}
+    assert all(len(rule_variants(d)) in (1, 2) for d in CATALOG)
+    for entry in split:
+        done, refused = (v.event_pattern("acme")["detail"] for v in rule_variants(entry))
+        assert done["errorCode"] == [{"exists": False}]
+        assert refused["errorCode"] == [{"exists": True}]
+        assert "errorCode" not in entry.event_pattern("acme")["detail"]
 
 
 @pytest.fixture(scope="module")
@@ -330,11 +388,7 @@ def test_forwarding_rules_target_the_home_bus_with_the_role(forwarding_synth):
 @pytest.fixture(scope="module")
 def delivery_synth() -> str:
     stack, placement = _stack()
-    undelivered = UndeliveredAlerts(
-        stack,
-        "undelivered_alerts",
-        placement=placement,
-    )
+    undelivered = UndeliveredAlerts(stack, "undelivered_alerts", placement=placement)
     DeliveryAlarms(
         stack,
         "alarms",
@@ -342,17 +396,18 @@ def delivery_synth() -> str:
         name_prefix="acme",
         queue_name=undelivered.queue.name,
         rule_names=[f"acme-rule-{n}" for n in range(11)],
-        alarm_actions=["arn:aws:sns:eu-west-1:111122223333:acme"],
+        alarm_actions=["arn:aws:sns:eu-west-1:111122223333:acme-health"],
     )
     return CdktfTesting.synth(stack)
 
 
-def test_dead_letter_queue_is_encrypted_kept_14_days_and_only_our_rules_write(delivery_synth):
+def test_dead_letter_queue_is_sse_sqs_kept_14_days_and_only_our_rules_write(delivery_synth):
     document = json.loads(delivery_synth)
     queue = _only(document, "resource", "aws_sqs_queue")
     assert queue["name"] == "acme-undelivered-alerts"
     assert queue["message_retention_seconds"] == 1209600
-    assert queue["sqs_managed_sse_enabled"] is True
+    # Never the KMS key: it must keep working when the alert topic's key does not.
+    assert queue["sqs_managed_sse_enabled"] is True and "kms_master_key_id" not in queue
     (account,) = document["data"]["aws_caller_identity"]
     account_id = f"${{data.aws_caller_identity.{account}.account_id}}"
     statement = _statements(document, "AllowOurRulesToDeadLetter")
@@ -368,24 +423,23 @@ def test_dead_letter_queue_is_encrypted_kept_14_days_and_only_our_rules_write(de
     ]
 
 
-def test_alarms_watch_the_queue_and_every_rules_failed_invocations(delivery_synth):
+def test_alarms_watch_the_queue_and_every_rules_failed_dead_lettering(delivery_synth):
     alarms = json.loads(delivery_synth)["resource"]["aws_cloudwatch_metric_alarm"]
     by_name = {a["alarm_name"]: a for a in alarms.values()}
-    assert set(by_name) == {
-        "acme-undelivered-alerts",
-        "acme-failed-invocations-1",
-        "acme-failed-invocations-2",
-    }
+    assert set(by_name) == {"acme-undelivered-alerts", "acme-lost-alerts-1", "acme-lost-alerts-2"}
     queue_alarm = by_name["acme-undelivered-alerts"]
     assert queue_alarm["metric_name"] == "ApproximateNumberOfMessagesVisible"
     assert queue_alarm["threshold"] == 1
     watched = []
-    for name in ("acme-failed-invocations-1", "acme-failed-invocations-2"):
+    for name in ("acme-lost-alerts-1", "acme-lost-alerts-2"):
         queries = by_name[name]["metric_query"]
         assert len(queries) <= 10
-        watched += [q["metric"]["dimensions"]["RuleName"] for q in queries if "metric" in q]
+        metrics = [q["metric"] for q in queries if "metric" in q]
+        assert {m["metric_name"] for m in metrics} == {"InvocationsFailedToBeSentToDlq"}
+        watched += [m["dimensions"]["RuleName"] for m in metrics]
         (total,) = [q for q in queries if q.get("return_data")]
         assert total["expression"].startswith("SUM([")
     assert watched == [f"acme-rule-{n}" for n in range(11)]
     for alarm in by_name.values():
-        assert alarm["alarm_actions"] == ["arn:aws:sns:eu-west-1:111122223333:acme"]
+        assert alarm["alarm_actions"] == ["arn:aws:sns:eu-west-1:111122223333:acme-health"]
+        assert alarm["treat_missing_data"] == "notBreaching"

@@ -26,7 +26,7 @@ IDS = [d.id for d in CATALOG]
 @pytest.fixture(scope="module")
 def every_detection(tmp_path_factory):
     """The default regions with every detection group selected."""
-    settings = parse_config({**TEST_CONTEXT, "detectionGroups": ALL_GROUPS}, {})
+    settings = parse_config({**TEST_CONTEXT, "detectionGroups": ALL_GROUPS, "kmsKey": True}, {})
     return settings, synthesize_to(settings, tmp_path_factory.mktemp("all") / "cdktf.out")
 
 

@@ -52,17 +52,40 @@ def _resource_types(stack) -> dict[str, int]:
     return {t: len(blocks) for t, blocks in stack.document["resource"].items()}
 
 
-TOPIC = {"aws_sns_topic": 1, "aws_sns_topic_policy": 1, "aws_sns_topic_subscription": 1}
-DELIVERY = {"aws_sqs_queue": 1, "aws_sqs_queue_policy": 1, "aws_cloudwatch_metric_alarm": 2}
+# The alert topic and the health topic, each with its policy and its e-mail subscriptions.
+TOPIC = {"aws_sns_topic": 2, "aws_sns_topic_policy": 2, "aws_sns_topic_subscription": 2}
 REGIONAL = {"security_group_changes", "network_acl_changes", "cloudtrail_changes"}
 GLOBAL_ONLY = {"iam_policy_changes", "root_console_sign_in", "access_key_created"}
 SELF_EVERYWHERE = {"monitor_rules_tampered", "monitor_topic_tampered", "self_test"}
 SELF_HOME = {"monitor_trail_selectors_changed", "monitor_trail_bucket_tampered"}
+# Each detection that can match a succeeded or a refused call has one rule per outcome.
+ONE_OUTCOME = {"root_console_sign_in", "self_test"}
+TO_HEALTH_TOPIC = {"monitor_topic_tampered"}
+
+
+def _rules(detections: set[str]) -> set[str]:
+    return detections | {f"{d}_failed" for d in detections - ONE_OUTCOME}
+
+
+def _targets(detections: set[str]) -> int:
+    return sum(
+        (1 if d in ONE_OUTCOME else 2) * (2 if d in TO_HEALTH_TOPIC else 1) for d in detections
+    )
+
+
+def _delivery(rules: int) -> dict[str, int]:
+    """The dead-letter queue, its alarm, and one lost-alerts alarm per 9 rules."""
+    return {
+        "aws_sqs_queue": 1,
+        "aws_sqs_queue_policy": 1,
+        "aws_cloudwatch_metric_alarm": 1 + -(-rules // 9),
+    }
 
 
 def test_home_stack_has_trail_bucket_topic_and_its_rules(stacks):
     home = stacks[HOME]
-    rules = REGIONAL | SELF_EVERYWHERE | SELF_HOME
+    detections = REGIONAL | SELF_EVERYWHERE | SELF_HOME
+    rules = _rules(detections)
     assert _resource_types(home) == {
         "aws_cloudtrail": 1,
         # The trail bucket and its access-log bucket, each with all of these:
@@ -75,13 +98,14 @@ def test_home_stack_has_trail_bucket_topic_and_its_rules(stacks):
         "aws_s3_bucket_policy": 2,
         "aws_s3_bucket_logging": 1,
         **TOPIC,
-        **DELIVERY,
+        **_delivery(len(rules)),
         "aws_cloudwatch_event_rule": len(rules),
-        "aws_cloudwatch_event_target": len(rules),
+        "aws_cloudwatch_event_target": _targets(detections),
     }
     assert set(home.resources("aws_cloudwatch_event_rule")) == rules
     assert set(home.document["output"]) == {
         "alert_topic_arn",
+        "health_topic_arn",
         "trail_arn",
         "trail_bucket_name",
         "undelivered_alerts_queue_url",
@@ -90,15 +114,20 @@ def test_home_stack_has_trail_bucket_topic_and_its_rules(stacks):
 
 def test_global_stack_has_topic_and_regional_global_and_self_rules(stacks):
     us = stacks[GLOBAL]
-    rules = REGIONAL | GLOBAL_ONLY | SELF_EVERYWHERE
+    detections = REGIONAL | GLOBAL_ONLY | SELF_EVERYWHERE
+    rules = _rules(detections)
     assert _resource_types(us) == {
         **TOPIC,
-        **DELIVERY,
+        **_delivery(len(rules)),
         "aws_cloudwatch_event_rule": len(rules),
-        "aws_cloudwatch_event_target": len(rules),
+        "aws_cloudwatch_event_target": _targets(detections),
     }
     assert set(us.resources("aws_cloudwatch_event_rule")) == rules
-    assert set(us.document["output"]) == {"alert_topic_arn", "undelivered_alerts_queue_url"}
+    assert set(us.document["output"]) == {
+        "alert_topic_arn",
+        "health_topic_arn",
+        "undelivered_alerts_queue_url",
+    }
 
 
 def test_self_rules_name_this_deployment(stacks):
@@ -130,21 +159,27 @@ def test_three_regions_a_security_group_change_in_eu_west_1_fires_there(tmp_path
 
 
 @pytest.mark.parametrize("region", [HOME, GLOBAL])
-def test_every_rule_targets_its_regions_topic(stacks, region):
+def test_every_rule_targets_its_regions_alert_topic(stacks, region):
     stack = stacks[region]
-    (topic,) = stack.resources("aws_sns_topic")
+    topics = {t["name"]: name for name, t in stack.resources("aws_sns_topic").items()}
+    alert, health = (
+        f"${{aws_sns_topic.{topics[n]}.arn}}" for n in ("api-alerts", "api-alerts-health")
+    )
     for name in stack.resources("aws_cloudwatch_event_rule"):
-        (target,) = stack.targets_of(name)
-        assert target["arn"] == f"${{aws_sns_topic.{topic}.arn}}"
+        arns = sorted(t["arn"] for t in stack.targets_of(name))
+        wanted = [alert, health] if name.removesuffix("_failed") in TO_HEALTH_TOPIC else [alert]
+        assert arns == sorted(wanted), name
 
 
-def test_subscriptions_are_the_configured_addresses(stacks):  # one topic per region by default
+def test_subscriptions_are_the_configured_addresses(stacks):  # both topics of each region
     for stack in stacks.values():
-        (subscription,) = stack.resources("aws_sns_topic_subscription").values()
-        assert subscription["protocol"] == "email"
-        assert subscription["for_each"] == (
-            '${toset(["secops@example.com", "oncall@example.com"])}'
-        )
+        subscriptions = stack.resources("aws_sns_topic_subscription").values()
+        assert len(subscriptions) == 2
+        for subscription in subscriptions:
+            assert subscription["protocol"] == "email"
+            assert subscription["for_each"] == (
+                '${toset(["secops@example.com", "oncall@example.com"])}'
+            )
 
 
 def test_no_absolute_paths_in_output(synth_dir):
@@ -211,6 +246,12 @@ def test_every_target_retries_then_dead_letters_in_its_region(configured_stacks)
             assert target["dead_letter_config"] == {"arn": f"${{aws_sqs_queue.{queue}.arn}}"}, name
             walked += 1
     assert walked > 40
+
+
+def test_every_stack_states_the_terraform_it_needs(configured_stacks):
+    _, stacks = configured_stacks
+    for stack in stacks.values():
+        assert stack.document["terraform"]["required_version"] == ">= 1.2.0"
 
 
 def test_every_alarm_rule_in_a_stack_is_watched(stacks):

@@ -1,4 +1,4 @@
-"""The SNS topic alerts are published to, who may publish, and who receives them."""
+"""An SNS topic: who may publish to it, and who receives what is published."""
 
 from __future__ import annotations
 
@@ -12,15 +12,17 @@ from cdktf_cdktf_provider_aws.sns_topic_subscription import SnsTopicSubscription
 from constructs import Construct
 
 from config import Subscription
-from constructs_lib.policy_statements import allow_service_from
+from constructs_lib.policy_statements import allow_eventbridge_unconditioned, allow_service_from
 from constructs_lib.region_account import Placement
 
 
-class AlertTopic(Construct):
-    """An SNS topic named ``<name_prefix>`` that only this account's rules and alarms named
-    ``<name_prefix>-*`` may publish to.
+class NotificationTopic(Construct):
+    """An SNS topic named ``name`` that EventBridge (``eventbridge=True``) and/or this account's
+    CloudWatch alarms named ``<namePrefix>-*`` (``alarms=True``) may publish to.
 
-    Exposes ``topic``.
+    The alert topic takes EventBridge; the health topic takes the alarms, and EventBridge for the
+    detections that concern the alert path itself. Encrypted only with ``kms_key_arn``. Exposes
+    ``topic``.
     """
 
     def __init__(
@@ -29,33 +31,34 @@ class AlertTopic(Construct):
         id: str,
         *,
         placement: Placement,
+        name: str,
         subscriptions: Sequence[Subscription],
+        eventbridge: bool,
+        alarms: bool,
         kms_key_arn: str | None = None,
     ) -> None:
         super().__init__(scope, id)
         provider, prefix = placement.provider, placement.name_prefix
-        # Encrypted only with a customer managed key: EventBridge cannot use the AWS managed one.
+        # EventBridge cannot use the AWS managed SNS key, so a customer managed one or none.
         self.topic = SnsTopic(
-            self, "topic", name=prefix, kms_master_key_id=kms_key_arn, provider=provider
+            self, "topic", name=name, kms_master_key_id=kms_key_arn, provider=provider
         )
         topic_arn = self.topic.arn  # read once: each attribute read is a kernel round trip
 
-        # EventBridge's SNS target permission, narrowed to our rules against the confused deputy:
-        # https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-use-resource-based.html#eb-sns-permissions
-        # CloudWatch alarms publish as cloudwatch.amazonaws.com, scoped the same way:
-        # https://docs.aws.amazon.com/sns/latest/dg/sns-access-policy-use-cases.html
-        policy = DataAwsIamPolicyDocument(
-            self,
-            "topic_policy_document",
-            statement=[
-                allow_service_from(
-                    "AllowOurEventBridgeRulesToPublish",
-                    "events.amazonaws.com",
-                    ["sns:Publish"],
-                    [topic_arn],
-                    source_arn=placement.arn("events", f"rule/{prefix}-*"),
-                    account_id=placement.account_id,
-                ),
+        statements = []
+        if eventbridge:
+            # No condition: the EventBridge guide's SNS section says "You can't use Condition
+            # blocks in Amazon SNS topic policies for EventBridge" (README, "Policy decisions").
+            statements.append(
+                allow_eventbridge_unconditioned(
+                    "AllowEventBridgeToPublish", ["sns:Publish"], [topic_arn]
+                )
+            )
+        if alarms:
+            # CloudWatch alarms, confined to ours with aws:SourceArn and aws:SourceAccount as the
+            # CloudWatch user guide shows against the confused deputy:
+            # https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/AlarmThatSendsEmail.html
+            statements.append(
                 allow_service_from(
                     "AllowOurAlarmsToPublish",
                     "cloudwatch.amazonaws.com",
@@ -63,9 +66,10 @@ class AlertTopic(Construct):
                     [topic_arn],
                     source_arn=placement.arn("cloudwatch", f"alarm:{prefix}-*"),
                     account_id=placement.account_id,
-                ),
-            ],
-            provider=provider,
+                )
+            )
+        policy = DataAwsIamPolicyDocument(
+            self, "topic_policy_document", statement=statements, provider=provider
         )
         SnsTopicPolicy(self, "topic_policy", arn=topic_arn, policy=policy.json, provider=provider)
 
