@@ -12,7 +12,7 @@ PIPENV := $(PYTHON) -m pipenv
 # The project's interpreter, once installed: no pipenv start-up on every run.
 VENV_PYTHON := .venv/bin/python
 
-.PHONY: synth test docs selftest bench install clean
+.PHONY: synth test docs selftest verify bench install clean
 
 synth: .venv/.installed
 	$(VENV_PYTHON) main.py
@@ -24,7 +24,11 @@ test: .venv/.installed
 
 # After `cdktf deploy`: one test alert per region (ARGS=--dry-run to only print them).
 selftest: .venv/.installed
-	$(VENV_PYTHON) selftest.py $(ARGS)
+	$(VENV_PYTHON) -m ops selftest $(ARGS)
+
+# After `cdktf deploy`: the test alert sent and followed in CloudWatch, PASS or FAIL per region.
+verify: .venv/.installed
+	$(VENV_PYTHON) -m ops verify $(ARGS)
 
 # Synthesis time against the original CDK app; writes benchmarks/results.json and history.tsv.
 bench: .venv/.installed

@@ -217,32 +217,3 @@ def test_undelivered_alerts_wait_in_the_regions_dead_letter_queue(stacks):
     assert json.loads(waiting["Body"])["detail"]["eventID"] == record["eventID"]
     attributes = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
     assert attributes["MessageRetentionPeriod"] == "1209600"
-
-
-@mock_aws
-def test_selftest_sends_one_event_per_region_matching_its_self_test_rule(
-    stacks, tmp_path, monkeypatch, capsys
-):
-    import selftest
-    from tests.conftest import TEST_CONTEXT
-
-    queues = {region: _deploy_rules(stack) for region, stack in stacks.items()}
-    (tmp_path / "cdktf.json").write_text(json.dumps({"context": TEST_CONTEXT}))
-    monkeypatch.chdir(tmp_path)
-
-    assert selftest.main(["--dry-run"], {}) == 0
-    printed = capsys.readouterr().out.splitlines()
-    assert [line.split(":")[0] for line in printed] == list(stacks)
-    assert all(
-        not _drain(boto3.client("sqs", region_name=r), q["self_test"]) for r, q in queues.items()
-    )
-
-    assert selftest.main([], {}) == 0
-    for region, by_rule in queues.items():
-        sqs = boto3.client("sqs", region_name=region)
-        (message,) = _drain(sqs, by_rule["self_test"])
-        body = json.loads(message["Body"])
-        assert body["source"] == "api-alerts.selftest" and body["region"] == region
-        for other, url in by_rule.items():
-            if other != "self_test":
-                assert _drain(sqs, url) == [], other

@@ -1,0 +1,109 @@
+"""What every operator command needs: the configuration, what was deployed, and credentials.
+
+What was deployed is read from the synthesized stacks (cdktf.out, or CDKTF_OUTDIR), the same
+files `cdktf deploy` applied, so that names and regions are never recomputed differently.
+A problem is one ``OpsError`` line and exit status 2.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from config import ConfigError, MonitorConfig, load_config
+from constructs_lib.catalog import HEALTH_TOPIC_SUFFIX
+
+
+class OpsError(Exception):
+    """The command cannot run: one line for the operator, exit status 2."""
+
+
+@dataclass(frozen=True)
+class RegionDeployment:
+    """One deployed stack, by the names AWS knows its parts by."""
+
+    region: str
+    dead_letter_queue: str
+    health_topic: str
+    alert_topic: str | None  # None in central delivery's other regions
+    self_test_rule: str | None  # the rule that delivers self-tests here, if any
+    forwarding_rules: tuple[str, ...]  # central delivery: rules forwarding to the home bus
+
+
+def settings_of(environ: Mapping[str, str]) -> MonitorConfig:
+    try:
+        # Like the cdktf CLI, the cdktf.json of the folder we run in.
+        return load_config(Path("cdktf.json"), environ)
+    except ConfigError as error:
+        raise OpsError(f"configuration error: {error}") from None
+
+
+def deployments(settings: MonitorConfig, environ: Mapping[str, str]) -> list[RegionDeployment]:
+    """The synthesized stacks, one per region, checked against the configuration."""
+    outdir = Path(environ.get("CDKTF_OUTDIR", "cdktf.out"))
+    manifest = outdir / "manifest.json"
+    if not manifest.exists():
+        raise OpsError(f"no synthesized stacks in {outdir}: run make synth (and deploy) first")
+    stacks = json.loads(manifest.read_text(encoding="utf-8"))["stacks"]
+    found = [
+        _deployment(
+            json.loads((outdir / entry["synthesizedStackPath"]).read_text("utf-8")), settings
+        )
+        for entry in stacks.values()
+    ]
+    planned = [plan.region for plan in settings.region_plans()]
+    if sorted(d.region for d in found) != sorted(planned):
+        raise OpsError(
+            f"{outdir} holds stacks for {sorted(d.region for d in found)} but the configuration "
+            f"plans {sorted(planned)}: run make synth, and deploy what changed"
+        )
+    return sorted(found, key=lambda d: planned.index(d.region))
+
+
+def _deployment(document: dict[str, Any], settings: MonitorConfig) -> RegionDeployment:
+    (provider,) = document["provider"]["aws"]
+    resources = document.get("resource", {})
+    topics = {t["name"] for t in resources.get("aws_sns_topic", {}).values()}
+    rules = resources.get("aws_cloudwatch_event_rule", {})
+    (queue,) = resources["aws_sqs_queue"].values()
+    prefix = settings.name_prefix
+    if f"{prefix}{HEALTH_TOPIC_SUFFIX}" not in topics:
+        raise OpsError(f"the synthesized stack {provider['region']} is not this configuration's")
+    return RegionDeployment(
+        region=provider["region"],
+        dead_letter_queue=queue["name"],
+        health_topic=f"{prefix}{HEALTH_TOPIC_SUFFIX}",
+        alert_topic=prefix if prefix in topics else None,
+        self_test_rule=rules["self_test"]["name"] if "self_test" in rules else None,
+        forwarding_rules=tuple(
+            rule["name"]
+            for rid, rule in sorted(rules.items())
+            if rid.startswith("forward_to_home_")
+        ),
+    )
+
+
+def session(environ: Mapping[str, str]) -> Any:
+    """boto3's default session, which must find credentials (without calling AWS)."""
+    import boto3
+
+    found = boto3.Session()
+    if found.get_credentials() is None:
+        raise OpsError(
+            "no AWS credentials found: set AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY "
+            "for the account you deployed to"
+        )
+    return found
+
+
+def run(command: Callable[[], int]) -> int:
+    """Run a command body: an OpsError is one line on stderr and exit status 2."""
+    try:
+        return command()
+    except OpsError as error:
+        print(error, file=sys.stderr)
+        return 2

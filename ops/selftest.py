@@ -1,0 +1,76 @@
+"""Send one test alert to every deployed region: `make selftest` (`python -m ops selftest`).
+
+Each event matches that region's self_test rule, or in central delivery its forwarding rules,
+and travels exactly like a real alert, so the configured addresses get one message per region.
+Uses boto3's default credentials; --dry-run prints what it would send and sends nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from constructs_lib.catalog import SELF_TEST_DETAIL_TYPE
+from ops.context import RegionDeployment, deployments, run, session, settings_of
+
+
+def self_test_entry(name_prefix: str, region: str, sent_by: str) -> dict[str, Any]:
+    """The PutEvents entry that tests ``region``'s alert path."""
+    return {
+        "Source": f"{name_prefix}.selftest",
+        "DetailType": SELF_TEST_DETAIL_TYPE,
+        "Detail": json.dumps(
+            {"sentBy": sent_by, "region": region, "sentAt": datetime.now(UTC).isoformat()}
+        ),
+    }
+
+
+def send(
+    boto_session: Any, name_prefix: str, regions: Sequence[RegionDeployment], sent_by: str
+) -> dict[str, str | None]:
+    """Region -> None when EventBridge accepted the test event, else its error message."""
+    errors: dict[str, str | None] = {}
+    for deployment in regions:
+        entry = self_test_entry(name_prefix, deployment.region, sent_by)
+        events = boto_session.client("events", region_name=deployment.region)
+        try:
+            result = events.put_events(Entries=[entry])
+        except (BotoCoreError, ClientError) as error:  # reported per region, as one line
+            errors[deployment.region] = f"{type(error).__name__}: {error}"
+            continue
+        failed = result["FailedEntryCount"]
+        errors[deployment.region] = result["Entries"][0].get("ErrorMessage") if failed else None
+    return errors
+
+
+def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] = os.environ) -> int:
+    parser = argparse.ArgumentParser(prog="make selftest", description=__doc__.splitlines()[0])
+    parser.add_argument("--dry-run", action="store_true", help="print the events, send nothing")
+    args = parser.parse_args(argv)
+
+    def body() -> int:
+        settings = settings_of(environ)
+        regions = deployments(settings, environ)
+        if args.dry_run:
+            for deployment in regions:
+                entry = self_test_entry(settings.name_prefix, deployment.region, "dry run")
+                print(f"{deployment.region}: {json.dumps(entry)}")
+            return 0
+        boto_session = session(environ)
+        sent_by = boto_session.client("sts").get_caller_identity()["Arn"]
+        errors = send(boto_session, settings.name_prefix, regions, sent_by)
+        for region, error in errors.items():
+            if error:
+                print(f"{region}: FAIL could not send the test event: {error}", file=sys.stderr)
+            else:
+                print(f"{region}: sent")
+        return 1 if any(errors.values()) else 0
+
+    return run(body)

@@ -1,0 +1,270 @@
+"""The operator commands in moto: selftest sends, verify judges what AWS would report.
+
+The synthesized stacks are deployed to moto by name (queues, topics, subscriptions, the self-test
+rules). moto emits no EventBridge or SNS metrics, so each test puts the data points AWS would
+publish for its case, with the namespaces, names and dimensions AWS documents (ops/verify.py).
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from config import parse_config
+from ops import selftest, verify
+from ops.__main__ import main as ops_main
+from tests.conftest import TEST_CONTEXT, synthesize_to
+from tests.synthesized import load_stacks
+
+REGIONS = ["ap-northeast-1", "us-east-1"]
+
+
+@pytest.fixture
+def project(tmp_path, monkeypatch):
+    """A project folder with cdktf.json and the synthesized stacks of the test configuration."""
+    synthesize_to(parse_config(TEST_CONTEXT, {}), tmp_path / "cdktf.out")
+    (tmp_path / "cdktf.json").write_text(json.dumps({"context": TEST_CONTEXT}))
+    monkeypatch.chdir(tmp_path)
+    for name in ("AWS_PROFILE", "CDKTF_OUTDIR"):
+        monkeypatch.delenv(name, raising=False)
+    return tmp_path
+
+
+@pytest.fixture
+def aws(project):
+    """The stacks' queues, topics (each with a confirmed SQS subscriber) and rules, in moto."""
+    with mock_aws():
+        for region, stack in load_stacks(project / "cdktf.out").items():
+            sqs = boto3.client("sqs", region_name=region)
+            sns = boto3.client("sns", region_name=region)
+            events = boto3.client("events", region_name=region)
+            for queue in stack.resources("aws_sqs_queue").values():
+                sqs.create_queue(QueueName=queue["name"])
+            inbox = sqs.create_queue(QueueName="person")["QueueUrl"]
+            inbox_arn = sqs.get_queue_attributes(QueueUrl=inbox, AttributeNames=["QueueArn"])[
+                "Attributes"
+            ]["QueueArn"]
+            for topic in stack.resources("aws_sns_topic").values():
+                arn = sns.create_topic(Name=topic["name"])["TopicArn"]
+                sns.subscribe(TopicArn=arn, Protocol="sqs", Endpoint=inbox_arn)
+            rule = stack.resources("aws_cloudwatch_event_rule")["self_test"]
+            events.put_rule(Name=rule["name"], EventPattern=rule["event_pattern"])
+        yield
+
+
+def emit(region: str, namespace: str, metric: str, dimension: str, value: str, count: int = 1):
+    """A data point as AWS publishes it: Sum over one minute, by one dimension."""
+    boto3.client("cloudwatch", region_name=region).put_metric_data(
+        Namespace=namespace,
+        MetricData=[
+            {
+                "MetricName": metric,
+                "Dimensions": [{"Name": dimension, "Value": value}],
+                "Timestamp": datetime.now(UTC),
+                "Value": count,
+                "Unit": "Count",
+            }
+        ],
+    )
+
+
+def delivered(region: str) -> None:
+    """What AWS reports after the self-test event went through: rule invoked, topic published."""
+    emit(region, "AWS/Events", "Invocations", "RuleName", "api-alerts-self-test")
+    emit(region, "AWS/SNS", "NumberOfMessagesPublished", "TopicName", "api-alerts")
+
+
+def run_verify(capsys) -> tuple[int, dict[str, str]]:
+    code = verify.main(["--timeout", "0", "--interval", "0"], {})
+    captured = capsys.readouterr()
+    lines = (captured.out + captured.err).splitlines()
+    return code, {line.split(":")[0]: line.split(": ", 1)[1] for line in lines}
+
+
+def test_verify_passes_when_aws_reports_delivery_in_every_region(aws, capsys):
+    for region in REGIONS:
+        delivered(region)
+    code, lines = run_verify(capsys)
+    assert code == 0
+    assert list(lines) == REGIONS
+    for line in lines.values():
+        assert line.startswith("PASS rule invoked 1, topic published 1, no failures")
+
+
+def test_verify_names_a_failed_publish(aws, capsys):
+    """EventBridge could not publish (the topic's policy or key): FailedInvocations, and the
+    event in the dead-letter queue."""
+    delivered("ap-northeast-1")
+    emit("us-east-1", "AWS/Events", "Invocations", "RuleName", "api-alerts-self-test")
+    emit("us-east-1", "AWS/Events", "FailedInvocations", "RuleName", "api-alerts-self-test")
+    sqs = boto3.client("sqs", region_name="us-east-1")
+    url = sqs.get_queue_url(QueueName="api-alerts-undelivered-alerts")["QueueUrl"]
+    sqs.send_message(QueueUrl=url, MessageBody="{}")
+    code, lines = run_verify(capsys)
+    assert code == 1
+    assert lines["ap-northeast-1"].startswith("PASS")
+    assert lines["us-east-1"].startswith(
+        "FAIL EventBridge could not deliver to the topic (1 failed, 1 waiting in "
+        "api-alerts-undelivered-alerts): check the topic's policy and its KMS key"
+    )
+
+
+def test_verify_names_a_lost_alert(aws, capsys):
+    for region in REGIONS:
+        delivered(region)
+    emit(
+        "us-east-1",
+        "AWS/Events",
+        "InvocationsFailedToBeSentToDlq",
+        "RuleName",
+        "api-alerts-self-test",
+    )
+    code, lines = run_verify(capsys)
+    assert code == 1
+    assert lines["us-east-1"] == (
+        "FAIL EventBridge could neither deliver nor dead-letter the alert: check the "
+        "dead-letter queue's policy"
+    )
+
+
+def test_verify_names_a_rule_that_never_ran(aws, capsys):
+    delivered("ap-northeast-1")
+    code, lines = run_verify(capsys)
+    assert code == 1
+    assert lines["us-east-1"] == (
+        "FAIL the self-test rule ran 0 of 1 times: is it deployed and ENABLED?"
+    )
+
+
+def test_verify_names_a_failed_notification(aws, capsys):
+    for region in REGIONS:
+        delivered(region)
+    emit("ap-northeast-1", "AWS/SNS", "NumberOfNotificationsFailed", "TopicName", "api-alerts")
+    code, lines = run_verify(capsys)
+    assert code == 1
+    assert lines["ap-northeast-1"].startswith("FAIL SNS could not deliver to a subscriber")
+
+
+def test_verify_names_a_topic_nobody_is_subscribed_to(aws, capsys):
+    for region in REGIONS:
+        delivered(region)
+    sns = boto3.client("sns", region_name="us-east-1")
+    arn = "arn:aws:sns:us-east-1:123456789012:api-alerts-health"
+    for subscription in sns.list_subscriptions_by_topic(TopicArn=arn)["Subscriptions"]:
+        sns.unsubscribe(SubscriptionArn=subscription["SubscriptionArn"])
+    code, lines = run_verify(capsys)
+    assert code == 1
+    assert lines["us-east-1"].startswith(
+        "FAIL no confirmed subscription on api-alerts-health: alerts reach nobody"
+    )
+
+
+def test_verify_and_selftest_without_credentials_say_so_in_one_line(project, monkeypatch, capsys):
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(project / "none"))
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(project / "none"))
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    for command in (["verify"], ["selftest"]):
+        assert ops_main(command) == 2
+        captured = capsys.readouterr()
+        assert captured.out == ""
+        assert captured.err.startswith("no AWS credentials found") and captured.err.count("\n") == 1
+
+
+def test_commands_without_synthesized_stacks_say_so_in_one_line(project, capsys):
+    (project / "cdktf.out" / "manifest.json").unlink()
+    assert ops_main(["verify"]) == 2
+    err = capsys.readouterr().err
+    assert (
+        err.startswith("no synthesized stacks in cdktf.out: run make synth")
+        and err.count("\n") == 1
+    )
+
+
+def test_commands_refuse_stacks_of_another_configuration(project, capsys):
+    context = {**TEST_CONTEXT, "monitoredRegions": ["ap-northeast-1", "eu-west-1", "us-east-1"]}
+    (project / "cdktf.json").write_text(json.dumps({"context": context}))
+    assert ops_main(["selftest", "--dry-run"]) == 2
+    assert "run make synth" in capsys.readouterr().err
+
+
+def test_selftest_sends_one_event_per_region_matching_its_self_test_rule(aws, project, capsys):
+    queues = {}
+    for region in REGIONS:
+        events = boto3.client("events", region_name=region)
+        sqs = boto3.client("sqs", region_name=region)
+        url = sqs.create_queue(QueueName="self-test-seen")["QueueUrl"]
+        arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"][
+            "QueueArn"
+        ]
+        events.put_targets(Rule="api-alerts-self-test", Targets=[{"Id": "seen", "Arn": arn}])
+        queues[region] = url
+
+    assert selftest.main(["--dry-run"], {}) == 0
+    printed = capsys.readouterr().out.splitlines()
+    assert [line.split(":")[0] for line in printed] == REGIONS
+    for region, url in queues.items():
+        assert "Messages" not in boto3.client("sqs", region_name=region).receive_message(
+            QueueUrl=url
+        )
+
+    assert selftest.main([], {}) == 0
+    for region, url in queues.items():
+        (message,) = boto3.client("sqs", region_name=region).receive_message(QueueUrl=url)[
+            "Messages"
+        ]
+        body = json.loads(message["Body"])
+        assert body["source"] == "api-alerts.selftest" and body["detail"]["region"] == region
+
+
+def test_verify_in_central_delivery_follows_the_forwarding_home(tmp_path, monkeypatch, capsys):
+    context = {
+        **TEST_CONTEXT,
+        "monitoredRegions": ["ap-northeast-1", "eu-west-1"],
+        "delivery": "central",
+    }
+    synthesize_to(parse_config(context, {}), tmp_path / "cdktf.out")
+    (tmp_path / "cdktf.json").write_text(json.dumps({"context": context}))
+    monkeypatch.chdir(tmp_path)
+    with mock_aws():
+        stacks = load_stacks(tmp_path / "cdktf.out")
+        for region, stack in stacks.items():
+            sqs = boto3.client("sqs", region_name=region)
+            sns = boto3.client("sns", region_name=region)
+            (queue,) = stack.resources("aws_sqs_queue").values()
+            sqs.create_queue(QueueName=queue["name"])
+            inbox = sqs.create_queue(QueueName="person")["QueueUrl"]
+            inbox_arn = sqs.get_queue_attributes(QueueUrl=inbox, AttributeNames=["QueueArn"])[
+                "Attributes"
+            ]["QueueArn"]
+            for topic in stack.resources("aws_sns_topic").values():
+                arn = sns.create_topic(Name=topic["name"])["TopicArn"]
+                sns.subscribe(TopicArn=arn, Protocol="sqs", Endpoint=inbox_arn)
+        others = [r for r in stacks if r != "ap-northeast-1"]
+        for region in others:
+            emit(region, "AWS/Events", "Invocations", "RuleName", "api-alerts-forward-to-home-1")
+        # The home rule sees its own test event and every forwarded one.
+        emit(
+            "ap-northeast-1",
+            "AWS/Events",
+            "Invocations",
+            "RuleName",
+            "api-alerts-self-test",
+            count=1 + len(others) - 1,
+        )
+        emit("ap-northeast-1", "AWS/SNS", "NumberOfMessagesPublished", "TopicName", "api-alerts", 9)
+        code, lines = run_verify(capsys)
+        assert code == 1, "one forwarded test event has not arrived home yet"
+        assert lines["ap-northeast-1"] == (
+            f"FAIL the self-test rule ran {len(others)} of {len(others) + 1} times: "
+            "is it deployed and ENABLED?"
+        )
+        assert all(lines[r].startswith("PASS rule invoked 1, forwarded home") for r in others)
+        emit("ap-northeast-1", "AWS/Events", "Invocations", "RuleName", "api-alerts-self-test")
+        code, lines = run_verify(capsys)
+        assert code == 0, lines
