@@ -589,6 +589,28 @@ CATALOG: tuple[Detection, ...] = (
         to_health_topic=True,
     ),
     Detection(
+        id="monitor_queue_tampered",
+        title="Dead-letter queue deleted, purged or re-policied",
+        rationale=(
+            "This monitor's dead-letter queue, where undeliverable alerts wait, was deleted, "
+            "purged or had its attributes or permissions changed: alerts EventBridge could not "
+            "deliver may be gone, and the next ones may have nowhere to wait."
+        ),
+        delivery=Delivery.EVERY_STACK,
+        severity=Severity.CRITICAL,
+        pattern=api_call(
+            "sqs",
+            "DeleteQueue",
+            "PurgeQueue",
+            "SetQueueAttributes",
+            "AddPermission",
+            "RemovePermission",
+            requestParameters={"queueUrl": [{"suffix": f"/{NAME_PREFIX}-undelivered-alerts"}]},
+        ),
+        groups=SELF,
+        alert_fields={"Queue": "$.detail.requestParameters.queueUrl"},
+    ),
+    Detection(
         id="monitor_key_tampered",
         title="The monitor's KMS key disabled, scheduled for deletion or re-policied",
         rationale=(

@@ -241,6 +241,25 @@ def monitor_topic_tampered(event: dict[str, Any]) -> bool:
     )
 
 
+def monitor_queue_tampered(event: dict[str, Any]) -> bool:
+    """Our dead-letter queue (api-alerts-undelivered-alerts) deleted, purged or re-policied."""
+    url = (event["detail"].get("requestParameters") or {}).get("queueUrl") or ""
+    return (
+        _api_call(
+            event,
+            "sqs",
+            {
+                "DeleteQueue",
+                "PurgeQueue",
+                "SetQueueAttributes",
+                "AddPermission",
+                "RemovePermission",
+            },
+        )
+        and url.rsplit("/", 1)[-1] == f"{NAME_PREFIX}-undelivered-alerts"
+    )
+
+
 def monitor_key_tampered(event: dict[str, Any]) -> bool:
     """Our KMS key (TEST_KEY_ID, by id or ARN) disabled, scheduled for deletion, re-policied or its
     rotation turned off; or our alias (alias/api-alerts) deleted or repointed."""
@@ -310,6 +329,7 @@ ORACLES: dict[str, Callable[[dict[str, Any]], bool]] = {
         vpc_changes,
         monitor_rules_tampered,
         monitor_topic_tampered,
+        monitor_queue_tampered,
         monitor_key_tampered,
         monitor_trail_selectors_changed,
         monitor_trail_bucket_tampered,
@@ -326,7 +346,13 @@ ANY_SERVICE = frozenset({"root_account_usage", "unauthorized_api_calls"})
 SIGN_IN_DETECTIONS = frozenset({"console_sign_in_without_mfa", "console_authentication_failures"})
 HOME_DETECTIONS = frozenset({"monitor_trail_selectors_changed", "monitor_trail_bucket_tampered"})
 EVERY_STACK_DETECTIONS = frozenset(
-    {"monitor_rules_tampered", "monitor_topic_tampered", "monitor_key_tampered", "self_test"}
+    {
+        "monitor_rules_tampered",
+        "monitor_topic_tampered",
+        "monitor_queue_tampered",
+        "monitor_key_tampered",
+        "self_test",
+    }
 )
 SIGN_IN_REGIONS = frozenset({"us-east-1", "us-east-2", "eu-north-1", "ap-southeast-2"})
 

@@ -73,6 +73,7 @@ def test_groups():
         "cloudtrail_changes",
         "monitor_rules_tampered",
         "monitor_topic_tampered",
+        "monitor_queue_tampered",
         "monitor_trail_selectors_changed",
         "monitor_trail_bucket_tampered",
     }

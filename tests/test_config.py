@@ -27,7 +27,12 @@ def _ids(plan) -> set[str]:
 
 REGIONAL = {"security_group_changes", "network_acl_changes", "cloudtrail_changes"}
 GLOBAL = {"iam_policy_changes", "root_console_sign_in", "access_key_created"}
-SELF_EVERYWHERE = {"monitor_rules_tampered", "monitor_topic_tampered", "self_test"}
+SELF_EVERYWHERE = {
+    "monitor_rules_tampered",
+    "monitor_topic_tampered",
+    "monitor_queue_tampered",
+    "self_test",
+}
 SELF_HOME = {"monitor_trail_selectors_changed", "monitor_trail_bucket_tampered"}
 
 

@@ -56,7 +56,12 @@ def _resource_types(stack) -> dict[str, int]:
 TOPIC = {"aws_sns_topic": 2, "aws_sns_topic_policy": 2, "aws_sns_topic_subscription": 2}
 REGIONAL = {"security_group_changes", "network_acl_changes", "cloudtrail_changes"}
 GLOBAL_ONLY = {"iam_policy_changes", "root_console_sign_in", "access_key_created"}
-SELF_EVERYWHERE = {"monitor_rules_tampered", "monitor_topic_tampered", "self_test"}
+SELF_EVERYWHERE = {
+    "monitor_rules_tampered",
+    "monitor_topic_tampered",
+    "monitor_queue_tampered",
+    "self_test",
+}
 SELF_HOME = {"monitor_trail_selectors_changed", "monitor_trail_bucket_tampered"}
 # Each detection that can match a succeeded or a refused call has one rule per outcome.
 ONE_OUTCOME = {"root_console_sign_in", "self_test"}
