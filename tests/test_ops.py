@@ -34,25 +34,32 @@ def project(tmp_path, monkeypatch):
     return tmp_path
 
 
+def deploy(outdir) -> None:
+    """The stacks' queues, topics (each with a confirmed SQS subscriber) and self-test rules, in
+    moto (already started)."""
+    for region, stack in load_stacks(outdir).items():
+        sqs = boto3.client("sqs", region_name=region)
+        sns = boto3.client("sns", region_name=region)
+        for queue in stack.resources("aws_sqs_queue").values():
+            sqs.create_queue(QueueName=queue["name"])
+        inbox = sqs.create_queue(QueueName="person")["QueueUrl"]
+        inbox_arn = sqs.get_queue_attributes(QueueUrl=inbox, AttributeNames=["QueueArn"])[
+            "Attributes"
+        ]["QueueArn"]
+        for topic in stack.resources("aws_sns_topic").values():
+            arn = sns.create_topic(Name=topic["name"])["TopicArn"]
+            sns.subscribe(TopicArn=arn, Protocol="sqs", Endpoint=inbox_arn)
+        rule = stack.resources("aws_cloudwatch_event_rule").get("self_test")
+        if rule:
+            boto3.client("events", region_name=region).put_rule(
+                Name=rule["name"], EventPattern=rule["event_pattern"]
+            )
+
+
 @pytest.fixture
 def aws(project):
-    """The stacks' queues, topics (each with a confirmed SQS subscriber) and rules, in moto."""
     with mock_aws():
-        for region, stack in load_stacks(project / "cdktf.out").items():
-            sqs = boto3.client("sqs", region_name=region)
-            sns = boto3.client("sns", region_name=region)
-            events = boto3.client("events", region_name=region)
-            for queue in stack.resources("aws_sqs_queue").values():
-                sqs.create_queue(QueueName=queue["name"])
-            inbox = sqs.create_queue(QueueName="person")["QueueUrl"]
-            inbox_arn = sqs.get_queue_attributes(QueueUrl=inbox, AttributeNames=["QueueArn"])[
-                "Attributes"
-            ]["QueueArn"]
-            for topic in stack.resources("aws_sns_topic").values():
-                arn = sns.create_topic(Name=topic["name"])["TopicArn"]
-                sns.subscribe(TopicArn=arn, Protocol="sqs", Endpoint=inbox_arn)
-            rule = stack.resources("aws_cloudwatch_event_rule")["self_test"]
-            events.put_rule(Name=rule["name"], EventPattern=rule["event_pattern"])
+        deploy(project / "cdktf.out")
         yield
 
 
@@ -232,19 +239,8 @@ def test_verify_in_central_delivery_follows_the_forwarding_home(tmp_path, monkey
     (tmp_path / "cdktf.json").write_text(json.dumps({"context": context}))
     monkeypatch.chdir(tmp_path)
     with mock_aws():
+        deploy(tmp_path / "cdktf.out")
         stacks = load_stacks(tmp_path / "cdktf.out")
-        for region, stack in stacks.items():
-            sqs = boto3.client("sqs", region_name=region)
-            sns = boto3.client("sns", region_name=region)
-            (queue,) = stack.resources("aws_sqs_queue").values()
-            sqs.create_queue(QueueName=queue["name"])
-            inbox = sqs.create_queue(QueueName="person")["QueueUrl"]
-            inbox_arn = sqs.get_queue_attributes(QueueUrl=inbox, AttributeNames=["QueueArn"])[
-                "Attributes"
-            ]["QueueArn"]
-            for topic in stack.resources("aws_sns_topic").values():
-                arn = sns.create_topic(Name=topic["name"])["TopicArn"]
-                sns.subscribe(TopicArn=arn, Protocol="sqs", Endpoint=inbox_arn)
         others = [r for r in stacks if r != "ap-northeast-1"]
         for region in others:
             emit(region, "AWS/Events", "Invocations", "RuleName", "api-alerts-forward-to-home-1")
