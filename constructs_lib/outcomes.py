@@ -115,8 +115,9 @@ def outcomes_of(detection: Detection) -> tuple[Outcome, ...]:
         login = _constrained(pattern, "responseElements", "ConsoleLogin")
         if login is None:
             return (SIGNED_IN, SIGN_IN_REFUSED)
+        # The detection is about that outcome alone: its title says so already.
         only = SIGNED_IN if tuple(login) == ("Success",) else SIGN_IN_REFUSED
-        return (Outcome("", only.title_prefix, only.line),)
+        return (Outcome("", "", only.line),)
     could_be_api_call = API_CALL in detail_types or any(
         isinstance(t, Mapping) and "anything-but" in t for t in detail_types
     )

@@ -13,8 +13,9 @@ import re
 import pytest
 
 from config import parse_config
+from constructs_lib.alert_message import alert_message
 from constructs_lib.catalog import CATALOG
-from constructs_lib.outcomes import detection_id_of
+from constructs_lib.outcomes import detection_id_of, rule_variants
 from tests.cloudtrail import envelope, fixture_records
 from tests.conftest import ALL_GROUPS, TEST_CONTEXT, synthesize_to
 from tests.eventbridge_templates import Rule, fill
@@ -92,6 +93,10 @@ def _fixture_events():
 
 
 def test_no_input_path_uses_bracket_notation(stacks):
+    for entry in CATALOG:
+        for variant in rule_variants(entry):
+            paths = alert_message(variant).input_paths.values()
+            assert not any("[" in path or "]" in path for path in paths), variant.id
     for stack in stacks.values():
         for target in stack.resources(TARGET).values():
             for path in target.get("input_transformer", {}).get("input_paths", {}).values():
@@ -152,7 +157,7 @@ def test_named_corpus_alerts(stacks, corpus):
     failed_root = _corpus_alert(
         corpus, stacks, "ConsoleLogin__awsdocs-ct__3.json", "console_authentication_failures"
     )
-    assert failed_root[0] == '"[MEDIUM] Refused: Console sign-in failed"'
+    assert failed_root[0] == '"[MEDIUM] Console sign-in failed"'
     assert failed_root[1].startswith('"Outcome:  REFUSED, the sign-in failed')
     policy = _corpus_alert(
         corpus, stacks, "AttachRolePolicy__invictus__1.json", "iam_policy_changes"

@@ -141,3 +141,14 @@ def test_every_alarm_notifies_its_regions_health_topic_directly(central):
         assert alarms, region
         for alarm in alarms:
             assert alarm["alarm_actions"] == [f"${{aws_sns_topic.{health}.arn}}"], region
+        # Every rule of the stack, forwarding ones included, is watched for lost alerts.
+        watched = {
+            query["metric"]["dimensions"]["RuleName"]
+            for alarm in alarms
+            for query in alarm.get("metric_query", [])
+            if query.get("metric", {}).get("metric_name") == "InvocationsFailedToBeSentToDlq"
+        }
+        assert watched == {
+            f"${{aws_cloudwatch_event_rule.{name}.name}}"
+            for name in stack.resources("aws_cloudwatch_event_rule")
+        }, region
