@@ -65,10 +65,13 @@ def message_lines(variant: RuleVariant) -> tuple[list[str], dict[str, str]]:
     title = f"[{detection.severity.value.upper()}] {outcome.title_prefix}{detection.title}"
     extra = {}
     field_lines = []
-    for label, path in detection.alert_fields.items():
+    for label, paths in detection.alert_fields.items():
         variable = _variable(label)
-        extra[variable] = path
-        field_lines.append(f"  {label}: <{variable}>")
+        if isinstance(paths, str):
+            paths = (paths,)
+        names = [f"{variable}{n}" if len(paths) > 1 else variable for n in range(len(paths))]
+        extra |= dict(zip(names, paths, strict=True))
+        field_lines.append(f"  {label}: " + "".join(f"<{name}>" for name in names))
     if not outcome.line:
         lines = [
             title,

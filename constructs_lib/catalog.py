@@ -97,8 +97,9 @@ class Detection:
     standards: tuple[str, ...] = ()  # e.g. ("CIS CloudWatch.4",)
     note: str = ""  # what EventBridge cannot see that the CIS metric filter would
     # Extra lines for the alert message: label -> JSON path in the event (key request parameters),
-    # in dot notation (an array's enclosing object, never an index: see alert_message.py).
-    alert_fields: Mapping[str, str] = field(default_factory=dict)
+    # in dot notation (an array's enclosing object, never an index: see alert_message.py); or a
+    # tuple of paths of which an event carries at most one, shown side by side on one line.
+    alert_fields: Mapping[str, str | tuple[str, ...]] = field(default_factory=dict)
     # Also delivered, in every deployed region, to the health topic, which depends on neither the
     # alert topic nor the KMS key: for changes that could stop the alert topic delivering them.
     to_health_topic: bool = False
@@ -260,11 +261,17 @@ CATALOG: tuple[Detection, ...] = (
         groups=ORIGINAL_AND_CIS,
         standards=("CIS CloudWatch.4",),
         alert_fields={
-            "Policy": "$.detail.requestParameters.policyArn",
-            "Inline policy": "$.detail.requestParameters.policyName",
-            "Role": "$.detail.requestParameters.roleName",
-            "User": "$.detail.requestParameters.userName",
-            "Group": "$.detail.requestParameters.groupName",
+            # A managed policy's ARN or an inline policy's name, never both.
+            "Policy": (
+                "$.detail.requestParameters.policyArn",
+                "$.detail.requestParameters.policyName",
+            ),
+            # At most one of these is in a call.
+            "Role, user or group": (
+                "$.detail.requestParameters.roleName",
+                "$.detail.requestParameters.userName",
+                "$.detail.requestParameters.groupName",
+            ),
         },
     ),
     Detection(
