@@ -18,7 +18,12 @@ from config import ConfigError, MonitorConfig, load_config
 
 
 def synthesize(settings: MonitorConfig, outdir: Path) -> None:
-    """Synthesize into a fresh folder beside ``outdir``, then swap it in: never a partial output."""
+    """Synthesize into a fresh folder beside ``outdir``, then move what it generated into place.
+
+    Only generated files are replaced: what Terraform or you leave in a stack folder
+    (``.terraform/``, ``.terraform.lock.hcl``, a saved plan) stays. A stack no longer configured
+    goes, folder and all. A failed synthesis changes nothing.
+    """
     import provider_import
 
     provider_import.install()
@@ -29,15 +34,21 @@ def synthesize(settings: MonitorConfig, outdir: Path) -> None:
     staging = Path(tempfile.mkdtemp(prefix=f".{outdir.name}.", dir=outdir.parent))
     try:
         build_app(settings, str(staging)).synth()
-        if outdir.exists():
-            retired = staging.with_name(staging.name + ".old")
-            outdir.rename(retired)
-            staging.rename(outdir)
-            shutil.rmtree(retired)
-        else:
-            staging.rename(outdir)
+        _move_generated(staging, outdir)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+
+
+def _move_generated(staging: Path, outdir: Path) -> None:
+    generated = [p.relative_to(staging) for p in staging.rglob("*") if p.is_file()]
+    # The manifest last, then the stacks it no longer names: it never names a missing stack.
+    for relative in sorted(generated, key=lambda p: (p.name == "manifest.json", str(p))):
+        target = outdir / relative
+        target.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(staging / relative, target)
+    for folder in (outdir / "stacks").iterdir():
+        if not (staging / "stacks" / folder.name).is_dir():
+            shutil.rmtree(folder) if folder.is_dir() else folder.unlink()
 
 
 def main(environ: Mapping[str, str] = os.environ) -> int:

@@ -206,12 +206,36 @@ def test_synthesis_is_deterministic(settings, synth_dir, tmp_path):
     assert not comparison.diff_files
 
 
-def test_synthesis_replaces_the_output_whole(settings, tmp_path, monkeypatch):
+def test_synthesis_keeps_what_terraform_leaves_in_a_stack_folder(settings, tmp_path):
+    import main
+
+    outdir = tmp_path / "cdktf.out"
+    main.synthesize(settings, outdir)
+    folder = outdir / "stacks" / HOME
+    left = {
+        ".terraform/providers/registry.terraform.io/hashicorp/aws/6.25.0/provider": b"binary",
+        ".terraform/terraform.tfstate": b"{}",
+        ".terraform.lock.hcl": b'provider "registry.terraform.io/hashicorp/aws" {}',
+        "plan.tfplan": b"PK saved plan",
+    }
+    for name, content in left.items():
+        (folder / name).parent.mkdir(parents=True, exist_ok=True)
+        (folder / name).write_bytes(content)
+    (folder / "cdk.tf.json").write_text("{}")  # generated: replaced
+    main.synthesize(settings, outdir)
+    for name, content in left.items():
+        assert (folder / name).read_bytes() == content, name
+    assert json.loads((folder / "cdk.tf.json").read_text())["resource"]
+
+
+def test_synthesis_drops_a_removed_region_and_a_failed_one_changes_nothing(
+    settings, tmp_path, monkeypatch
+):
     import main
     import stacks as stacks_module
 
     outdir = tmp_path / "cdktf.out"
-    (outdir / "stacks" / "eu-west-9").mkdir(parents=True)
+    (outdir / "stacks" / "eu-west-9" / ".terraform").mkdir(parents=True)
     main.synthesize(settings, outdir)
     assert sorted(p.name for p in (outdir / "stacks").iterdir()) == [HOME, GLOBAL]
 
@@ -219,10 +243,10 @@ def test_synthesis_replaces_the_output_whole(settings, tmp_path, monkeypatch):
         raise RuntimeError("synthesis failed half-way")
 
     monkeypatch.setattr(stacks_module, "build_app", broken)
-    before = (outdir / "manifest.json").read_bytes()
+    before = {p: p.read_bytes() for p in outdir.rglob("*") if p.is_file()}
     with pytest.raises(RuntimeError):
         main.synthesize(settings, outdir)
-    assert (outdir / "manifest.json").read_bytes() == before
+    assert {p: p.read_bytes() for p in outdir.rglob("*") if p.is_file()} == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["cdktf.out"]
 
 
