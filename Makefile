@@ -1,49 +1,46 @@
 # The two commands: `make synth` writes cdktf.out/stacks/<region>/cdk.tf.json; `make test` runs every check.
-# Both install what is missing first (pipenv from PyPI, then the locked packages into ./.venv).
+# Each installs first what it needs, and only that, into ./.venv, at the versions Pipfile.lock pins
+# (scripts/install.py: the system Python only creates the virtual environment).
 
+# Any Python 3.11, 3.12 or 3.13, e.g. `make synth PYTHON=python3.13`.
 PYTHON ?= python3
-PIPENV_VERSION := 2026.10.3
-export PIPENV_VENV_IN_PROJECT := 1
-export PIPENV_NOSPIN := 1
-export PIPENV_YES := 1
-export PIPENV_IGNORE_VIRTUALENVS := 1
-export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
-PIPENV := $(PYTHON) -m pipenv
-# The project's interpreter, once installed: no pipenv start-up on every run.
 VENV_PYTHON := .venv/bin/python
+# jsii supports Node.js 22 and 24; 20 still works, without its 11-line end-of-life banner.
+export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 
-.PHONY: synth test docs selftest verify bench install clean
+.PHONY: synth test docs selftest verify bench deployer-policy install clean
 
-synth: .venv/.installed
+synth: .venv/.runtime
 	$(VENV_PYTHON) main.py
 
-test: .venv/.installed
+test: .venv/.dev
 	$(VENV_PYTHON) -m ruff format --check .
 	$(VENV_PYTHON) -m ruff check .
 	$(VENV_PYTHON) -m pytest
 
 # After `cdktf deploy`: one test alert per region (ARGS=--dry-run to only print them).
-selftest: .venv/.installed
+selftest: .venv/.runtime
 	$(VENV_PYTHON) -m ops selftest $(ARGS)
 
 # After `cdktf deploy`: the test alert sent and followed in CloudWatch, PASS or FAIL per region.
-verify: .venv/.installed
+verify: .venv/.runtime
 	$(VENV_PYTHON) -m ops verify $(ARGS)
 
-# Synthesis time against the original CDK app; writes benchmarks/results.json and history.tsv.
-bench: .venv/.installed
-	$(VENV_PYTHON) benchmarks/synth_bench.py
+# Synthesis time against the original CDK app (ARGS=--record also writes benchmarks/*).
+bench: .venv/.runtime
+	$(VENV_PYTHON) benchmarks/synth_bench.py $(ARGS)
 
-docs: .venv/.installed
+docs: .venv/.dev
 	$(VENV_PYTHON) scripts/catalog_table.py --write
 
-install: .venv/.installed
+install: .venv/.runtime
 
-.venv/.installed: Pipfile.lock Makefile
-	$(PYTHON) -m pipenv --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet "pipenv==$(PIPENV_VERSION)"
-	$(PIPENV) sync --dev
-	# Bytecode for `python -O` (provider_import.py, step 3), which pip does not compile.
-	$(VENV_PYTHON) -O -m compileall -q -j 0 .venv/lib >/dev/null
+.venv/.runtime: Pipfile.lock scripts/install.py
+	$(PYTHON) scripts/install.py runtime
+	touch $@
+
+.venv/.dev: .venv/.runtime
+	$(PYTHON) scripts/install.py dev
 	touch $@
 
 clean:

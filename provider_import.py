@@ -21,8 +21,8 @@ How, in two steps, touching no installed file:
 3. Type checks: the bindings check every argument's type with typeguard inside ``if
    __debug__:`` blocks (a third of the time spent building stacks). ``python main.py``
    re-executes itself once under ``-O``, which skips them; the tests run without ``-O``, so the
-   same checks still guard every construct there. (Nothing of ours relies on ``assert``.) The
-   Makefile's install step compiles the ``-O`` bytecode that pip does not.
+   same checks still guard every construct there. (Nothing of ours relies on ``assert``.)
+   Python writes the ``-O`` bytecode of what it imports on the first run.
 4. Exit: once the output is written, ``exit`` ends the process without jsii's ``atexit`` hook,
    which waits ~0.7 s for the node kernel to shut down; the kernel exits on its own when its
    stdin closes.
