@@ -6,9 +6,11 @@ Every problem is one ``ConfigError`` whose message names the key and the value.
 from __future__ import annotations
 
 import difflib
+import ipaddress
 import json
 import re
-from collections.abc import Callable, Mapping
+import unicodedata
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -53,6 +55,7 @@ RESERVED_BUCKET_PREFIXES = ("xn--", "sthree-", "amzn-s3-demo-")
 PROJECT_TAG = "Project"
 
 
+ENV_PREFIX = "ALERTS_"  # every shell override; any other ALERTS_ variable is a typo
 DELIVERY_MODES = ("per-region", "central")
 PROTOCOLS = ("email", "email-json", "https", "sqs", "lambda")
 
@@ -118,6 +121,7 @@ class MonitorConfig:
     log_archive_after_days: int  # trail logs move to Glacier Instant Retrieval after this
     object_lock: ObjectLock | None  # WORM retention of the trail logs
     state_backend: StateBackend | None  # None: local state files in the project folder
+    prevent_destroy: bool  # False only for a deliberate teardown (README, Teardown)
     partition: str  # derived from the regions, e.g. "aws"
     partition_regions: frozenset[str]
     global_region: str  # where the partition delivers IAM and root sign-in events
@@ -351,6 +355,32 @@ def _object_lock(key: str, value: Any) -> ObjectLock | None:
     return ObjectLock(mode=value["mode"], days=_days(f"{key}.days", value["days"]))
 
 
+# S3 general purpose bucket naming rules:
+# https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucketnamingrules.html
+BUCKET_NAME = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")
+RESERVED_BUCKET_SUFFIXES = ("-s3alias", "--ol-s3", ".mrap", "--x-s3", "--table-s3")
+
+
+def _bucket_name(key: str, value: Any) -> str:
+    name = _string(key, value)
+    problem = None
+    if not BUCKET_NAME.fullmatch(name):
+        problem = "3-63 lower-case letters, digits, dots and hyphens, starting and ending with a letter or digit"
+    elif ".." in name:
+        problem = "no two adjacent dots"
+    elif name.startswith(RESERVED_BUCKET_PREFIXES) or name.endswith(RESERVED_BUCKET_SUFFIXES):
+        problem = "S3 reserves this prefix or suffix"
+    else:
+        try:
+            ipaddress.IPv4Address(name)
+            problem = "not formatted as an IP address"
+        except ValueError:
+            pass
+    if problem:
+        raise ConfigError(key, name, f"not a valid S3 bucket name: {problem}")
+    return name
+
+
 def _state_backend(key: str, value: Any) -> StateBackend | None:
     if value is None:
         return None
@@ -365,7 +395,7 @@ def _state_backend(key: str, value: Any) -> StateBackend | None:
         raise ConfigError(f"{key}.type", value["type"], 'only "s3" is supported')
     prefix = value.get("keyPrefix", "api-call-alerts")
     return StateBackend(
-        bucket=_string(f"{key}.bucket", value["bucket"]),
+        bucket=_bucket_name(f"{key}.bucket", value["bucket"]),
         key_prefix=_string(f"{key}.keyPrefix", prefix).strip("/"),
         region=_region(f"{key}.region", value["region"]),
         lockfile=_boolean(f"{key}.lockfile", value.get("lockfile", True)),
@@ -393,6 +423,12 @@ def _delivery_mode(key: str, value: Any) -> str:
     return mode
 
 
+def _tag_character(character: str) -> bool:
+    """AWS's tag pattern ^([\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]*)$: letters, separators, numbers and _.:/=+-@.
+    https://docs.aws.amazon.com/tag-editor/latest/userguide/best-practices-and-strats.html"""
+    return unicodedata.category(character)[0] in "LZN" or character in "_.:/=+-@"
+
+
 def _tags(key: str, value: Any) -> dict[str, str]:
     if not isinstance(value, dict):
         raise ConfigError(
@@ -417,6 +453,15 @@ def _tags(key: str, value: Any) -> dict[str, str]:
             raise ConfigError(
                 f"{key}.{name}", tag_value, "tag values are strings of at most 256 characters"
             )
+        for what, text in (("names", name), ("values", tag_value)):
+            wrong = [c for c in text if not _tag_character(c)]
+            if wrong:
+                raise ConfigError(
+                    f"{key}.{name}",
+                    tag_value,
+                    f"tag {what} may hold letters, digits, spaces and _ . : / = + - @ only, "
+                    f"not {wrong[0]!r}",
+                )
         tags[name] = tag_value
     return tags
 
@@ -462,17 +507,58 @@ KEYS: tuple[Key, ...] = (
     Key("logArchiveAfterDays", "ALERTS_LOG_ARCHIVE_AFTER_DAYS", 90, _json_object),
     Key("objectLock", "ALERTS_OBJECT_LOCK", None, _json_object),
     Key("stateBackend", "ALERTS_STATE_BACKEND", None, _json_object),
+    Key("preventDestroy", "ALERTS_PREVENT_DESTROY", True, _json_object),
 )
 
 
+# cdktf.json's own keys (the cdktf CLI's configuration), besides "context":
+# https://developer.hashicorp.com/terraform/cdktf/create-and-deploy/configuration-file
+CDKTF_KEYS = frozenset(
+    {
+        "$schema",
+        "app",
+        "language",
+        "output",
+        "codeMakerOutput",
+        "projectId",
+        "sendCrashReports",
+        "terraformProviders",
+        "terraformModules",
+        "excludeStackIdsFromLogicalIds",
+        "allowSepCharsInLogicalIds",
+    }
+)
+
+
+def _did_you_mean(name: str, candidates: Iterable[str]) -> str:
+    close = difflib.get_close_matches(name, sorted(candidates), n=1, cutoff=0.75)
+    return f"; did you mean {close[0]!r}?" if close else ""
+
+
 def read_context(cdktf_json: Path) -> dict[str, Any]:
-    """The ``context`` object of cdktf.json."""
+    """The ``context`` object of cdktf.json, refusing settings the app would never see."""
     try:
         document = json.loads(cdktf_json.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise ConfigError("cdktf.json", str(cdktf_json), "file not found") from None
     except json.JSONDecodeError as error:
         raise ConfigError("cdktf.json", str(cdktf_json), f"not valid JSON ({error})") from None
+    if not isinstance(document, dict):
+        raise ConfigError("cdktf.json", str(cdktf_json), "must be a JSON object")
+    ours = {key.name for key in KEYS}
+    for name, value in document.items():
+        if name == "context" or name in CDKTF_KEYS:
+            continue
+        if name.lower() == "context":
+            raise ConfigError(name, value, 'settings go in "context", lower case; this is ignored')
+        close = difflib.get_close_matches(name, sorted(ours), n=1, cutoff=0.75)
+        if name in ours or close:
+            where = name if name in ours else close[0]
+            raise ConfigError(
+                name,
+                value,
+                f'belongs inside "context" as {where!r}; at the top level it is ignored',
+            )
     context = document.get("context", {})
     if not isinstance(context, dict):
         raise ConfigError("context", context, "must be an object")
@@ -484,7 +570,19 @@ def parse_config(context: Mapping[str, Any], environ: Mapping[str, str]) -> Moni
     known = {key.name for key in KEYS}
     for name in context:
         if name not in known:
-            raise ConfigError(name, context[name], f"unknown key; expected one of {sorted(known)}")
+            raise ConfigError(
+                name,
+                context[name],
+                f"unknown key{_did_you_mean(name, known)} (expected one of {sorted(known)})",
+            )
+    variables = {key.env for key in KEYS}
+    for name in environ:
+        if name.startswith(ENV_PREFIX) and name not in variables:
+            raise ConfigError(
+                name,
+                environ[name],
+                f"unknown variable{_did_you_mean(name, variables)} (expected one of {sorted(variables)})",
+            )
 
     raw: dict[str, tuple[str, Any]] = {}  # name -> (where it came from, value)
     for key in KEYS:
@@ -540,6 +638,7 @@ def parse_config(context: Mapping[str, Any], environ: Mapping[str, str]) -> Moni
         log_archive_after_days=value("logArchiveAfterDays", _days),
         object_lock=value("objectLock", _object_lock),
         state_backend=value("stateBackend", _state_backend),
+        prevent_destroy=value("preventDestroy", _boolean),
         partition=partition["partition"],
         partition_regions=frozenset(partition["regions"]),
         global_region=global_region,

@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 if __name__ == "__main__":
+    import os
+
+    # Node.js 20 works but makes jsii print an 11-line end-of-life banner on every run
+    # (`cdktf synth` included); main() warns in one line about other unsupported versions.
+    os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
     import provider_import
 
     provider_import.optimize_interpreter()
 
 import os
 import shutil
+import subprocess
 import sys
 import tempfile
 from collections.abc import Mapping
@@ -51,12 +57,38 @@ def _move_generated(staging: Path, outdir: Path) -> None:
             shutil.rmtree(folder) if folder.is_dir() else folder.unlink()
 
 
+# jsii's supported Node.js releases (22 and 24), and 20, end-of-life but still working: silent.
+SUPPORTED_NODE = (20, 22, 24)
+
+
+def node_problem(environ: Mapping[str, str]) -> str | None:
+    """Why the jsii runtime cannot start, or None; warns in one line about an unsupported Node."""
+    node = shutil.which("node", path=environ.get("PATH"))
+    if node is None:
+        return "Node.js is not on PATH: cdktf runs on it; install Node.js 22 or 24"
+    found = subprocess.run([node, "--version"], capture_output=True, text=True, check=False)
+    version = found.stdout.strip()
+    major = version.removeprefix("v").split(".")[0]
+    if not major.isdigit():
+        return f"{node} --version printed {version!r}, not a Node.js version"
+    if int(major) not in SUPPORTED_NODE:
+        print(
+            f"warning: Node.js {version} is untested here: jsii supports 22 and 24",
+            file=sys.stderr,
+        )
+    return None
+
+
 def main(environ: Mapping[str, str] = os.environ) -> int:
     try:
         # Like the cdktf CLI, read the cdktf.json of the folder we run in.
         settings = load_config(Path("cdktf.json"), environ)
     except ConfigError as error:
         print(f"configuration error: {error}", file=sys.stderr)
+        return 2
+    problem = node_problem(environ)
+    if problem:
+        print(f"error: {problem}", file=sys.stderr)
         return 2
     if not settings.subscriptions:
         print(

@@ -68,6 +68,7 @@ class AuditTrail(Construct):
             self,
             "log_bucket",
             provider=provider,
+            prevent_destroy=placement.prevent_destroy,
             bucket_prefix=f"{name_prefix}-logs-",
             statements=logging_statements,
             retention=Retention(
@@ -113,6 +114,7 @@ class AuditTrail(Construct):
             self,
             "trail_bucket",
             provider=provider,
+            prevent_destroy=placement.prevent_destroy,
             bucket_prefix=trail_bucket_prefix,
             statements=cloudtrail_statements,
             retention=Retention(
@@ -136,7 +138,7 @@ class AuditTrail(Construct):
             enable_log_file_validation=True,
             enable_logging=True,
             kms_key_id=kms_key_arn,
-            lifecycle=TerraformResourceLifecycle(prevent_destroy=True),
+            lifecycle=TerraformResourceLifecycle(prevent_destroy=placement.prevent_destroy),
             # Without the policy in place CreateTrail fails with InsufficientS3BucketPolicyException.
             depends_on=[trail_bucket.policy],
             provider=provider,

@@ -109,7 +109,7 @@ class EncryptionKey(Construct):
             deletion_window_in_days=30,
             policy=policy.json,
             # It protects the audit logs: a plan that would schedule its deletion fails.
-            lifecycle=TerraformResourceLifecycle(prevent_destroy=True),
+            lifecycle=TerraformResourceLifecycle(prevent_destroy=placement.prevent_destroy),
             provider=provider,
         )
         KmsAlias(

@@ -53,7 +53,8 @@ PolicyStatements = Callable[[str], Sequence[DataAwsIamPolicyDocumentStatement]]
 class HardenedBucket(Construct):
     """A bucket with all four public-access blocks, owner-enforced ownership, default encryption
     (``kms_key_arn`` or SSE-S3), versioning, a lifecycle, a TLS-only policy plus ``statements``,
-    optional server access logging to ``log_bucket`` and Object Lock, and ``prevent_destroy``.
+    optional server access logging to ``log_bucket`` and Object Lock, and ``prevent_destroy``
+    (lifted only for a deliberate teardown).
 
     Exposes ``bucket``.
     """
@@ -64,6 +65,7 @@ class HardenedBucket(Construct):
         id: str,
         *,
         provider: TerraformProvider,
+        prevent_destroy: bool = True,
         bucket_prefix: str,
         statements: PolicyStatements,
         retention: Retention,
@@ -79,7 +81,7 @@ class HardenedBucket(Construct):
             "bucket",
             bucket_prefix=bucket_prefix,
             object_lock_enabled=True if object_lock else None,
-            lifecycle=TerraformResourceLifecycle(prevent_destroy=True),
+            lifecycle=TerraformResourceLifecycle(prevent_destroy=prevent_destroy),
             provider=provider,
         )
         bucket, bucket_arn = self.bucket.id, self.bucket.arn

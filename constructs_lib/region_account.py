@@ -20,6 +20,9 @@ class Placement:
     partition: str
     account_id: str  # a Terraform reference, known at plan time
     name_prefix: str
+    # Terraform's prevent_destroy on what keeps the audit data (trail, buckets, key): lifted only
+    # for a deliberate teardown (preventDestroy: false).
+    prevent_destroy: bool = True
 
     def arn(self, service: str, resource: str, region: str | None = None) -> str:
         """An ARN in this account: ``arn:<partition>:<service>:<region>:<account>:<resource>``."""
@@ -42,6 +45,7 @@ class RegionAccount(Construct):
         partition: str,
         name_prefix: str,
         default_tags: Mapping[str, str],
+        prevent_destroy: bool = True,
     ) -> None:
         super().__init__(scope, id)
         provider = AwsProvider(
@@ -58,4 +62,5 @@ class RegionAccount(Construct):
             partition=partition,
             account_id=account.account_id,
             name_prefix=name_prefix,
+            prevent_destroy=prevent_destroy,
         )

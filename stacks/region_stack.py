@@ -34,6 +34,7 @@ class RegionStack(TerraformStack):
             partition=settings.partition,
             name_prefix=settings.name_prefix,
             default_tags=settings.default_tags,
+            prevent_destroy=settings.prevent_destroy,
         ).placement
         provider, prefix = placement.provider, placement.name_prefix
 

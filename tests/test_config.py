@@ -168,7 +168,7 @@ def test_hardening_defaults_and_options():
             "ALERTS_KMS_KEY": "true",
             "ALERTS_LOG_ARCHIVE_AFTER_DAYS": "30",
             "ALERTS_OBJECT_LOCK": '{"mode": "GOVERNANCE", "days": 7}',
-            "ALERTS_STATE_BACKEND": '{"type": "s3", "bucket": "st", "region": "eu-west-1", "lockfile": false}',
+            "ALERTS_STATE_BACKEND": '{"type": "s3", "bucket": "acme-tf-state", "region": "eu-west-1", "lockfile": false}',
         },
     )
     assert settings.kms_key and settings.log_archive_after_days == 30
@@ -281,7 +281,7 @@ BAD_INPUTS = [
     ),
     ({"stateBackend": {"type": "s3", "bucket": "b"}}, {}, "stateBackend = "),
     (
-        {"stateBackend": {"type": "s3", "bucket": "b", "region": "moon-1"}},
+        {"stateBackend": {"type": "s3", "bucket": "acme-tf-state", "region": "moon-1"}},
         {},
         'stateBackend.region = "moon-1": not an AWS region',
     ),
@@ -352,6 +352,35 @@ BAD_INPUTS = [
         'must be {"protocol": ..., "endpoint": ...}',
     ),
     ({}, {"ALERTS_DELIVERY": ""}, 'ALERTS_DELIVERY = "": must not be empty'),
+    ({"monitoredRegion": []}, {}, "unknown key; did you mean 'monitoredRegions'?"),
+    (
+        {},
+        {"ALERTS_NOTIFICATION_EMAIL": "a@example.com"},
+        "unknown variable; did you mean 'ALERTS_NOTIFICATION_EMAILS'?",
+    ),
+    ({"tags": {"Own#er": "x"}}, {}, "tag names may hold letters, digits, spaces"),
+    ({"tags": {"Owner": "a;b"}}, {}, "tag values may hold letters, digits, spaces"),
+    (
+        {"stateBackend": {"type": "s3", "bucket": "Bad_Bucket", "region": "eu-west-1"}},
+        {},
+        "not a valid S3 bucket name: 3-63 lower-case letters",
+    ),
+    (
+        {"stateBackend": {"type": "s3", "bucket": "a..b", "region": "eu-west-1"}},
+        {},
+        "no two adjacent dots",
+    ),
+    (
+        {"stateBackend": {"type": "s3", "bucket": "10.0.0.1", "region": "eu-west-1"}},
+        {},
+        "not formatted as an IP address",
+    ),
+    (
+        {"stateBackend": {"type": "s3", "bucket": "logs-s3alias", "region": "eu-west-1"}},
+        {},
+        "S3 reserves this prefix or suffix",
+    ),
+    ({"preventDestroy": "no"}, {}, "must be true or false"),
 ]
 
 
@@ -364,13 +393,17 @@ def test_bad_input_is_one_clear_error(context, environ, message):
 
 
 def test_unknown_key_names_the_known_ones():
-    with pytest.raises(ConfigError, match="unknown key; expected one of"):
-        parse_config({"notificationEmail": []}, {})
+    with pytest.raises(ConfigError, match=r"unknown key \(expected one of \['delivery'"):
+        parse_config({"alerting": []}, {})
 
 
-def _run_main(tmp_path: Path, context: dict, **env: str) -> subprocess.CompletedProcess:
-    """Run main.py as cdktf would, in a folder whose cdktf.json has this context."""
-    (tmp_path / "cdktf.json").write_text(json.dumps({"language": "python", "context": context}))
+def _run_main(
+    tmp_path: Path, context: dict, document: dict | None = None, **env: str
+) -> subprocess.CompletedProcess:
+    """Run main.py as cdktf would, in a folder whose cdktf.json has this context (or is
+    ``document``)."""
+    document = document or {"language": "python", "context": context}
+    (tmp_path / "cdktf.json").write_text(json.dumps(document))
     clean = {k: v for k, v in os.environ.items() if not k.startswith(("ALERTS_", "CDKTF_"))}
     return subprocess.run(
         [sys.executable, str(PROJECT / "main.py")],
@@ -394,8 +427,29 @@ def _run_main(tmp_path: Path, context: dict, **env: str) -> subprocess.Completed
         ),
         ({"namePrefix": ""}, {}, 'namePrefix = "": must not be empty'),
         ({}, {"ALERTS_TAGS": "{"}, 'ALERTS_TAGS = "{": not valid JSON'),
+        (
+            {},
+            {"ALERTS_NOTIFICATION_EMAIL": "secops@example.com"},
+            'ALERTS_NOTIFICATION_EMAIL = "secops@example.com": unknown variable; '
+            "did you mean 'ALERTS_NOTIFICATION_EMAILS'?",
+        ),
+        ({"tags": {"Own#er": "secops"}}, {}, "tag names may hold letters"),
+        (
+            {"stateBackend": {"type": "s3", "bucket": "Bad_Bucket", "region": "eu-west-1"}},
+            {},
+            'stateBackend.bucket = "Bad_Bucket": not a valid S3 bucket name',
+        ),
     ],
-    ids=["email", "region", "duplicate-region", "empty-prefix", "malformed-tags"],
+    ids=[
+        "email",
+        "region",
+        "duplicate-region",
+        "empty-prefix",
+        "malformed-tags",
+        "misspelt-variable",
+        "tag-character",
+        "bucket-name",
+    ],
 )
 def test_main_exits_nonzero_with_one_line_and_writes_nothing(tmp_path, context, env, message):
     result = _run_main(tmp_path, context, **env)
@@ -406,3 +460,48 @@ def test_main_exits_nonzero_with_one_line_and_writes_nothing(tmp_path, context, 
     assert result.stdout == ""
     assert not (tmp_path / "cdktf.out").exists()
     assert [p.name for p in tmp_path.iterdir()] == ["cdktf.json"]
+
+
+@pytest.mark.parametrize(
+    ("document", "message"),
+    [
+        (
+            {"language": "python", "context": {}, "monitoredRegions": ["ap-northeast-1"]},
+            'monitoredRegions = ["ap-northeast-1"]: belongs inside "context" as '
+            "'monitoredRegions'; at the top level it is ignored",
+        ),
+        (
+            {"language": "python", "Context": {"monitoredRegions": ["ap-northeast-1"]}},
+            'Context = {"monitoredRegions": ["ap-northeast-1"]}: settings go in "context", '
+            "lower case; this is ignored",
+        ),
+        (
+            {"language": "python", "notificationEmail": ["secops@example.com"]},
+            'notificationEmail = ["secops@example.com"]: belongs inside "context" as '
+            "'notificationEmails'; at the top level it is ignored",
+        ),
+    ],
+    ids=["top-level-key", "wrong-case-context", "top-level-near-name"],
+)
+def test_misplaced_settings_are_one_error_and_nothing_is_written(tmp_path, document, message):
+    result = _run_main(tmp_path, {}, document=document)
+    assert result.returncode == 2
+    assert result.stderr == f"configuration error: {message}\n"
+    assert result.stdout == ""
+    assert [p.name for p in tmp_path.iterdir()] == ["cdktf.json"]
+
+
+def test_main_without_node_says_so_in_one_line(tmp_path):
+    result = _run_main(tmp_path, {}, PATH=str(tmp_path))
+    assert result.returncode == 2
+    assert result.stderr == (
+        "error: Node.js is not on PATH: cdktf runs on it; install Node.js 22 or 24\n"
+    )
+    assert [p.name for p in tmp_path.iterdir()] == ["cdktf.json"]
+
+
+def test_cdktf_json_keys_of_cdktf_itself_are_left_alone():
+    from config import CDKTF_KEYS
+
+    project = json.loads((PROJECT / "cdktf.json").read_text())
+    assert set(project) - {"context"} <= CDKTF_KEYS

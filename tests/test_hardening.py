@@ -371,3 +371,17 @@ def test_remote_state_in_s3_with_a_lockfile(tmp_path):
                 "use_lockfile": True,
             }
         }
+
+
+def test_a_deliberate_teardown_lifts_prevent_destroy(tmp_path):
+    """preventDestroy: false, for `cdktf destroy` (README, Teardown); true by default."""
+    settings = parse_config({**KMS_CONTEXT, "preventDestroy": False}, {})
+    stacks = synthesize_to(settings, tmp_path / "cdktf.out")
+    kept = [
+        block
+        for stack in stacks.values()
+        for kind in ("aws_s3_bucket", "aws_cloudtrail", "aws_kms_key")
+        for block in stack.resources(kind).values()
+    ]
+    assert len(kept) == 2 + 1 + 2  # two buckets, the trail, a key per region
+    assert all(block["lifecycle"] == {"prevent_destroy": False} for block in kept)
