@@ -1,11 +1,13 @@
 """Time whole synthesis processes, interleaved: ours against the original CDK app.
 
-`make bench` (or `pipenv run python benchmarks/synth_bench.py [--runs N]`) runs, round after
-round, `python main.py` with the default configuration, the original design's compiled CDK app
-(../shared/seed-cdk, built on first use with its prepare.sh), and `python main.py` with 5 and
-with all commercial regions monitored. It prints the medians, min and max, and the ratios, and
-writes them to benchmarks/results.json (the last run) and benchmarks/history.tsv (one line per
-run, with the commit), so that runs can be compared across commits.
+`make bench` (or `.venv/bin/python benchmarks/synth_bench.py [--runs N] [--record]`) runs,
+round after round, `python main.py` with the default configuration, the original design's
+compiled CDK app (../shared/seed-cdk, built on first use with its prepare.sh into the user cache,
+$XDG_CACHE_HOME or ~/.cache), and `python main.py` with 5 and with all commercial regions
+monitored. It prints the medians, min and max, and the ratios; with --record (`make bench
+ARGS=--record`) it also writes them to benchmarks/results.json (the last recorded run) and
+benchmarks/history.tsv (one line per recorded run, with the commit), which are tracked, so that
+runs can be compared across commits. Without it, it writes nothing in the project.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ import botocore.loaders
 
 PROJECT = Path(__file__).resolve().parent.parent
 SEED = PROJECT.parent / "shared" / "seed-cdk"
-SEED_BUILD = Path.home() / ".cache" / "seed-cdk"
+SEED_BUILD = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "seed-cdk"
 SEED_APP = SEED_BUILD / "dist" / "bin" / "aws_cloud_trail_sample.js"
 HERE = Path(__file__).resolve().parent
 FIVE = ["ap-northeast-1", "us-east-1", "eu-west-1", "us-west-2", "ap-southeast-1"]
@@ -71,7 +73,11 @@ def run(command: list[str], env: dict[str, str], cwd: Path) -> float:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5, help="timed rounds (at least 5)")
-    runs = max(5, parser.parse_args().runs)
+    parser.add_argument(
+        "--record", action="store_true", help="write benchmarks/results.json and history.tsv"
+    )
+    args = parser.parse_args()
+    runs = max(5, args.runs)
     if not SEED_APP.exists():
         subprocess.run(["bash", str(SEED / "prepare.sh"), str(SEED_BUILD)], check=True)
 
@@ -108,6 +114,8 @@ def main() -> int:
         shown = f"{value:.2f}" if name.startswith("main_default") else f"{value:+.1%}"
         print(f"{name:34} {shown}")
 
+    if not args.record:
+        return 0
     commit = subprocess.run(
         ["git", "rev-parse", "--short", "HEAD"], cwd=PROJECT, capture_output=True, text=True
     ).stdout.strip()
