@@ -26,6 +26,10 @@ selftest: .venv/.runtime
 verify: .venv/.runtime
 	$(VENV_PYTHON) -m ops verify $(ARGS)
 
+# The IAM policy the deploying identity needs, from the synthesized stacks: deployer-policy.json.
+deployer-policy: .venv/.runtime
+	$(VENV_PYTHON) -m ops deployer-policy --output deployer-policy.json
+
 # Synthesis time against the original CDK app (ARGS=--record also writes benchmarks/*).
 bench: .venv/.runtime
 	$(VENV_PYTHON) benchmarks/synth_bench.py $(ARGS)

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import sys
 
-from ops import selftest, verify
+from ops import deployer_policy, selftest, verify
 
-COMMANDS = {"selftest": selftest.main, "verify": verify.main}
+COMMANDS = {
+    "selftest": selftest.main,
+    "verify": verify.main,
+    "deployer-policy": deployer_policy.main,
+}
 
 
 def main(argv: list[str]) -> int:

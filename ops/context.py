@@ -64,6 +64,19 @@ def deployments(settings: MonitorConfig, environ: Mapping[str, str]) -> list[Reg
     return sorted(found, key=lambda d: planned.index(d.region))
 
 
+def synthesized_types(settings: MonitorConfig, environ: Mapping[str, str]) -> set[str]:
+    """Every resource type ("aws_sns_topic") and data type ("data.aws_caller_identity") the
+    synthesized stacks hold."""
+    deployments(settings, environ)  # the same checks: present and current
+    outdir = Path(environ.get("CDKTF_OUTDIR", "cdktf.out"))
+    types: set[str] = set()
+    for path in (outdir / "stacks").glob("*/cdk.tf.json"):
+        document = json.loads(path.read_text(encoding="utf-8"))
+        types |= set(document.get("resource", {}))
+        types |= {f"data.{kind}" for kind in document.get("data", {})}
+    return types
+
+
 def _deployment(document: dict[str, Any], settings: MonitorConfig) -> RegionDeployment:
     (provider,) = document["provider"]["aws"]
     resources = document.get("resource", {})

@@ -264,3 +264,67 @@ def test_verify_in_central_delivery_follows_the_forwarding_home(tmp_path, monkey
         emit("ap-northeast-1", "AWS/Events", "Invocations", "RuleName", "api-alerts-self-test")
         code, lines = run_verify(capsys)
         assert code == 0, lines
+
+
+DEPLOYER_CONFIGS = {
+    "default": TEST_CONTEXT,
+    "everything": {
+        **TEST_CONTEXT,
+        "detectionGroups": ["original", "cis", "self"],
+        "kmsKey": True,
+        "objectLock": {"mode": "COMPLIANCE", "days": 365},
+        "stateBackend": {"type": "s3", "bucket": "acme-tf-state", "region": "eu-west-1"},
+    },
+    "central": {
+        **TEST_CONTEXT,
+        "monitoredRegions": ["ap-northeast-1", "eu-west-1", "us-east-1"],
+        "delivery": "central",
+        "kmsKey": True,
+    },
+}
+
+
+@pytest.mark.parametrize("name", list(DEPLOYER_CONFIGS))
+def test_deployer_policy_covers_every_synthesized_type(name, tmp_path, monkeypatch, capsys):
+    import botocore.session
+
+    from ops.deployer_policy import ACTIONS
+
+    context = DEPLOYER_CONFIGS[name]
+    stacks = synthesize_to(parse_config(context, {}), tmp_path / "cdktf.out")
+    types = {
+        *(kind for stack in stacks.values() for kind in stack.document.get("resource", {})),
+        *(f"data.{kind}" for stack in stacks.values() for kind in stack.document.get("data", {})),
+    }
+    assert types <= set(ACTIONS), sorted(types - set(ACTIONS))
+    (tmp_path / "cdktf.json").write_text(json.dumps({"context": context}))
+    monkeypatch.chdir(tmp_path)
+    assert ops_main(["deployer-policy"]) == 0
+    document = json.loads(capsys.readouterr().out)
+    # An IAM customer managed policy holds at most 6,144 characters (IAM quotas).
+    assert len(json.dumps(document, separators=(",", ":"))) <= 6144
+    granted = {a for st in document["Statement"] for a in st["Action"]}
+    for kind in types:
+        assert set(ACTIONS[kind][1]) <= granted, kind
+    # Action names other than S3's (whose IAM names differ from its API) are API operations.
+    models = botocore.session.get_session()
+    prefixes = {
+        "cloudtrail": "cloudtrail",
+        "events": "events",
+        "cloudwatch": "cloudwatch",
+        "iam": "iam",
+        "kms": "kms",
+        "sns": "sns",
+        "sqs": "sqs",
+    }
+    permission_only = {"iam:PassRole"}  # an IAM permission with no API operation of its own
+    for action in granted - permission_only:
+        service, operation = action.split(":")
+        if service in prefixes:
+            operations = models.get_service_model(prefixes[service]).operation_names
+            assert operation in operations, action
+    for statement in document["Statement"]:
+        if statement["Sid"] in ("Key", "CreateKeyTagged", "PassTheForwardingRoleToEventBridge"):
+            assert statement["Condition"], statement["Sid"]
+        if statement["Resource"] == "*":
+            assert statement["Sid"] in ("CreateKeyTagged", "ListAndDescribe"), statement["Sid"]

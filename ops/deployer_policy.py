@@ -1,0 +1,317 @@
+"""The IAM policy the deploying identity needs: `make deployer-policy` (`python -m ops deployer-policy`).
+
+Generated from the synthesized stacks: for each Terraform resource type they hold, the API
+actions the AWS provider calls to create, read, update, tag and delete it (below, one entry per
+type, which a test keeps in step with every type any configuration synthesizes), on resources
+named as this deployment names them. Printed as JSON, for an IAM customer managed policy.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from config import MonitorConfig
+from constructs_lib.catalog import HEALTH_TOPIC_SUFFIX
+from ops.context import OpsError, run, settings_of, synthesized_types
+
+# Terraform resource type -> (statement, actions): the statements are named below, by the
+# resources they may touch. Actions the provider calls for CRUD, tags and drift detection.
+ACTIONS: Mapping[str, tuple[str, tuple[str, ...]]] = {
+    "aws_cloudtrail": (
+        "Trail",
+        (
+            "cloudtrail:CreateTrail",
+            "cloudtrail:UpdateTrail",
+            "cloudtrail:DeleteTrail",
+            "cloudtrail:GetTrail",
+            "cloudtrail:GetTrailStatus",
+            "cloudtrail:StartLogging",
+            "cloudtrail:StopLogging",
+            "cloudtrail:GetEventSelectors",
+            "cloudtrail:PutEventSelectors",
+            "cloudtrail:GetInsightSelectors",
+            "cloudtrail:ListTags",
+            "cloudtrail:AddTags",
+            "cloudtrail:RemoveTags",
+        ),
+    ),
+    "aws_cloudwatch_event_rule": (
+        "Rules",
+        (
+            "events:PutRule",
+            "events:DescribeRule",
+            "events:DeleteRule",
+            "events:EnableRule",
+            "events:DisableRule",
+            "events:ListTagsForResource",
+            "events:TagResource",
+            "events:UntagResource",
+        ),
+    ),
+    "aws_cloudwatch_event_target": (
+        "Rules",
+        ("events:PutTargets", "events:RemoveTargets", "events:ListTargetsByRule"),
+    ),
+    "aws_cloudwatch_metric_alarm": (
+        "Alarms",
+        (
+            "cloudwatch:PutMetricAlarm",
+            "cloudwatch:DeleteAlarms",
+            "cloudwatch:ListTagsForResource",
+            "cloudwatch:TagResource",
+            "cloudwatch:UntagResource",
+        ),
+    ),
+    "aws_iam_role": (
+        "ForwardingRole",
+        (
+            "iam:CreateRole",
+            "iam:GetRole",
+            "iam:UpdateRole",
+            "iam:UpdateAssumeRolePolicy",
+            "iam:DeleteRole",
+            "iam:TagRole",
+            "iam:UntagRole",
+            "iam:ListRolePolicies",
+            "iam:ListAttachedRolePolicies",
+            "iam:ListInstanceProfilesForRole",
+        ),
+    ),
+    "aws_iam_role_policy": (
+        "ForwardingRole",
+        ("iam:PutRolePolicy", "iam:GetRolePolicy", "iam:DeleteRolePolicy"),
+    ),
+    "aws_kms_key": (
+        "Key",
+        (
+            "kms:DescribeKey",
+            "kms:GetKeyPolicy",
+            "kms:PutKeyPolicy",
+            "kms:GetKeyRotationStatus",
+            "kms:EnableKeyRotation",
+            "kms:UpdateKeyDescription",
+            "kms:ListResourceTags",
+            "kms:TagResource",
+            "kms:UntagResource",
+            "kms:ScheduleKeyDeletion",
+        ),
+    ),
+    "aws_kms_alias": ("KeyAlias", ("kms:CreateAlias", "kms:UpdateAlias", "kms:DeleteAlias")),
+    "aws_s3_bucket": (
+        "Buckets",
+        (
+            "s3:CreateBucket",
+            "s3:DeleteBucket",
+            "s3:ListBucket",
+            "s3:GetBucketLocation",
+            "s3:GetBucketAcl",
+            "s3:GetBucketCORS",
+            "s3:GetBucketWebsite",
+            "s3:GetAccelerateConfiguration",
+            "s3:GetBucketRequestPayment",
+            "s3:GetReplicationConfiguration",
+            "s3:GetBucketTagging",
+            "s3:PutBucketTagging",
+            # The bucket resource also reads each setting its own resources manage.
+            "s3:GetBucketPolicy",
+            "s3:GetBucketVersioning",
+            "s3:GetBucketLogging",
+            "s3:GetLifecycleConfiguration",
+            "s3:GetEncryptionConfiguration",
+            "s3:GetBucketObjectLockConfiguration",
+        ),
+    ),
+    "aws_s3_bucket_lifecycle_configuration": (
+        "Buckets",
+        ("s3:PutLifecycleConfiguration", "s3:GetLifecycleConfiguration"),
+    ),
+    "aws_s3_bucket_logging": ("Buckets", ("s3:PutBucketLogging", "s3:GetBucketLogging")),
+    "aws_s3_bucket_object_lock_configuration": (
+        "Buckets",
+        ("s3:PutBucketObjectLockConfiguration", "s3:GetBucketObjectLockConfiguration"),
+    ),
+    "aws_s3_bucket_ownership_controls": (
+        "Buckets",
+        ("s3:PutBucketOwnershipControls", "s3:GetBucketOwnershipControls"),
+    ),
+    "aws_s3_bucket_policy": (
+        "Buckets",
+        ("s3:PutBucketPolicy", "s3:GetBucketPolicy", "s3:DeleteBucketPolicy"),
+    ),
+    "aws_s3_bucket_public_access_block": (
+        "Buckets",
+        ("s3:PutBucketPublicAccessBlock", "s3:GetBucketPublicAccessBlock"),
+    ),
+    "aws_s3_bucket_server_side_encryption_configuration": (
+        "Buckets",
+        ("s3:PutEncryptionConfiguration", "s3:GetEncryptionConfiguration"),
+    ),
+    "aws_s3_bucket_versioning": (
+        "Buckets",
+        ("s3:PutBucketVersioning", "s3:GetBucketVersioning", "s3:GetBucketObjectLockConfiguration"),
+    ),
+    "aws_sns_topic": (
+        "Topics",
+        (
+            "sns:CreateTopic",
+            "sns:DeleteTopic",
+            "sns:GetTopicAttributes",
+            "sns:SetTopicAttributes",
+            "sns:ListTagsForResource",
+            "sns:TagResource",
+            "sns:UntagResource",
+        ),
+    ),
+    "aws_sns_topic_policy": ("Topics", ("sns:SetTopicAttributes", "sns:GetTopicAttributes")),
+    "aws_sns_topic_subscription": (
+        "Topics",
+        (
+            "sns:Subscribe",
+            "sns:Unsubscribe",
+            "sns:GetSubscriptionAttributes",
+            "sns:SetSubscriptionAttributes",
+            "sns:ListSubscriptionsByTopic",
+        ),
+    ),
+    "aws_sqs_queue": (
+        "Queue",
+        (
+            "sqs:CreateQueue",
+            "sqs:DeleteQueue",
+            "sqs:GetQueueUrl",
+            "sqs:GetQueueAttributes",
+            "sqs:SetQueueAttributes",
+            "sqs:ListQueueTags",
+            "sqs:TagQueue",
+            "sqs:UntagQueue",
+        ),
+    ),
+    "aws_sqs_queue_policy": ("Queue", ("sqs:SetQueueAttributes", "sqs:GetQueueAttributes")),
+    # Data sources: the account id (GetCallerIdentity needs no permission) and policy documents
+    # rendered by the provider itself.
+    "data.aws_caller_identity": ("", ()),
+    "data.aws_iam_policy_document": ("", ()),
+}
+# Actions that accept no resource but "*" (the service authorization reference marks them so).
+UNSCOPED = (
+    "cloudtrail:DescribeTrails",
+    "cloudwatch:DescribeAlarms",
+    "kms:ListAliases",
+)
+
+
+def resources(settings: MonitorConfig) -> dict[str, list[str]]:
+    """Statement name -> the ARNs this deployment's resources of that kind have."""
+    partition, prefix = settings.partition, settings.name_prefix
+    return {
+        "Trail": [f"arn:{partition}:cloudtrail:*:*:trail/{prefix}-trail"],
+        "Rules": [f"arn:{partition}:events:*:*:rule/{prefix}-*"],
+        "Alarms": [f"arn:{partition}:cloudwatch:*:*:alarm:{prefix}-*"],
+        "ForwardingRole": [f"arn:{partition}:iam::*:role/{prefix}-forward-*"],
+        "Key": [f"arn:{partition}:kms:*:*:key/*"],
+        "KeyAlias": [f"arn:{partition}:kms:*:*:alias/{prefix}", f"arn:{partition}:kms:*:*:key/*"],
+        "Buckets": [
+            f"arn:{partition}:s3:::{prefix}-trail-*",
+            f"arn:{partition}:s3:::{prefix}-logs-*",
+        ],
+        "Topics": [
+            f"arn:{partition}:sns:*:*:{prefix}",
+            f"arn:{partition}:sns:*:*:{prefix}{HEALTH_TOPIC_SUFFIX}",
+        ],
+        "Queue": [f"arn:{partition}:sqs:*:*:{prefix}-undelivered-alerts"],
+    }
+
+
+def policy(settings: MonitorConfig, types: set[str]) -> dict[str, Any]:
+    """The policy document for a deployment whose stacks hold these resource and data types."""
+    unknown = sorted(types - set(ACTIONS))
+    if unknown:
+        raise OpsError(
+            f"no deployer actions known for {', '.join(unknown)}: ops/deployer_policy.py"
+        )
+    grouped: dict[str, set[str]] = {}
+    for kind in sorted(types):
+        name, actions = ACTIONS[kind]
+        if actions:
+            grouped.setdefault(name, set()).update(actions)
+    arns = resources(settings)
+    statements: list[dict[str, Any]] = []
+    for name, actions in sorted(grouped.items()):
+        statement: dict[str, Any] = {
+            "Sid": name,
+            "Effect": "Allow",
+            "Action": sorted(actions),
+            "Resource": arns[name],
+        }
+        if name == "Key":
+            # Only keys of this deployment, by the Project tag every resource carries.
+            statement["Condition"] = {
+                "StringEquals": {"aws:ResourceTag/Project": settings.name_prefix}
+            }
+        statements.append(statement)
+    if "aws_kms_key" in types:
+        statements.append(
+            {
+                "Sid": "CreateKeyTagged",
+                "Effect": "Allow",
+                "Action": ["kms:CreateKey", "kms:TagResource"],
+                "Resource": "*",
+                "Condition": {"StringEquals": {"aws:RequestTag/Project": settings.name_prefix}},
+            }
+        )
+    if "aws_iam_role" in types:
+        # The forwarding rules' targets name the role (central delivery).
+        statements.append(
+            {
+                "Sid": "PassTheForwardingRoleToEventBridge",
+                "Effect": "Allow",
+                "Action": ["iam:PassRole"],
+                "Resource": arns["ForwardingRole"],
+                "Condition": {"StringEquals": {"iam:PassedToService": "events.amazonaws.com"}},
+            }
+        )
+    statements.append(
+        {"Sid": "ListAndDescribe", "Effect": "Allow", "Action": list(UNSCOPED), "Resource": "*"}
+    )
+    backend = settings.state_backend
+    if backend:
+        bucket = f"arn:{settings.partition}:s3:::{backend.bucket}"
+        statements.append(
+            {
+                "Sid": "TerraformState",
+                "Effect": "Allow",
+                "Action": ["s3:ListBucket", "s3:GetObject", "s3:PutObject", "s3:DeleteObject"],
+                "Resource": [bucket, f"{bucket}/{backend.key_prefix}/*"],
+            }
+        )
+    return {"Version": "2012-10-17", "Statement": statements}
+
+
+def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] = os.environ) -> int:
+    parser = argparse.ArgumentParser(
+        prog="make deployer-policy", description=__doc__.splitlines()[0]
+    )
+    parser.add_argument("--output", type=Path, help="write the policy here instead of stdout")
+    args = parser.parse_args(argv)
+
+    def body() -> int:
+        settings = settings_of(environ)
+        document = json.dumps(policy(settings, synthesized_types(settings, environ)), indent=2)
+        if args.output:
+            args.output.write_text(document + "\n", encoding="utf-8")
+            print(f"wrote {args.output} ({len(json.dumps(json.loads(document)))} characters)")
+        else:
+            print(document)
+        return 0
+
+    return run(body)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
