@@ -1,0 +1,117 @@
+"""The install path (scripts/install.py): Pipfile.lock's pins, only what a command needs, and a
+distribution's externally managed Python (PEP 668) used only to create the virtual environment."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+PROJECT = Path(__file__).resolve().parent.parent
+DEBIAN_PYTHON = Path("/usr/bin/python3")
+
+
+def _installer():
+    spec = importlib.util.spec_from_file_location("install", PROJECT / "scripts" / "install.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _names(lines: list[str]) -> set[str]:
+    return {line.split("==")[0] for line in lines}
+
+
+def test_runtime_is_the_locked_default_section_and_dev_adds_the_tooling():
+    install = _installer()
+    runtime, dev = install.requirements(("default",)), install.requirements(("default", "develop"))
+    assert {"cdktf", "cdktf-cdktf-provider-aws", "constructs", "boto3"} <= _names(runtime)
+    assert not {"pytest", "moto", "checkov", "ruff"} & _names(runtime)
+    assert {"pytest", "moto", "checkov", "ruff"} <= _names(dev)
+    for line in dev:
+        rest = line.split("==", 1)[1]
+        assert rest[0].isdigit() and " --hash=sha256:" in rest, line
+
+
+def test_the_system_python_only_creates_the_venv(tmp_path, monkeypatch):
+    """Under PEP 668 a distribution's python refuses `pip install`: ours never asks it to."""
+    install = _installer()
+    monkeypatch.setattr(install, "VENV", tmp_path / ".venv")
+    created, commands = [], []
+
+    class Builder:
+        def __init__(self, **options):
+            created.append(options)
+
+        def create(self, folder):
+            (Path(folder) / "bin").mkdir(parents=True)
+
+    monkeypatch.setattr(install.venv, "EnvBuilder", Builder)
+    monkeypatch.setattr(
+        install.subprocess, "run", lambda argv, **kw: commands.append(argv) or _done(argv)
+    )
+    install.install("runtime")
+    assert created == [{"with_pip": True, "clear": True}]
+    venv_python = tmp_path / ".venv" / "bin" / "python"
+    pip = [argv for argv in commands if "pip" in map(str, argv)]
+    assert pip and all(Path(argv[0]) == venv_python for argv in pip)
+    assert "--require-hashes" in pip[0] and "--no-deps" in pip[0]
+
+
+def _done(argv):
+    return subprocess.CompletedProcess(argv, 0, stdout="", stderr="")
+
+
+def test_an_unsupported_python_is_one_line(monkeypatch, capsys):
+    install = _installer()
+    monkeypatch.setattr(install.sys, "version_info", (3, 10, 14))
+    assert install.main(["runtime"]) == 2
+    assert capsys.readouterr().err.startswith("install error: Python ")
+
+
+@pytest.mark.skipif(
+    not (DEBIAN_PYTHON.exists() and shutil.which("node")),
+    reason="no distribution python3 at /usr/bin/python3 (or no Node.js) on this machine",
+)
+def test_a_stock_debian_python_installs_and_synthesizes(tmp_path):
+    """The real thing: the distribution's python3, externally managed, from a clean copy."""
+    stdlib = subprocess.run(
+        [DEBIAN_PYTHON, "-c", "import sysconfig; print(sysconfig.get_path('stdlib'))"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    if not (Path(stdlib) / "EXTERNALLY-MANAGED").exists():
+        pytest.skip(f"{DEBIAN_PYTHON} is not externally managed")
+    refused = subprocess.run(
+        [DEBIAN_PYTHON, "-m", "pip", "install", "--dry-run", "six"], capture_output=True, text=True
+    )
+    assert refused.returncode != 0  # PEP 668 (or no pip at all): nothing goes in by pip
+    files = subprocess.run(
+        ["git", "ls-files"], cwd=PROJECT, capture_output=True, text=True, check=True
+    ).stdout.split()
+    for name in files:
+        if (PROJECT / name).is_file():
+            (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(PROJECT / name, tmp_path / name)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("VIRTUAL_ENV", "PYTHON"))}
+    subprocess.run(
+        [DEBIAN_PYTHON, "scripts/install.py", "runtime"], cwd=tmp_path, env=env, check=True
+    )
+    result = subprocess.run(
+        [tmp_path / ".venv" / "bin" / "python", "main.py"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert sorted(p.name for p in (tmp_path / "cdktf.out" / "stacks").iterdir()) == [
+        "ap-northeast-1",
+        "us-east-1",
+    ]
