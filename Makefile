@@ -36,6 +36,7 @@ bench: .venv/.runtime
 
 docs: .venv/.dev
 	$(VENV_PYTHON) scripts/catalog_table.py --write
+	$(VENV_PYTHON) scripts/config_schema.py --write
 
 install: .venv/.runtime
 

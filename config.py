@@ -194,6 +194,11 @@ def _partitions() -> list[dict[str, Any]]:
     return botocore.loaders.create_loader().load_data("endpoints")["partitions"]
 
 
+def known_regions() -> list[str]:
+    """Every region botocore knows, in every partition."""
+    return sorted(region for partition in _partitions() for region in partition["regions"])
+
+
 def _partition_of(key: str, region: str) -> dict[str, Any]:
     partitions = _partitions()
     for partition in partitions:

@@ -1,0 +1,148 @@
+"""The JSON Schema of cdktf.json's context, for editors: `python scripts/config_schema.py [--write]`.
+
+cdktf.json names it (`"$schema": "./cdktf.schema.json"`), so VS Code, JetBrains and other
+editors check and complete the settings as they are typed. It describes the same keys, values
+and limits config.py validates (regions from botocore, the groups, the name prefix's pattern
+and length); config.py stays the one that decides, with its one-line errors, and
+tests/test_config_schema.py holds the two in step.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from config import (
+    CDKTF_KEYS,
+    DELIVERY_MODES,
+    KEYS,
+    MAX_NAME_PREFIX,
+    NAME_PREFIX,
+    PROTOCOLS,
+    known_regions,
+)
+from constructs_lib.catalog import GROUPS
+
+SCHEMA = Path(__file__).resolve().parent.parent / "cdktf.schema.json"
+
+
+def context_properties() -> dict[str, dict[str, Any]]:
+    regions = {"type": "string", "enum": known_regions()}
+    days = {"type": "integer", "minimum": 1, "maximum": 36500}
+    return {
+        "homeRegion": {**regions, "description": "The trail's home region; its bucket lives here."},
+        "monitoredRegions": {
+            "type": "array",
+            "items": regions,
+            "minItems": 1,
+            "uniqueItems": True,
+            "description": "Regions with the regional detections and a topic; includes homeRegion.",
+        },
+        "notificationEmails": {
+            "type": "array",
+            "items": {"type": "string", "format": "email"},
+            "uniqueItems": True,
+            "description": "One e-mail subscription per address, on every alert and health topic.",
+        },
+        "namePrefix": {
+            "type": "string",
+            "pattern": f"^{NAME_PREFIX.pattern}$",
+            "maxLength": MAX_NAME_PREFIX,
+            "description": "Starts every name; lower-case letters, digits, single hyphens.",
+        },
+        "tags": {
+            "type": "object",
+            "propertyNames": {"minLength": 1, "maxLength": 128, "not": {"const": "Project"}},
+            "additionalProperties": {"type": "string", "maxLength": 256},
+            "description": "Added to every resource.",
+        },
+        "detectionGroups": {
+            "type": "array",
+            "items": {"enum": list(GROUPS)},
+            "minItems": 1,
+            "uniqueItems": True,
+        },
+        "delivery": {"enum": list(DELIVERY_MODES)},
+        "subscriptions": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {
+                    "protocol": {"enum": list(PROTOCOLS)},
+                    "endpoint": {"type": "string", "minLength": 1},
+                },
+                "required": ["protocol", "endpoint"],
+                "additionalProperties": False,
+            },
+        },
+        "kmsKey": {"type": "boolean"},
+        "logArchiveAfterDays": days,
+        "objectLock": {
+            "oneOf": [
+                {"type": "null"},
+                {
+                    "type": "object",
+                    "properties": {"mode": {"enum": ["GOVERNANCE", "COMPLIANCE"]}, "days": days},
+                    "required": ["mode", "days"],
+                    "additionalProperties": False,
+                },
+            ]
+        },
+        "stateBackend": {
+            "oneOf": [
+                {"type": "null"},
+                {
+                    "type": "object",
+                    "properties": {
+                        "type": {"const": "s3"},
+                        "bucket": {
+                            "type": "string",
+                            "pattern": "^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$",
+                        },
+                        "keyPrefix": {"type": "string", "minLength": 1},
+                        "region": regions,
+                        "lockfile": {"type": "boolean"},
+                    },
+                    "required": ["type", "bucket", "region"],
+                    "additionalProperties": False,
+                },
+            ]
+        },
+        "preventDestroy": {"type": "boolean"},
+    }
+
+
+def schema() -> dict[str, Any]:
+    properties = context_properties()
+    missing = {key.name for key in KEYS} ^ set(properties)
+    if missing:
+        raise SystemExit(f"config_schema.py and config.KEYS differ: {sorted(missing)}")
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "title": "cdktf.json of the API-call alerting app",
+        "type": "object",
+        "properties": {
+            **{key: {} for key in sorted(CDKTF_KEYS)},
+            "context": {
+                "type": "object",
+                "properties": {name: properties[name] for name in sorted(properties)},
+                "additionalProperties": False,
+            },
+        },
+        "required": ["context"],
+    }
+
+
+def rendered() -> str:
+    return json.dumps(schema(), indent=2) + "\n"
+
+
+if __name__ == "__main__":
+    if "--write" in sys.argv:
+        SCHEMA.write_text(rendered(), encoding="utf-8")
+    elif SCHEMA.read_text(encoding="utf-8") != rendered():
+        sys.exit("cdktf.schema.json is stale: run `make docs`")

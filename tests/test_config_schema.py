@@ -1,0 +1,58 @@
+"""cdktf.schema.json, which editors check cdktf.json with, says what config.py accepts."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import jsonschema  # in the lock through checkov
+import pytest
+
+from config import ConfigError, parse_config
+from scripts.config_schema import SCHEMA, rendered
+from tests.conftest import CONFIGS, TEST_CONTEXT
+
+PROJECT = Path(__file__).resolve().parent.parent
+
+
+def _valid(context: dict) -> bool:
+    validator = jsonschema.Draft202012Validator(json.loads(SCHEMA.read_text()))
+    return validator.is_valid({"language": "python", "context": context})
+
+
+def test_schema_is_current_and_named_by_cdktf_json():
+    assert SCHEMA.read_text() == rendered(), "cdktf.schema.json is stale: run `make docs`"
+    assert json.loads((PROJECT / "cdktf.json").read_text())["$schema"] == "./cdktf.schema.json"
+
+
+def test_schema_accepts_what_config_accepts():
+    project = json.loads((PROJECT / "cdktf.json").read_text())
+    for context in [project["context"], TEST_CONTEXT, *CONFIGS.values()]:
+        parse_config(context, {})
+        assert _valid(context), context
+
+
+@pytest.mark.parametrize(
+    "context",
+    [
+        {"homeRegion": "ap-northeast-9"},
+        {"monitoredRegions": []},
+        {"monitoredRegions": ["us-east-1", "us-east-1"]},
+        {"namePrefix": "API_alerts"},
+        {"namePrefix": "a-name-prefix-that-is-far-too-long"},
+        {"detectionGroups": ["sox"]},
+        {"delivery": "everywhere"},
+        {"kmsKey": "yes"},
+        {"logArchiveAfterDays": 0},
+        {"objectLock": {"mode": "WORM", "days": 1}},
+        {"stateBackend": {"type": "s3", "bucket": "Bad_Bucket", "region": "eu-west-1"}},
+        {"subscriptions": [{"protocol": "sms", "endpoint": "+81"}]},
+        {"tags": {"Project": "x"}},
+        {"preventDestroy": "no"},
+        {"notificationEmail": ["secops@example.com"]},
+    ],
+)
+def test_schema_refuses_what_config_refuses(context):
+    with pytest.raises(ConfigError):
+        parse_config(context, {})
+    assert not _valid(context)
