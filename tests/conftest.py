@@ -96,6 +96,13 @@ def corpus() -> list[CorpusRecord]:
     return load_corpus()
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    # The slow subprocess checks (tests/background.py) run beside the rest of the session.
+    from tests import background
+
+    background.start({item.module.__name__ for item in items if item.module})
+
+
 def pytest_terminal_summary(terminalreporter: Any) -> None:
     if CORPUS_REPORT:
         terminalreporter.section("CloudTrail corpus: per detection")

@@ -6,9 +6,12 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import provider_import
+from tests import background
 from tests.conftest import TEST_CONTEXT
 
 PROJECT = Path(__file__).resolve().parent.parent
@@ -30,9 +33,17 @@ def _synthesize(folder: Path, **env: str) -> dict[str, bytes]:
     return {str(p.relative_to(out)): p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file()}
 
 
-def test_output_is_byte_identical_with_and_without_the_shortcut(tmp_path):
-    fast = _synthesize(tmp_path / "fast")
-    eager = _synthesize(tmp_path / "eager", **{provider_import.SWITCH_OFF: "1"})
+@background.job
+def _both_ways() -> tuple[dict[str, bytes], dict[str, bytes]]:
+    folder = Path(tempfile.mkdtemp(prefix="provider-import-"))
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        fast = pool.submit(_synthesize, folder / "fast")
+        eager = pool.submit(_synthesize, folder / "eager", **{provider_import.SWITCH_OFF: "1"})
+        return fast.result(), eager.result()
+
+
+def test_output_is_byte_identical_with_and_without_the_shortcut():
+    fast, eager = background.result(_both_ways)
     assert list(fast) == list(eager) and len(fast) >= 3
     for name, content in fast.items():
         assert content == eager[name], name

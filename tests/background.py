@@ -1,0 +1,34 @@
+"""Slow subprocess checks, started as soon as collection ends so they run beside the other tests.
+
+A test module registers a job with ``@job``; conftest starts the jobs of the collected modules
+(``start``), and the test waits for its job's value with ``result``. A deselected module's job
+never starts; a job not started runs in the test itself.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any
+
+_JOBS: dict[str, tuple[str, Callable[[], Any]]] = {}  # name -> (module, function)
+_STARTED: dict[str, Future[Any]] = {}
+_POOL = ThreadPoolExecutor(max_workers=4, thread_name_prefix="background-check")
+
+
+def job(function: Callable[[], Any]) -> Callable[[], Any]:
+    _JOBS[f"{function.__module__}.{function.__name__}"] = (function.__module__, function)
+    return function
+
+
+def start(modules: Iterable[str]) -> None:
+    wanted = set(modules)
+    for name, (module, function) in _JOBS.items():
+        if module in wanted and name not in _STARTED:
+            _STARTED[name] = _POOL.submit(function)
+
+
+def result(function: Callable[[], Any]) -> Any:
+    name = f"{function.__module__}.{function.__name__}"
+    started = _STARTED.get(name)
+    return started.result() if started else function()
