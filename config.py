@@ -26,7 +26,10 @@ from constructs_lib.bucket_settings import ObjectLock
 from constructs_lib.catalog import (
     CATALOG,
     DEFAULT_GROUPS,
+    ENGINES,
+    EVENTBRIDGE,
     GROUPS,
+    METRIC_FILTERS,
     SIGN_IN_REGIONS,
     Delivery,
     Detection,
@@ -85,6 +88,8 @@ class RegionPlan:
     carries_trail: bool
     forwards_to: str | None  # the home region, where this region's matches go in central mode
     kms_key: bool  # a customer managed key for the trail and the alert topic
+    # Home only, with the metric-filter engine: the detections its metric filters count.
+    metric_filters: tuple[Detection, ...] = ()
 
     @property
     def carries_topic(self) -> bool:
@@ -121,6 +126,8 @@ class MonitorConfig:
     log_archive_after_days: int  # trail logs move to Glacier Instant Retrieval after this
     object_lock: ObjectLock | None  # WORM retention of the trail logs
     state_backend: StateBackend | None  # None: local state files in the project folder
+    engines: tuple[str, ...]  # alertEngines: "eventbridge" and/or "metric-filters"
+    log_retention_days: int  # the trail's CloudWatch Logs log group (metric-filter engine)
     prevent_destroy: bool  # False only for a deliberate teardown (README, Teardown)
     partition: str  # derived from the regions, e.g. "aws"
     partition_regions: frozenset[str]
@@ -132,7 +139,14 @@ class MonitorConfig:
 
     @property
     def detections(self) -> tuple[Detection, ...]:
-        return selected(self.detection_groups, kms_key=self.kms_key)
+        return selected(self.detection_groups, kms_key=self.kms_key, engines=self.engines)
+
+    @property
+    def metric_filter_detections(self) -> tuple[Detection, ...]:
+        """What the metric-filter engine counts: every selected entry a filter can express."""
+        if METRIC_FILTERS not in self.engines:
+            return ()
+        return tuple(d for d in self.detections if d.log_filter or d.cis_control)
 
     def regions_for(self, delivery: Delivery) -> frozenset[str]:
         """Where a detection with this delivery must have a rule (EVERY_STACK: see region_plans)."""
@@ -150,7 +164,22 @@ class MonitorConfig:
         raise ValueError(delivery)
 
     def region_plans(self) -> tuple[RegionPlan, ...]:
-        """One plan per stack: home first, the other monitored regions in order, then the rest."""
+        """One plan per stack: home first, the other monitored regions in order, then the rest.
+
+        The metric-filter engine lives at home: the multi-region trail delivers every region's
+        records to its one log group. Alone, it is one stack.
+        """
+        if EVENTBRIDGE not in self.engines:
+            return (
+                RegionPlan(
+                    region=self.home_region,
+                    detections=(),
+                    carries_trail=True,
+                    forwards_to=None,
+                    kms_key=self.kms_key,
+                    metric_filters=self.metric_filter_detections,
+                ),
+            )
         placed = {
             d.id: self.regions_for(d.delivery)
             for d in self.detections
@@ -181,6 +210,7 @@ class MonitorConfig:
                 carries_trail=region == self.home_region,
                 forwards_to=self.home_region if central and region != self.home_region else None,
                 kms_key=has_key(region),
+                metric_filters=self.metric_filter_detections if region == self.home_region else (),
             )
             for region in regions
         )
@@ -421,6 +451,35 @@ def _groups(key: str, value: Any) -> tuple[str, ...]:
     return tuple(groups)
 
 
+# CloudWatch Logs' retention periods (PutRetentionPolicy, retentionInDays):
+# https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_PutRetentionPolicy.html
+LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653)  # fmt: skip
+
+
+def _log_retention(key: str, value: Any) -> int:
+    if isinstance(value, bool) or value not in LOG_RETENTION_DAYS:
+        raise ConfigError(
+            key, value, f"CloudWatch Logs keeps logs for one of {list(LOG_RETENTION_DAYS)} days"
+        )
+    return value
+
+
+def _engines(key: str, value: Any) -> tuple[str, ...]:
+    engines = _string_list(key, value)
+    if not engines:
+        raise ConfigError(key, value, f"select at least one of {list(ENGINES)}")
+    for i, engine in enumerate(engines):
+        if engine not in ENGINES:
+            raise ConfigError(
+                f"{key}[{i}]",
+                engine,
+                f"unknown alert engine{_did_you_mean(engine, ENGINES)}; expected one of {list(ENGINES)}",
+            )
+        if engine in engines[:i]:
+            raise ConfigError(f"{key}[{i}]", engine, "duplicate alert engine")
+    return tuple(e for e in ENGINES if e in engines)
+
+
 def _delivery_mode(key: str, value: Any) -> str:
     mode = _string(key, value)
     if mode not in DELIVERY_MODES:
@@ -513,6 +572,9 @@ KEYS: tuple[Key, ...] = (
     Key("objectLock", "ALERTS_OBJECT_LOCK", None, _json_object),
     Key("stateBackend", "ALERTS_STATE_BACKEND", None, _json_object),
     Key("preventDestroy", "ALERTS_PREVENT_DESTROY", True, _json_object),
+    Key("alertEngines", "ALERTS_ENGINES", [EVENTBRIDGE], lambda k, raw: _split(raw)),
+    # A year: Security Hub's CloudWatch.16 and checkov CKV_AWS_338 ask for at least that.
+    Key("logRetentionDays", "ALERTS_LOG_RETENTION_DAYS", 365, _json_object),
 )
 
 
@@ -623,6 +685,21 @@ def parse_config(context: Mapping[str, Any], environ: Mapping[str, str]) -> Moni
                 f"in partition {other['partition']!r}, homeRegion is in {partition['partition']!r}",
             )
 
+    engines = value("alertEngines", _engines)
+    if EVENTBRIDGE not in engines:
+        # What only the EventBridge engine reads is an error when set without it, never ignored.
+        for name, problem in (
+            ("monitoredRegions", "the multi-region trail already brings every region's records"),
+            ("delivery", "there are no EventBridge rules to deliver from"),
+        ):
+            where, item = raw[name]
+            if where != name or name in context:
+                raise ConfigError(
+                    where,
+                    item,
+                    f'applies to the "eventbridge" alert engine only; with alertEngines '
+                    f"{json.dumps(list(engines))} {problem}: remove it",
+                )
     emails = value("notificationEmails", _emails)
     where, item = raw["subscriptions"]
     others = _subscriptions(where, item, partition["partition"])
@@ -644,6 +721,8 @@ def parse_config(context: Mapping[str, Any], environ: Mapping[str, str]) -> Moni
         object_lock=value("objectLock", _object_lock),
         state_backend=value("stateBackend", _state_backend),
         prevent_destroy=value("preventDestroy", _boolean),
+        engines=engines,
+        log_retention_days=value("logRetentionDays", _log_retention),
         partition=partition["partition"],
         partition_regions=frozenset(partition["regions"]),
         global_region=global_region,

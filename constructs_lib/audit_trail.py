@@ -15,6 +15,7 @@ from constructs_lib.bucket_settings import ObjectLock, Retention
 from constructs_lib.hardened_bucket import HardenedBucket
 from constructs_lib.policy_statements import allow_service_from
 from constructs_lib.region_account import Placement
+from constructs_lib.trail_log_group import TrailLogGroup
 
 CLOUDTRAIL = DataAwsIamPolicyDocumentStatementPrincipals(
     type="Service", identifiers=["cloudtrail.amazonaws.com"]
@@ -28,6 +29,7 @@ ACCESS_LOG_DAYS = 365
 class AuditTrail(Construct):
     """A multi-region trail with log-file validation, writing to a hardened, access-logged bucket.
 
+    With ``log_group``, the trail also delivers to that CloudWatch Logs log group.
     Exposes ``trail_bucket``, ``log_bucket`` and ``trail``; none can be destroyed by Terraform.
     """
 
@@ -40,6 +42,7 @@ class AuditTrail(Construct):
         archive_after_days: int,
         kms_key_arn: str | None = None,
         object_lock: ObjectLock | None = None,
+        log_group: TrailLogGroup | None = None,
     ) -> None:
         super().__init__(scope, id)
         provider, name_prefix = placement.provider, placement.name_prefix
@@ -138,6 +141,9 @@ class AuditTrail(Construct):
             enable_log_file_validation=True,
             enable_logging=True,
             kms_key_id=kms_key_arn,
+            # The metric-filter engine's feed: every region's records, delivered to one log group.
+            cloud_watch_logs_group_arn=log_group.trail_target_arn if log_group else None,
+            cloud_watch_logs_role_arn=log_group.role.arn if log_group else None,
             lifecycle=TerraformResourceLifecycle(prevent_destroy=placement.prevent_destroy),
             # Without the policy in place CreateTrail fails with InsufficientS3BucketPolicyException.
             depends_on=[trail_bucket.policy],

@@ -33,6 +33,36 @@ SIGN_IN_REGIONS = ("us-east-1", "us-east-2", "eu-north-1", "ap-southeast-2")
 # https://docs.aws.amazon.com/securityhub/latest/userguide/cloudwatch-controls.html
 CIS = "https://docs.aws.amazon.com/securityhub/latest/userguide/cloudwatch-controls.html"
 
+# The metric filter each CIS control prescribes, byte for byte: Security Hub's check "fails if the
+# exact metric filters prescribed by CIS are not used. Additional fields or terms cannot be added".
+# Copied from the page's source, awsdocs/aws-security-hub-user-guide doc_source/cloudwatch-controls.md
+# at 47bfe2f (the section of each control, "Copy the following pattern"); the live page is CIS#cloudwatch-N.
+CIS_FILTERS: Mapping[str, str] = MappingProxyType(
+    {
+        "CloudWatch.1": '{$.userIdentity.type="Root" && $.userIdentity.invokedBy NOT EXISTS && $.eventType !="AwsServiceEvent"}',
+        "CloudWatch.2": '{($.errorCode="*UnauthorizedOperation") || ($.errorCode="AccessDenied*")}',
+        "CloudWatch.3": '{ ($.eventName = "ConsoleLogin") && ($.additionalEventData.MFAUsed != "Yes") && ($.userIdentity.type = "IAMUser") && ($.responseElements.ConsoleLogin = "Success") }',
+        "CloudWatch.4": "{($.eventName=DeleteGroupPolicy) || ($.eventName=DeleteRolePolicy) || ($.eventName=DeleteUserPolicy) || ($.eventName=PutGroupPolicy) || ($.eventName=PutRolePolicy) || ($.eventName=PutUserPolicy) || ($.eventName=CreatePolicy) || ($.eventName=DeletePolicy) || ($.eventName=CreatePolicyVersion) || ($.eventName=DeletePolicyVersion) || ($.eventName=AttachRolePolicy) || ($.eventName=DetachRolePolicy) || ($.eventName=AttachUserPolicy) || ($.eventName=DetachUserPolicy) || ($.eventName=AttachGroupPolicy) || ($.eventName=DetachGroupPolicy)}",
+        "CloudWatch.5": "{($.eventName=CreateTrail) || ($.eventName=UpdateTrail) || ($.eventName=DeleteTrail) || ($.eventName=StartLogging) || ($.eventName=StopLogging)}",
+        "CloudWatch.6": '{($.eventName=ConsoleLogin) && ($.errorMessage="Failed authentication")}',
+        "CloudWatch.7": "{($.eventSource=kms.amazonaws.com) && (($.eventName=DisableKey) || ($.eventName=ScheduleKeyDeletion))}",
+        "CloudWatch.8": "{($.eventSource=s3.amazonaws.com) && (($.eventName=PutBucketAcl) || ($.eventName=PutBucketPolicy) || ($.eventName=PutBucketCors) || ($.eventName=PutBucketLifecycle) || ($.eventName=PutBucketReplication) || ($.eventName=DeleteBucketPolicy) || ($.eventName=DeleteBucketCors) || ($.eventName=DeleteBucketLifecycle) || ($.eventName=DeleteBucketReplication))}",
+        "CloudWatch.9": "{($.eventSource=config.amazonaws.com) && (($.eventName=StopConfigurationRecorder) || ($.eventName=DeleteDeliveryChannel) || ($.eventName=PutDeliveryChannel) || ($.eventName=PutConfigurationRecorder))}",
+        "CloudWatch.10": "{($.eventName=AuthorizeSecurityGroupIngress) || ($.eventName=AuthorizeSecurityGroupEgress) || ($.eventName=RevokeSecurityGroupIngress) || ($.eventName=RevokeSecurityGroupEgress) || ($.eventName=CreateSecurityGroup) || ($.eventName=DeleteSecurityGroup)}",
+        "CloudWatch.11": "{($.eventName=CreateNetworkAcl) || ($.eventName=CreateNetworkAclEntry) || ($.eventName=DeleteNetworkAcl) || ($.eventName=DeleteNetworkAclEntry) || ($.eventName=ReplaceNetworkAclEntry) || ($.eventName=ReplaceNetworkAclAssociation)}",
+        "CloudWatch.12": "{($.eventName=CreateCustomerGateway) || ($.eventName=DeleteCustomerGateway) || ($.eventName=AttachInternetGateway) || ($.eventName=CreateInternetGateway) || ($.eventName=DeleteInternetGateway) || ($.eventName=DetachInternetGateway)}",
+        "CloudWatch.13": "{($.eventName=CreateRoute) || ($.eventName=CreateRouteTable) || ($.eventName=ReplaceRoute) || ($.eventName=ReplaceRouteTableAssociation) || ($.eventName=DeleteRouteTable) || ($.eventName=DeleteRoute) || ($.eventName=DisassociateRouteTable)}",
+        "CloudWatch.14": "{($.eventName=CreateVpc) || ($.eventName=DeleteVpc) || ($.eventName=ModifyVpcAttribute) || ($.eventName=AcceptVpcPeeringConnection) || ($.eventName=CreateVpcPeeringConnection) || ($.eventName=DeleteVpcPeeringConnection) || ($.eventName=RejectVpcPeeringConnection) || ($.eventName=AttachClassicLinkVpc) || ($.eventName=DetachClassicLinkVpc) || ($.eventName=DisableVpcClassicLink) || ($.eventName=EnableVpcClassicLink)}",
+    }
+)
+CIS_STANDARD = "CIS "  # a standards entry "CIS CloudWatch.N" names the control CloudWatch.N
+
+# The two ways to run the catalog (alertEngines): EventBridge rules on CloudTrail events, and
+# CloudWatch Logs metric filters on the trail's log group, each with an alarm.
+EVENTBRIDGE = "eventbridge"
+METRIC_FILTERS = "metric-filters"
+ENGINES = (EVENTBRIDGE, METRIC_FILTERS)
+
 GROUPS = ("original", "cis", "self")
 DEFAULT_GROUPS = ("original", "self")
 ALWAYS = "always"  # entries every deployment has, whatever the groups: the self-test
@@ -104,6 +134,13 @@ class Detection:
     # alert topic nor the KMS key: for changes that could stop the alert topic delivering them.
     to_health_topic: bool = False
     requires_kms_key: bool = False  # matches the region's KMS key: only with kmsKey
+    # The CloudWatch Logs filter pattern over the CloudTrail record (NAME_PREFIX, KEY_ID and KEY_ARN
+    # as in ``pattern``), for entries without a CIS control, whose filter is CIS_FILTERS'; or, in
+    # ``no_log_filter``, why a metric filter cannot express the detection.
+    log_filter: str = ""
+    no_log_filter: str = ""
+    # The engine whose resources the entry watches (a "self" detection); None: any engine.
+    engine: str | None = None
 
     def __post_init__(self) -> None:
         # A deep, read-only copy: nothing can edit an entry after the fact.
@@ -113,6 +150,13 @@ class Detection:
         unknown = self.groups - {*GROUPS, ALWAYS}
         if unknown:
             raise ValueError(f"{self.id}: unknown groups {sorted(unknown)}")
+        forms = [bool(self.cis_control), bool(self.log_filter), bool(self.no_log_filter)]
+        if forms.count(True) != 1:
+            raise ValueError(
+                f"{self.id}: needs exactly one of a CIS control, log_filter or no_log_filter"
+            )
+        if self.engine not in (None, *ENGINES):
+            raise ValueError(f"{self.id}: unknown engine {self.engine!r}")
 
     def event_pattern(
         self, name_prefix: str, names: Mapping[str, str] | None = None
@@ -132,9 +176,60 @@ class Detection:
         return f"[{self.severity.value}] {self.title}. {self.rationale}"
 
     @property
+    def cis_control(self) -> str | None:
+        """The Security Hub control (CloudWatch.N) whose exact metric filter counts this entry."""
+        for standard in self.standards:
+            control = standard.removeprefix(CIS_STANDARD)
+            if control in CIS_FILTERS:
+                return control
+        return None
+
+    def metric_filter(
+        self, name_prefix: str, names: Mapping[str, str] | None = None
+    ) -> MetricFilter | None:
+        """The metric filter that counts this entry's events in the trail's log group, if any.
+
+        Entries mapped to a CIS control share that control's exact filter, named after it.
+        """
+        control = self.cis_control
+        if control:
+            return MetricFilter(
+                id=control.lower().replace(".", "_"), pattern=CIS_FILTERS[control], control=control
+            )
+        if not self.log_filter:
+            return None
+        return MetricFilter(
+            id=self.id, pattern=_thaw(self.log_filter, {NAME_PREFIX: name_prefix, **(names or {})})
+        )
+
+    @property
     def event_names(self) -> tuple[str, ...]:
         names = self.pattern.get("detail", {}).get("eventName", ())
         return tuple(name for name in names if isinstance(name, str))
+
+
+@dataclass(frozen=True)
+class MetricFilter:
+    """A CloudWatch Logs filter pattern over CloudTrail records, and the metric it counts into."""
+
+    id: str  # "cloudwatch_4" for a CIS control's filter, else the detection id
+    pattern: str
+    control: str | None = None  # the Security Hub control it satisfies, if any
+
+    @property
+    def metric_name(self) -> str:
+        """Stable and documented: CloudWatch.4 for a CIS control's, the detection id otherwise."""
+        return self.control or self.id
+
+
+def api_call_filter(service: str, *event_names: str, where: str = "") -> str:
+    """A CloudWatch Logs filter pattern for these API calls of one service (as ``api_call``),
+    narrowed by ``where``, another filter expression."""
+    names = " || ".join(f'($.eventName = "{name}")' for name in event_names)
+    parts = [f'($.eventSource = "{service}.amazonaws.com")', f"({names})"]
+    if where:
+        parts.append(f"({where})")
+    return "{ " + " && ".join(parts) + " }"
 
 
 def api_call(service: str, *event_names: str, **detail: Any) -> dict[str, Any]:
@@ -157,6 +252,20 @@ def console_sign_in(**detail: Any) -> dict[str, Any]:
         "detail": {"eventName": ["ConsoleLogin"], **detail},
     }
 
+
+# CloudWatch Logs calls on the trail's log group, and CloudWatch calls on alarms, that can stop
+# the metric-filter engine or the delivery alarms.
+LOG_GROUP_CALLS = (
+    "DeleteLogGroup",
+    "PutRetentionPolicy",
+    "DeleteRetentionPolicy",
+    "AssociateKmsKey",
+    "DisassociateKmsKey",
+    "PutMetricFilter",
+    "DeleteMetricFilter",
+)
+ALARM_CALLS = ("PutMetricAlarm", "DeleteAlarms", "DisableAlarmActions")
+ALARM_NAMES_CHECKED = 5
 
 ORIGINAL = frozenset({"original"})
 ORIGINAL_AND_CIS = frozenset({"original", "cis"})
@@ -314,6 +423,7 @@ CATALOG: tuple[Detection, ...] = (
             "For user": "$.detail.responseElements.accessKey.userName",
             "Key id": "$.detail.responseElements.accessKey.accessKeyId",
         },
+        log_filter=api_call_filter("iam", "CreateAccessKey"),
     ),
     # ---- CIS AWS Foundations, as Security Hub's CloudWatch.1-14 metric filters ----
     Detection(
@@ -547,6 +657,17 @@ CATALOG: tuple[Detection, ...] = (
             },
         ),
         groups=SELF,
+        log_filter=api_call_filter(
+            "events",
+            "DisableRule",
+            "DeleteRule",
+            "PutRule",
+            "PutTargets",
+            "RemoveTargets",
+            where=f'($.requestParameters.name = "{NAME_PREFIX}-*") || '
+            f'($.requestParameters.rule = "{NAME_PREFIX}-*")',
+        ),
+        engine=EVENTBRIDGE,
     ),
     Detection(
         id="monitor_topic_tampered",
@@ -593,6 +714,20 @@ CATALOG: tuple[Detection, ...] = (
             "Topic": "$.detail.requestParameters.topicArn",
             "Subscription": "$.detail.requestParameters.subscriptionArn",
         },
+        log_filter=api_call_filter(
+            "sns",
+            "DeleteTopic",
+            "SetTopicAttributes",
+            "AddPermission",
+            "RemovePermission",
+            "Subscribe",
+            "Unsubscribe",
+            "SetSubscriptionAttributes",
+            where=f'($.requestParameters.topicArn = "*:{NAME_PREFIX}") || '
+            f'($.requestParameters.topicArn = "*:{NAME_PREFIX}{HEALTH_TOPIC_SUFFIX}") || '
+            f'($.requestParameters.subscriptionArn = "arn:*:sns:*:*:{NAME_PREFIX}:*") || '
+            f'($.requestParameters.subscriptionArn = "arn:*:sns:*:*:{NAME_PREFIX}{HEALTH_TOPIC_SUFFIX}:*")',
+        ),
         to_health_topic=True,
     ),
     Detection(
@@ -616,6 +751,17 @@ CATALOG: tuple[Detection, ...] = (
         ),
         groups=SELF,
         alert_fields={"Queue": "$.detail.requestParameters.queueUrl"},
+        log_filter=api_call_filter(
+            "sqs",
+            "DeleteQueue",
+            "PurgeQueue",
+            "SetQueueAttributes",
+            "AddPermission",
+            "RemovePermission",
+            where=f'$.requestParameters.queueUrl = "*/{NAME_PREFIX}-undelivered-alerts"',
+        ),
+        # The dead-letter queue holds what EventBridge could not deliver: that engine's only.
+        engine=EVENTBRIDGE,
     ),
     Detection(
         id="monitor_key_tampered",
@@ -648,6 +794,18 @@ CATALOG: tuple[Detection, ...] = (
             "Key": "$.detail.requestParameters.keyId",
             "Alias": "$.detail.requestParameters.aliasName",
         },
+        log_filter=api_call_filter(
+            "kms",
+            "DisableKey",
+            "ScheduleKeyDeletion",
+            "PutKeyPolicy",
+            "DisableKeyRotation",
+            "DeleteAlias",
+            "UpdateAlias",
+            where=f'($.requestParameters.keyId = "{KEY_ID}") || '
+            f'($.requestParameters.keyId = "{KEY_ARN}") || '
+            f'($.requestParameters.aliasName = "alias/{NAME_PREFIX}")',
+        ),
         to_health_topic=True,
         requires_kms_key=True,
     ),
@@ -669,6 +827,13 @@ CATALOG: tuple[Detection, ...] = (
             },
         ),
         groups=SELF,
+        log_filter=api_call_filter(
+            "cloudtrail",
+            "PutEventSelectors",
+            "PutInsightSelectors",
+            where=f'($.requestParameters.trailName = "{NAME_PREFIX}-trail") || '
+            f'($.requestParameters.trailName = "*:trail/{NAME_PREFIX}-trail")',
+        ),
     ),
     Detection(
         id="monitor_trail_bucket_tampered",
@@ -696,6 +861,70 @@ CATALOG: tuple[Detection, ...] = (
             requestParameters={"bucketName": [{"prefix": f"{NAME_PREFIX}-trail-"}]},
         ),
         groups=SELF,
+        log_filter=api_call_filter(
+            "s3",
+            "PutBucketPolicy",
+            "DeleteBucketPolicy",
+            "PutBucketVersioning",
+            "PutBucketPublicAccessBlock",
+            "DeleteBucketPublicAccessBlock",
+            "PutBucketOwnershipControls",
+            "DeleteBucketOwnershipControls",
+            "PutBucketEncryption",
+            "DeleteBucketEncryption",
+            "PutBucketLifecycle",
+            "DeleteBucketLifecycle",
+            "DeleteBucket",
+            where=f'$.requestParameters.bucketName = "{NAME_PREFIX}-trail-*"',
+        ),
+    ),
+    Detection(
+        id="monitor_alarms_tampered",
+        title="The monitor's alarms, metric filters or trail log group changed",
+        rationale=(
+            "One of this monitor's CloudWatch alarms was deleted, silenced or redefined, or a "
+            "metric filter, the retention or the key of the trail's log group changed: the "
+            "metric-filter alerts and the delivery alarms may stop."
+        ),
+        delivery=Delivery.EVERY_STACK,
+        severity=Severity.CRITICAL,
+        pattern={
+            "source": ["aws.logs", "aws.monitoring"],
+            "detail-type": [API_CALL],
+            "detail": {
+                "eventSource": ["logs.amazonaws.com", "monitoring.amazonaws.com"],
+                "eventName": list(LOG_GROUP_CALLS + ALARM_CALLS),
+                "$or": [
+                    {"requestParameters": {"logGroupName": [f"{NAME_PREFIX}-trail"]}},
+                    {"requestParameters": {"alarmName": [{"prefix": f"{NAME_PREFIX}-"}]}},
+                    # DeleteAlarms and DisableAlarmActions take a list: any element matches.
+                    {"requestParameters": {"alarmNames": [{"prefix": f"{NAME_PREFIX}-"}]}},
+                ],
+            },
+        },
+        groups=SELF,
+        alert_fields={
+            "Alarm": (
+                "$.detail.requestParameters.alarmName",
+                "$.detail.requestParameters.alarmNames",
+            ),
+            "Log group": "$.detail.requestParameters.logGroupName",
+        },
+        # A filter selector cannot point into a whole array ("If a property selector points to an
+        # array or object, the metric filter won't match"): the first ALARM_NAMES_CHECKED names.
+        log_filter=(
+            '{ (($.eventSource = "logs.amazonaws.com") || ($.eventSource = "monitoring.amazonaws.com"))'
+            " && ("
+            + " || ".join(f'($.eventName = "{name}")' for name in LOG_GROUP_CALLS + ALARM_CALLS)
+            + f') && (($.requestParameters.logGroupName = "{NAME_PREFIX}-trail") || '
+            f'($.requestParameters.alarmName = "{NAME_PREFIX}-*") || '
+            + " || ".join(
+                f'($.requestParameters.alarmNames[{i}] = "{NAME_PREFIX}-*")'
+                for i in range(ALARM_NAMES_CHECKED)
+            )
+            + ") }"
+        ),
+        to_health_topic=True,
     ),
 )
 
@@ -714,17 +943,31 @@ CATALOG += (
         pattern={"source": [f"{NAME_PREFIX}.selftest"], "detail-type": [SELF_TEST_DETAIL_TYPE]},
         groups=frozenset({ALWAYS}),
         alert_fields={"Sent by": "$.detail.sentBy", "Sent to": "$.detail.region"},
+        no_log_filter=(
+            "The self-test event is put on the EventBridge bus; CloudTrail records only the "
+            "PutEvents call, so no log line carries it."
+        ),
+        engine=EVENTBRIDGE,
     ),
 )
 
 
-def selected(groups: Iterable[str], kms_key: bool = True) -> tuple[Detection, ...]:
+def selected(
+    groups: Iterable[str], kms_key: bool = True, engines: Iterable[str] = ENGINES
+) -> tuple[Detection, ...]:
     """The catalog entries in any of these groups, and those every deployment has, in order.
 
-    Without ``kms_key``, entries that watch the KMS key are left out: there is none.
+    Without ``kms_key``, entries that watch the KMS key are left out: there is none. Entries that
+    watch one engine's resources are left out when that engine is not among ``engines``.
     """
-    wanted = frozenset(groups) | {ALWAYS}
-    return tuple(d for d in CATALOG if d.groups & wanted and (kms_key or not d.requires_kms_key))
+    wanted, running = frozenset(groups) | {ALWAYS}, frozenset(engines)
+    return tuple(
+        d
+        for d in CATALOG
+        if d.groups & wanted
+        and (kms_key or not d.requires_kms_key)
+        and (d.engine is None or d.engine in running)
+    )
 
 
 def detection(detection_id: str) -> Detection:

@@ -13,7 +13,7 @@ from cdktf_cdktf_provider_aws.kms_alias import KmsAlias
 from cdktf_cdktf_provider_aws.kms_key import KmsKey
 from constructs import Construct
 
-from constructs_lib.policy_statements import allow_eventbridge_unconditioned
+from constructs_lib.policy_statements import allow_eventbridge_unconditioned, allow_service_from
 from constructs_lib.region_account import Placement
 
 
@@ -28,7 +28,9 @@ def _condition(test: str, variable: str, value: str) -> DataAwsIamPolicyDocument
 class EncryptionKey(Construct):
     """A rotating KMS key for the trail's log files and the alert topic, which Terraform keeps.
 
-    Exposes ``key``. ``trail_name`` (home region only) admits CloudTrail for that trail.
+    Exposes ``key``. ``trail_name`` (home region only) admits CloudTrail for that trail;
+    ``log_group_name`` CloudWatch Logs for that log group; ``alarms`` our CloudWatch alarms
+    publishing to the encrypted alert topic (the metric-filter engine).
     """
 
     def __init__(
@@ -38,6 +40,8 @@ class EncryptionKey(Construct):
         *,
         placement: Placement,
         trail_name: str | None = None,
+        log_group_name: str | None = None,
+        alarms: bool = False,
     ) -> None:
         super().__init__(scope, id)
         provider, prefix = placement.provider, placement.name_prefix
@@ -98,6 +102,46 @@ class EncryptionKey(Construct):
                     condition=[_condition("StringEquals", "aws:SourceArn", trail_arn)],
                 ),
             ]
+        if log_group_name:
+            # CloudWatch Logs encrypting this log group only:
+            # https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/encrypt-log-data-kms.html
+            statements.append(
+                DataAwsIamPolicyDocumentStatement(
+                    sid="AllowCloudWatchLogsForTheTrailLogGroup",
+                    effect="Allow",
+                    principals=_service(f"logs.{placement.region}.amazonaws.com"),
+                    actions=[
+                        "kms:Encrypt*",
+                        "kms:Decrypt*",
+                        "kms:ReEncrypt*",
+                        "kms:GenerateDataKey*",
+                        "kms:Describe*",
+                    ],
+                    resources=["*"],
+                    condition=[
+                        _condition(
+                            "ArnEquals",
+                            "kms:EncryptionContext:aws:logs:arn",
+                            placement.arn("logs", f"log-group:{log_group_name}"),
+                        )
+                    ],
+                )
+            )
+        if alarms:
+            # Our alarms publishing to the encrypted alert topic: "Enable compatibility between
+            # event sources from AWS services and encrypted topics",
+            # https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html#compatibility-with-aws-services
+            # confined to our alarms as the topic policy is (CloudWatch supports both keys).
+            statements.append(
+                allow_service_from(
+                    "AllowOurAlarmsToPublishToTheAlertTopic",
+                    "cloudwatch.amazonaws.com",
+                    ["kms:Decrypt", "kms:GenerateDataKey*"],
+                    ["*"],
+                    source_arn=placement.arn("cloudwatch", f"alarm:{prefix}-*"),
+                    account_id=account_id,
+                )
+            )
         policy = DataAwsIamPolicyDocument(
             self, "key_policy", statement=statements, provider=provider
         )

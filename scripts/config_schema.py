@@ -20,12 +20,13 @@ from config import (
     CDKTF_KEYS,
     DELIVERY_MODES,
     KEYS,
+    LOG_RETENTION_DAYS,
     MAX_NAME_PREFIX,
     NAME_PREFIX,
     PROTOCOLS,
     known_regions,
 )
-from constructs_lib.catalog import GROUPS
+from constructs_lib.catalog import ENGINES, GROUPS
 
 SCHEMA = Path(__file__).resolve().parent.parent / "cdktf.schema.json"
 
@@ -113,6 +114,17 @@ def context_properties() -> dict[str, dict[str, Any]]:
             ]
         },
         "preventDestroy": {"type": "boolean"},
+        "alertEngines": {
+            "type": "array",
+            "items": {"enum": list(ENGINES)},
+            "minItems": 1,
+            "uniqueItems": True,
+            "description": "EventBridge rules (seconds), CloudWatch Logs metric filters (CIS), or both.",
+        },
+        "logRetentionDays": {
+            "enum": list(LOG_RETENTION_DAYS),
+            "description": "Days the trail's CloudWatch Logs log group keeps records (metric filters).",
+        },
     }
 
 

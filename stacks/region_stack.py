@@ -12,8 +12,10 @@ from constructs_lib.delivery_alarms import DeliveryAlarms
 from constructs_lib.detection_rule import DetectionRule
 from constructs_lib.encryption_key import EncryptionKey
 from constructs_lib.home_bus_forwarding import HomeBusForwarding
+from constructs_lib.metric_filter_alarms import MetricFilterAlarms
 from constructs_lib.notification_topic import NotificationTopic
-from constructs_lib.region_account import RegionAccount
+from constructs_lib.region_account import Placement, RegionAccount
+from constructs_lib.trail_log_group import TrailLogGroup, log_group_name
 from constructs_lib.undelivered_alerts import UndeliveredAlerts
 
 # The oldest Terraform our output runs on: the cdktf CLI's requirement (Terraform 1.2+,
@@ -45,10 +47,10 @@ class RegionStack(TerraformStack):
                 "encryption_key",
                 placement=placement,
                 trail_name=f"{prefix}-trail" if plan.carries_trail else None,
+                log_group_name=log_group_name(prefix) if plan.metric_filters else None,
+                alarms=bool(plan.metric_filters),
             ).key
             key_arn, key_names = key.arn, {KEY_ID: key.key_id, KEY_ARN: key.arn}
-        undelivered = UndeliveredAlerts(self, "undelivered_alerts", placement=placement)
-        dead_letter_arn = undelivered.queue.arn
         # Never encrypted: it must reach a person when the alert topic or its key cannot.
         health_topic_arn = NotificationTopic(
             self,
@@ -69,11 +71,62 @@ class RegionStack(TerraformStack):
                 placement=placement,
                 name=prefix,
                 subscriptions=settings.subscriptions,
-                eventbridge=True,
-                alarms=False,
+                eventbridge=bool(plan.detections),
+                alarms=bool(plan.metric_filters),
                 kms_key_arn=key_arn,
             ).topic.arn
             TerraformOutput(self, "alert_topic_arn", value=alert_topic_arn)
+        if plan.detections:
+            self._eventbridge(plan, placement, alert_topic_arn, health_topic_arn, key_names)
+
+        if plan.carries_trail:
+            log_group = None
+            if plan.metric_filters:
+                log_group = TrailLogGroup(
+                    self,
+                    "trail_log_group",
+                    placement=placement,
+                    trail_name=f"{prefix}-trail",
+                    retention_days=settings.log_retention_days,
+                    kms_key_arn=key_arn,
+                )
+                MetricFilterAlarms(
+                    self,
+                    "metric_filters",
+                    provider=provider,
+                    name_prefix=prefix,
+                    log_group_name=log_group.log_group.name,
+                    detections=plan.metric_filters,
+                    alert_topic_arn=alert_topic_arn,
+                    health_topic_arn=health_topic_arn,
+                    names=key_names,
+                )
+                TerraformOutput(self, "trail_log_group_name", value=log_group.log_group.name)
+            audit_trail = AuditTrail(
+                self,
+                "audit_trail",
+                placement=placement,
+                archive_after_days=settings.log_archive_after_days,
+                kms_key_arn=key_arn,
+                object_lock=settings.object_lock,
+                log_group=log_group,
+            )
+            TerraformOutput(self, "trail_arn", value=audit_trail.trail.arn)
+            TerraformOutput(self, "trail_bucket_name", value=audit_trail.trail_bucket.bucket)
+
+    def _eventbridge(
+        self,
+        plan: RegionPlan,
+        placement: Placement,
+        alert_topic_arn: str | None,
+        health_topic_arn: str,
+        key_names: dict[str, str],
+    ) -> None:
+        """The EventBridge engine: a rule per detection and outcome, forwarding, the dead-letter
+        queue and the alarms on delivery."""
+        provider, prefix = placement.provider, placement.name_prefix
+        undelivered = UndeliveredAlerts(self, "undelivered_alerts", placement=placement)
+        dead_letter_arn = undelivered.queue.arn
         rules = [
             rule
             for detection in plan.local
@@ -107,18 +160,6 @@ class RegionStack(TerraformStack):
             alarm_actions=[health_topic_arn],
         )
         TerraformOutput(self, "undelivered_alerts_queue_url", value=undelivered.queue.url)
-
-        if plan.carries_trail:
-            audit_trail = AuditTrail(
-                self,
-                "audit_trail",
-                placement=placement,
-                archive_after_days=settings.log_archive_after_days,
-                kms_key_arn=key_arn,
-                object_lock=settings.object_lock,
-            )
-            TerraformOutput(self, "trail_arn", value=audit_trail.trail.arn)
-            TerraformOutput(self, "trail_bucket_name", value=audit_trail.trail_bucket.bucket)
 
     def _backend(self, region: str, backend: StateBackend | None) -> None:
         if backend:

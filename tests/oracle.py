@@ -299,6 +299,26 @@ def monitor_trail_bucket_tampered(event: dict[str, Any]) -> bool:
     ) and bucket.startswith(f"{NAME_PREFIX}-trail-")
 
 
+def monitor_alarms_tampered(event: dict[str, Any]) -> bool:
+    """Our alarms (api-alerts-...) put, deleted or silenced, or our trail log group
+    (api-alerts-trail) deleted, its retention, key or metric filters changed."""
+    params = event["detail"].get("requestParameters") or {}
+    log_group_calls = {"DeleteLogGroup", "PutRetentionPolicy", "DeleteRetentionPolicy"} | {
+        "AssociateKmsKey",
+        "DisassociateKmsKey",
+        "PutMetricFilter",
+        "DeleteMetricFilter",
+    }
+    names = params.get("alarmNames") or []
+    return (
+        _api_call(event, "logs", log_group_calls)
+        and params.get("logGroupName") == f"{NAME_PREFIX}-trail"
+    ) or (
+        _api_call(event, "monitoring", {"PutMetricAlarm", "DeleteAlarms", "DisableAlarmActions"})
+        and (_ours(params.get("alarmName")) or any(_ours(name) for name in names))
+    )
+
+
 def self_test(event: dict[str, Any]) -> bool:
     """Our self-test event: source api-alerts.selftest, detail-type "Alert self-test"."""
     return (
@@ -333,6 +353,7 @@ ORACLES: dict[str, Callable[[dict[str, Any]], bool]] = {
         monitor_key_tampered,
         monitor_trail_selectors_changed,
         monitor_trail_bucket_tampered,
+        monitor_alarms_tampered,
         self_test,
     )
 }
@@ -351,6 +372,7 @@ EVERY_STACK_DETECTIONS = frozenset(
         "monitor_topic_tampered",
         "monitor_queue_tampered",
         "monitor_key_tampered",
+        "monitor_alarms_tampered",
         "self_test",
     }
 )

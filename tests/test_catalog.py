@@ -76,6 +76,7 @@ def test_groups():
         "monitor_queue_tampered",
         "monitor_trail_selectors_changed",
         "monitor_trail_bucket_tampered",
+        "monitor_alarms_tampered",
     }
     assert {d.id for d in selected(["self"], kms_key=False)} == self_group
     # The key's own watch exists only where there is a key.

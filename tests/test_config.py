@@ -31,6 +31,7 @@ SELF_EVERYWHERE = {
     "monitor_rules_tampered",
     "monitor_topic_tampered",
     "monitor_queue_tampered",
+    "monitor_alarms_tampered",
     "self_test",
 }
 SELF_HOME = {"monitor_trail_selectors_changed", "monitor_trail_bucket_tampered"}
@@ -393,7 +394,9 @@ def test_bad_input_is_one_clear_error(context, environ, message):
 
 
 def test_unknown_key_names_the_known_ones():
-    with pytest.raises(ConfigError, match=r"unknown key \(expected one of \['delivery'"):
+    with pytest.raises(
+        ConfigError, match=r"unknown key \(expected one of \['alertEngines', 'delivery'"
+    ):
         parse_config({"alerting": []}, {})
 
 

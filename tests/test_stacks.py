@@ -60,12 +60,13 @@ SELF_EVERYWHERE = {
     "monitor_rules_tampered",
     "monitor_topic_tampered",
     "monitor_queue_tampered",
+    "monitor_alarms_tampered",
     "self_test",
 }
 SELF_HOME = {"monitor_trail_selectors_changed", "monitor_trail_bucket_tampered"}
 # Each detection that can match a succeeded or a refused call has one rule per outcome.
 ONE_OUTCOME = {"root_console_sign_in", "self_test"}
-TO_HEALTH_TOPIC = {"monitor_topic_tampered"}
+TO_HEALTH_TOPIC = {"monitor_topic_tampered", "monitor_alarms_tampered"}
 
 
 def _rules(detections: set[str]) -> set[str]:

@@ -1,0 +1,112 @@
+"""The metric-filter engine: per filter, a metric filter on the trail's log group and its alarm."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from cdktf import TerraformProvider
+from cdktf_cdktf_provider_aws.cloudwatch_log_metric_filter import (
+    CloudwatchLogMetricFilter,
+    CloudwatchLogMetricFilterMetricTransformation,
+)
+from cdktf_cdktf_provider_aws.cloudwatch_metric_alarm import CloudwatchMetricAlarm
+from constructs import Construct
+
+from constructs_lib.catalog import Detection, MetricFilter
+
+# The metrics' namespace, one per deployment so that two never add into each other's metrics.
+NAMESPACE_PREFIX = "CloudTrailMetrics/"
+FIVE_MINUTES = 300
+# A filter pattern holds at most 1,024 characters (CloudWatch Logs API, MetricFilter):
+# https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_MetricFilter.html
+MAX_FILTER_PATTERN = 1024
+
+
+def namespace(name_prefix: str) -> str:
+    return f"{NAMESPACE_PREFIX}{name_prefix}"
+
+
+def alarm_name(name_prefix: str, metric_filter: MetricFilter) -> str:
+    """<namePrefix>-cis-cloudwatch-4 for a CIS control's filter, <namePrefix>-<detection id> else."""
+    suffix = f"cis-{metric_filter.id}" if metric_filter.control else metric_filter.id
+    return f"{name_prefix}-{suffix.replace('_', '-')}"
+
+
+def filters_of(
+    detections: Sequence[Detection], name_prefix: str, names: Mapping[str, str] | None = None
+) -> dict[str, tuple[MetricFilter, list[Detection]]]:
+    """Each distinct metric filter, in catalog order, with the detections it counts."""
+    found: dict[str, tuple[MetricFilter, list[Detection]]] = {}
+    for detection in detections:
+        metric_filter = detection.metric_filter(name_prefix, names)
+        if metric_filter:
+            found.setdefault(metric_filter.id, (metric_filter, []))[1].append(detection)
+    return found
+
+
+class MetricFilterAlarms(Construct):
+    """For each distinct filter of ``detections``: an ``aws_cloudwatch_log_metric_filter`` on
+    ``log_group_name`` counting into ``CloudTrailMetrics/<namePrefix>``, and an alarm on it (Sum >= 1
+    over 5 minutes, missing data not breaching) notifying ``alert_topic_arn``, and the health topic
+    too for the detections that concern the alert path. Construct ids and Terraform names are the
+    filter ids (``cloudwatch_4``, or the detection id). Exposes ``alarms``.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        provider: TerraformProvider,
+        name_prefix: str,
+        log_group_name: str,
+        detections: Sequence[Detection],
+        alert_topic_arn: str,
+        health_topic_arn: str,
+        names: Mapping[str, str] | None = None,
+    ) -> None:
+        super().__init__(scope, id)
+        self.alarms: list[CloudwatchMetricAlarm] = []
+        for filter_id, (metric_filter, counted) in filters_of(
+            detections, name_prefix, names
+        ).items():
+            name = alarm_name(name_prefix, metric_filter)
+            resource = CloudwatchLogMetricFilter(
+                self,
+                f"{filter_id}_filter",
+                name=name,
+                log_group_name=log_group_name,
+                pattern=metric_filter.pattern,
+                metric_transformation=CloudwatchLogMetricFilterMetricTransformation(
+                    name=metric_filter.metric_name,
+                    namespace=namespace(name_prefix),
+                    value="1",
+                ),
+                provider=provider,
+            )
+            resource.override_logical_id(filter_id)
+            titles = "; ".join(f"[{d.severity.value}] {d.title}" for d in counted)
+            standard = f"Security Hub {metric_filter.control}. " if metric_filter.control else ""
+            actions = [alert_topic_arn]
+            if any(d.to_health_topic for d in counted):
+                actions.append(health_topic_arn)
+            alarm = CloudwatchMetricAlarm(
+                self,
+                f"{filter_id}_alarm",
+                alarm_name=name,
+                # AlarmDescription holds at most 1,024 characters (PutMetricAlarm).
+                alarm_description=f"{standard}{titles}"[:1024],
+                namespace=namespace(name_prefix),
+                metric_name=metric_filter.metric_name,
+                statistic="Sum",
+                period=FIVE_MINUTES,
+                evaluation_periods=1,
+                threshold=1,
+                comparison_operator="GreaterThanOrEqualToThreshold",
+                treat_missing_data="notBreaching",
+                alarm_actions=actions,
+                depends_on=[resource],
+                provider=provider,
+            )
+            alarm.override_logical_id(filter_id)
+            self.alarms.append(alarm)
