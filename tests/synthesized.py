@@ -32,6 +32,9 @@ class SynthesizedStack:
     def resources(self, resource_type: str) -> dict[str, dict[str, Any]]:
         return self.document.get("resource", {}).get(resource_type, {})
 
+    def data(self, data_type: str) -> dict[str, dict[str, Any]]:
+        return self.document.get("data", {}).get(data_type, {})
+
     def providers(self) -> dict[str, dict[str, Any]]:
         """Provider blocks by reference, e.g. {"aws.us-east-1": {...}}."""
         blocks = self.document.get("provider", {}).get("aws", [])

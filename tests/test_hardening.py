@@ -18,6 +18,9 @@ from tests.synthesized import SynthesizedStack
 PROJECT = Path(__file__).resolve().parent.parent
 KMS_CONTEXT = {
     **TEST_CONTEXT,
+    # Both engines: the log group, its role and the alarms pass with the same skip list.
+    "alertEngines": ["eventbridge", "metric-filters"],
+    "detectionGroups": ALL_GROUPS,
     "kmsKey": True,
     "objectLock": {"mode": "COMPLIANCE", "days": 365},
     "logArchiveAfterDays": 30,
