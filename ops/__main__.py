@@ -1,15 +1,16 @@
-"""`python -m ops <command> [options]`: selftest or verify."""
+"""`python -m ops <command> [options]`: selftest, verify, deployer-policy or readiness."""
 
 from __future__ import annotations
 
 import sys
 
-from ops import deployer_policy, selftest, verify
+from ops import deployer_policy, readiness, selftest, verify
 
 COMMANDS = {
     "selftest": selftest.main,
     "verify": verify.main,
     "deployer-policy": deployer_policy.main,
+    "readiness": readiness.main,
 }
 
 

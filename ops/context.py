@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from config import ConfigError, MonitorConfig, load_config
-from constructs_lib.catalog import HEALTH_TOPIC_SUFFIX
+from constructs_lib.catalog import EVENTBRIDGE, HEALTH_TOPIC_SUFFIX
 
 
 class OpsError(Exception):
@@ -43,35 +43,46 @@ def settings_of(environ: Mapping[str, str]) -> MonitorConfig:
 
 
 def deployments(settings: MonitorConfig, environ: Mapping[str, str]) -> list[RegionDeployment]:
-    """The synthesized stacks, one per region, checked against the configuration."""
+    """The synthesized stacks of the EventBridge engine, one per region."""
+    if EVENTBRIDGE not in settings.engines:
+        raise OpsError(
+            "self-test and verify follow test events through EventBridge rules; with alertEngines "
+            f"{json.dumps(list(settings.engines))} run make readiness, and test an alarm with "
+            "aws cloudwatch set-alarm-state"
+        )
+    documents = synthesized_documents(settings, environ)
+    planned = [plan.region for plan in settings.region_plans()]
+    found = [_deployment(document, settings) for document in documents.values()]
+    return sorted(found, key=lambda d: planned.index(d.region))
+
+
+def synthesized_documents(
+    settings: MonitorConfig, environ: Mapping[str, str]
+) -> dict[str, dict[str, Any]]:
+    """Each synthesized stack's Terraform JSON, by region, checked against the configuration."""
     outdir = Path(environ.get("CDKTF_OUTDIR", "cdktf.out"))
     manifest = outdir / "manifest.json"
     if not manifest.exists():
         raise OpsError(f"no synthesized stacks in {outdir}: run make synth (and deploy) first")
-    stacks = json.loads(manifest.read_text(encoding="utf-8"))["stacks"]
-    found = [
-        _deployment(
-            json.loads((outdir / entry["synthesizedStackPath"]).read_text("utf-8")), settings
-        )
-        for entry in stacks.values()
-    ]
+    documents = {}
+    for entry in json.loads(manifest.read_text(encoding="utf-8"))["stacks"].values():
+        document = json.loads((outdir / entry["synthesizedStackPath"]).read_text("utf-8"))
+        (provider,) = document["provider"]["aws"]
+        documents[provider["region"]] = document
     planned = [plan.region for plan in settings.region_plans()]
-    if sorted(d.region for d in found) != sorted(planned):
+    if sorted(documents) != sorted(planned):
         raise OpsError(
-            f"{outdir} holds stacks for {sorted(d.region for d in found)} but the configuration "
+            f"{outdir} holds stacks for {sorted(documents)} but the configuration "
             f"plans {sorted(planned)}: run make synth, and deploy what changed"
         )
-    return sorted(found, key=lambda d: planned.index(d.region))
+    return documents
 
 
 def synthesized_types(settings: MonitorConfig, environ: Mapping[str, str]) -> set[str]:
     """Every resource type ("aws_sns_topic") and data type ("data.aws_caller_identity") the
     synthesized stacks hold."""
-    deployments(settings, environ)  # the same checks: present and current
-    outdir = Path(environ.get("CDKTF_OUTDIR", "cdktf.out"))
     types: set[str] = set()
-    for path in (outdir / "stacks").glob("*/cdk.tf.json"):
-        document = json.loads(path.read_text(encoding="utf-8"))
+    for document in synthesized_documents(settings, environ).values():
         types |= set(document.get("resource", {}))
         types |= {f"data.{kind}" for kind in document.get("data", {})}
     return types

@@ -58,6 +58,25 @@ ACTIONS: Mapping[str, tuple[str, tuple[str, ...]]] = {
         "Rules",
         ("events:PutTargets", "events:RemoveTargets", "events:ListTargetsByRule"),
     ),
+    "aws_cloudwatch_log_group": (
+        "LogGroup",
+        (
+            "logs:CreateLogGroup",
+            "logs:DeleteLogGroup",
+            "logs:PutRetentionPolicy",
+            "logs:DeleteRetentionPolicy",
+            "logs:AssociateKmsKey",
+            "logs:DisassociateKmsKey",
+            "logs:ListTagsForResource",
+            "logs:ListTagsLogGroup",
+            "logs:TagResource",
+            "logs:UntagResource",
+        ),
+    ),
+    "aws_cloudwatch_log_metric_filter": (
+        "LogGroup",
+        ("logs:PutMetricFilter", "logs:DeleteMetricFilter", "logs:DescribeMetricFilters"),
+    ),
     "aws_cloudwatch_metric_alarm": (
         "Alarms",
         (
@@ -203,6 +222,7 @@ UNSCOPED = (
     "cloudtrail:DescribeTrails",
     "cloudwatch:DescribeAlarms",
     "kms:ListAliases",
+    "logs:DescribeLogGroups",
 )
 
 
@@ -213,7 +233,14 @@ def resources(settings: MonitorConfig) -> dict[str, list[str]]:
         "Trail": [f"arn:{partition}:cloudtrail:*:*:trail/{prefix}-trail"],
         "Rules": [f"arn:{partition}:events:*:*:rule/{prefix}-*"],
         "Alarms": [f"arn:{partition}:cloudwatch:*:*:alarm:{prefix}-*"],
-        "ForwardingRole": [f"arn:{partition}:iam::*:role/{prefix}-forward-*"],
+        "ForwardingRole": [
+            f"arn:{partition}:iam::*:role/{prefix}-forward-*",
+            f"arn:{partition}:iam::*:role/{prefix}-trail-to-logs",
+        ],
+        "LogGroup": [
+            f"arn:{partition}:logs:*:*:log-group:{prefix}-trail",
+            f"arn:{partition}:logs:*:*:log-group:{prefix}-trail:*",
+        ],
         "Key": [f"arn:{partition}:kms:*:*:key/*"],
         "KeyAlias": [f"arn:{partition}:kms:*:*:alias/{prefix}", f"arn:{partition}:kms:*:*:key/*"],
         "Buckets": [
@@ -274,6 +301,19 @@ def policy(settings: MonitorConfig, types: set[str]) -> dict[str, Any]:
                 "Action": ["iam:PassRole"],
                 "Resource": arns["ForwardingRole"],
                 "Condition": {"StringEquals": {"iam:PassedToService": "events.amazonaws.com"}},
+            }
+        )
+    if "aws_cloudwatch_log_group" in types:
+        # The trail names the role it writes to CloudWatch Logs with (metric-filter engine).
+        statements.append(
+            {
+                "Sid": "PassTheLogsRoleToCloudTrail",
+                "Effect": "Allow",
+                "Action": ["iam:PassRole"],
+                "Resource": [
+                    f"arn:{settings.partition}:iam::*:role/{settings.name_prefix}-trail-to-logs"
+                ],
+                "Condition": {"StringEquals": {"iam:PassedToService": "cloudtrail.amazonaws.com"}},
             }
         )
     statements.append(

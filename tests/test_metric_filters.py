@@ -14,6 +14,8 @@ from moto.events.models import EventPattern
 from config import ConfigError, parse_config
 from constructs_lib.catalog import CATALOG, CIS_FILTERS, KEY_ARN, KEY_ID
 from constructs_lib.metric_filter_alarms import MAX_FILTER_PATTERN, filters_of, namespace
+from ops import readiness
+from ops.readiness import evaluate
 from tests.cloudtrail import FIXTURES, envelope, load_corpus
 from tests.cloudwatch_logs_filters import FilterPattern, Undocumented
 from tests.conftest import ALL_GROUPS, TEST_CONTEXT, synthesize_to
@@ -306,3 +308,43 @@ if __name__ == "__main__":  # the closing note's table: python -m tests.test_met
             f"  eventbridge {counts['eventbridge']:3}  explained {counts['explained']}"
             f"  undecided {len(found['undecided'])}"
         )
+
+
+# ---- the Security Hub readiness check ----
+
+
+def test_readiness_passes_all_14_controls_for_the_metric_filter_deployment(metric_only):
+    results = evaluate(metric_only["ap-northeast-1"].document)
+    assert [control for control, _, _ in results] == list(CIS_FILTERS)
+    assert all(passes for _, passes, _ in results), results
+
+
+def test_readiness_names_every_control_a_deployment_without_subscribers_fails(
+    tmp_path, monkeypatch, capsys
+):
+    context = {**METRIC_ONLY, "notificationEmails": []}
+    (tmp_path / "cdktf.json").write_text(json.dumps({"context": context}))
+    synthesize_to(parse_config(context, {}), tmp_path / "cdktf.out")
+    monkeypatch.chdir(tmp_path)
+    assert readiness.main([], environ={}) == 1
+    out, err = capsys.readouterr()
+    lines = out.splitlines()
+    assert len(lines) == 14 and all(line.startswith("FAIL CloudWatch.") for line in lines)
+    assert "no subscription" in lines[0]
+    assert "CloudWatch.1, CloudWatch.2" in err and "CloudWatch.14 would fail" in err
+
+
+def test_readiness_fails_the_eventbridge_engine_alone_for_want_of_a_log_group(stacks):
+    results = evaluate(stacks["ap-northeast-1"].document)
+    assert {why for _, passes, why in results if not passes} == {
+        "no multi-region trail delivers to CloudWatch Logs"
+    }
+    assert len(results) == 14
+
+
+def test_readiness_fails_a_filter_one_character_off(metric_only):
+    document = json.loads(json.dumps(metric_only["ap-northeast-1"].document))
+    filters = document["resource"]["aws_cloudwatch_log_metric_filter"]
+    filters["cloudwatch_6"]["pattern"] = filters["cloudwatch_6"]["pattern"].replace("=", " = ", 1)
+    failed = [(c, why) for c, passes, why in evaluate(document) if not passes]
+    assert failed == [("CloudWatch.6", "no metric filter with the exact CIS pattern")]

@@ -270,6 +270,7 @@ DEPLOYER_CONFIGS = {
     "default": TEST_CONTEXT,
     "everything": {
         **TEST_CONTEXT,
+        "alertEngines": ["eventbridge", "metric-filters"],
         "detectionGroups": ["original", "cis", "self"],
         "kmsKey": True,
         "objectLock": {"mode": "COMPLIANCE", "days": 365},
