@@ -20,7 +20,6 @@ KMS_CONTEXT = {
     **TEST_CONTEXT,
     # Both engines: the log group, its role and the alarms pass with the same skip list.
     "alertEngines": ["eventbridge", "metric-filters"],
-    "detectionGroups": ALL_GROUPS,
     "kmsKey": True,
     "objectLock": {"mode": "COMPLIANCE", "days": 365},
     "logArchiveAfterDays": 30,
@@ -241,7 +240,13 @@ def _policy_documents(stack: SynthesizedStack) -> dict[str, list[dict]]:
 # The one wildcard action allowed: the account's own administration of its KMS key
 # (the default key policy's first statement).
 KEY_ADMIN_SID = "EnableIAMPolicies"
-SOURCE_CONDITIONS = {"aws:SourceArn", "aws:SourceAccount"}
+SOURCE_CONDITIONS = {
+    "aws:SourceArn",
+    "aws:SourceAccount",
+    # CloudWatch Logs binds a key grant to one log group by its encryption context, the condition
+    # its guide gives (https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/encrypt-log-data-kms.html).
+    "kms:EncryptionContext:aws:logs:arn",
+}
 
 
 def policy_problems(statement: dict) -> list[str]:
@@ -383,8 +388,8 @@ def test_a_deliberate_teardown_lifts_prevent_destroy(tmp_path):
     kept = [
         block
         for stack in stacks.values()
-        for kind in ("aws_s3_bucket", "aws_cloudtrail", "aws_kms_key")
+        for kind in ("aws_s3_bucket", "aws_cloudtrail", "aws_kms_key", "aws_cloudwatch_log_group")
         for block in stack.resources(kind).values()
     ]
-    assert len(kept) == 2 + 1 + 2  # two buckets, the trail, a key per region
+    assert len(kept) == 2 + 1 + 2 + 1  # two buckets, the trail, a key per region, the log group
     assert all(block["lifecycle"] == {"prevent_destroy": False} for block in kept)
