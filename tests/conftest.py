@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -52,10 +54,21 @@ CONFIGS: dict[str, Mapping[str, Any]] = {
 CORPUS_REPORT: list[str] = []
 
 
+# Each configuration is synthesized once per session, into a private folder copied wherever a
+# test asks: the output depends on the configuration alone (tests/test_stacks.py checks main's
+# own synthesis behaviour directly).
+_SYNTHESIZED: dict[str, Path] = {}
+
+
 def synthesize_to(settings: MonitorConfig, folder: Path) -> dict[str, SynthesizedStack]:
     from main import synthesize
 
-    synthesize(settings, folder)
+    key = repr(settings)
+    if key not in _SYNTHESIZED:
+        private = Path(tempfile.mkdtemp(prefix="synthesized-")) / "cdktf.out"
+        synthesize(settings, private)
+        _SYNTHESIZED[key] = private
+    shutil.copytree(_SYNTHESIZED[key], folder, dirs_exist_ok=True)
     return load_stacks(folder)
 
 
