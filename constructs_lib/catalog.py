@@ -369,6 +369,10 @@ CATALOG: tuple[Detection, ...] = (
         ),
         groups=ORIGINAL_AND_CIS,
         standards=("CIS CloudWatch.4",),
+        note=(
+            "CloudWatch.4's filter names no event source, so it also counts other services' "
+            "DeletePolicy and CreatePolicy (Auto Scaling's DeletePolicy); this rule matches IAM's."
+        ),
         alert_fields={
             # A managed policy's ARN or an inline policy's name, never both.
             "Policy": (
@@ -402,6 +406,10 @@ CATALOG: tuple[Detection, ...] = (
         },
         groups=ORIGINAL_AND_CIS,
         standards=("CIS CloudWatch.1",),
+        note=(
+            "CloudWatch.1's filter counts every root event but AWS service events, failed "
+            "sign-ins included; here those are console_authentication_failures (cis)."
+        ),
         alert_fields={
             "Sign-in": "$.detail.responseElements.ConsoleLogin",
             "MFA used": "$.detail.additionalEventData.MFAUsed",
@@ -508,6 +516,10 @@ CATALOG: tuple[Detection, ...] = (
         pattern=console_sign_in(responseElements={"ConsoleLogin": ["Failure"]}),
         groups=ONLY_CIS,
         standards=("CIS CloudWatch.6",),
+        note=(
+            'CloudWatch.6\'s filter counts only errorMessage "Failed authentication"; '
+            "this rule counts every failed console sign-in."
+        ),
     ),
     Detection(
         id="kms_key_disabled_or_deleted",

@@ -196,8 +196,9 @@ def _records() -> list[tuple[str, dict[str, Any]]]:
 
 
 def eventbridge_receives(record: dict[str, Any]) -> bool:
-    """Rules in state ENABLED receive no read-only management events; only
-    ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS does (EventBridge PutRule, State)."""
+    """Rules in state ENABLED receive no read-only management events; only the state
+    ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS does:
+    https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-service-event-cloudtrail-management.html"""
     return record.get("readOnly") is not True
 
 
