@@ -145,7 +145,9 @@ class AuditTrail(Construct):
             cloud_watch_logs_group_arn=log_group.trail_target_arn if log_group else None,
             cloud_watch_logs_role_arn=log_group.role.arn if log_group else None,
             lifecycle=TerraformResourceLifecycle(prevent_destroy=placement.prevent_destroy),
-            # Without the policy in place CreateTrail fails with InsufficientS3BucketPolicyException.
-            depends_on=[trail_bucket.policy],
+            # Without the policy in place CreateTrail fails with InsufficientS3BucketPolicyException;
+            # without the role's permissions, with InvalidCloudWatchLogsRoleArnException
+            # (cloudposse/terraform-aws-cloudtrail-cloudwatch-alarms#2, aws/aws-cdk#1966).
+            depends_on=[trail_bucket.policy, *([log_group.role_policy] if log_group else [])],
             provider=provider,
         )

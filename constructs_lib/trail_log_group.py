@@ -27,7 +27,7 @@ class TrailLogGroup(Construct):
     """A log group for the trail named ``<namePrefix>-trail``, kept ``retention_days``, encrypted
     with ``kms_key_arn`` if given, and a role only CloudTrail, for this trail, can assume.
 
-    Exposes ``log_group``, ``role`` and ``trail_target_arn`` (what the trail's
+    Exposes ``log_group``, ``role``, ``role_policy`` and ``trail_target_arn`` (what the trail's
     ``cloud_watch_logs_group_arn`` takes: the log group ARN with ``:*``).
     """
 
@@ -119,7 +119,7 @@ class TrailLogGroup(Construct):
             ],
             provider=provider,
         )
-        IamRolePolicy(
+        self.role_policy = IamRolePolicy(
             self,
             "role_policy",
             name="write-trail-log-group",

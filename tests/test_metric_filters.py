@@ -349,3 +349,10 @@ def test_readiness_fails_a_filter_one_character_off(metric_only):
     filters["cloudwatch_6"]["pattern"] = filters["cloudwatch_6"]["pattern"].replace("=", " = ", 1)
     failed = [(c, why) for c, passes, why in evaluate(document) if not passes]
     assert failed == [("CloudWatch.6", "no metric filter with the exact CIS pattern")]
+
+
+def test_the_trail_waits_for_the_role_policy_it_writes_with(metric_only):
+    home = metric_only["ap-northeast-1"]
+    (trail,) = home.resources("aws_cloudtrail").values()
+    (policy,) = home.resources("aws_iam_role_policy")
+    assert f"aws_iam_role_policy.{policy}" in trail["depends_on"]
