@@ -20,6 +20,12 @@ FIVE_MINUTES = 300
 # A filter pattern holds at most 1,024 characters (CloudWatch Logs API, MetricFilter):
 # https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_MetricFilter.html
 MAX_FILTER_PATTERN = 1024
+# A log group takes at most 100 metric filters (CloudWatch Logs quotas):
+# https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/cloudwatch_limits_cwl.html
+MAX_FILTERS_PER_LOG_GROUP = 100
+# An alarm description holds at most 1,024 characters (PutMetricAlarm, AlarmDescription):
+# https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_PutMetricAlarm.html
+MAX_ALARM_DESCRIPTION = 1024
 
 
 def namespace(name_prefix: str) -> str:
@@ -67,9 +73,10 @@ class MetricFilterAlarms(Construct):
     ) -> None:
         super().__init__(scope, id)
         self.alarms: list[CloudwatchMetricAlarm] = []
-        for filter_id, (metric_filter, counted) in filters_of(
-            detections, name_prefix, names
-        ).items():
+        filters = filters_of(detections, name_prefix, names)
+        if len(filters) > MAX_FILTERS_PER_LOG_GROUP:
+            raise ValueError(f"{len(filters)} metric filters: a log group takes 100")
+        for filter_id, (metric_filter, counted) in filters.items():
             name = alarm_name(name_prefix, metric_filter)
             resource = CloudwatchLogMetricFilter(
                 self,
@@ -94,8 +101,7 @@ class MetricFilterAlarms(Construct):
                 self,
                 f"{filter_id}_alarm",
                 alarm_name=name,
-                # AlarmDescription holds at most 1,024 characters (PutMetricAlarm).
-                alarm_description=f"{standard}{titles}"[:1024],
+                alarm_description=f"{standard}{titles}"[:MAX_ALARM_DESCRIPTION],
                 namespace=namespace(name_prefix),
                 metric_name=metric_filter.metric_name,
                 statistic="Sum",
