@@ -84,7 +84,7 @@ class RegionPlan:
     """What one region's stack carries."""
 
     region: str
-    detections: tuple[Detection, ...]
+    detections: tuple[Detection, ...]  # the EventBridge engine's; none without that engine
     carries_trail: bool
     forwards_to: str | None  # the home region, where this region's matches go in central mode
     kms_key: bool  # a customer managed key for the trail and the alert topic
