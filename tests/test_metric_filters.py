@@ -25,6 +25,7 @@ from ops.readiness import evaluate
 from tests.cloudtrail import FIXTURES, envelope, load_corpus
 from tests.cloudwatch_logs_filters import FilterPattern, Undocumented
 from tests.conftest import ALL_GROUPS, TEST_CONTEXT, synthesize_to
+from tests.synthesized import TEST_KEY_ID, test_key_arn
 
 METRIC_ONLY = {
     **TEST_CONTEXT,
@@ -34,10 +35,8 @@ METRIC_ONLY = {
 METRIC_ONLY.pop("monitoredRegions")
 METRIC_ONLY.pop("delivery")
 BOTH = {**TEST_CONTEXT, "alertEngines": ["eventbridge", "metric-filters"]}
-KEY_NAMES = {
-    KEY_ID: "1234abcd-12ab-34cd-56ef-1234567890ab",
-    KEY_ARN: "arn:aws:kms:ap-northeast-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab",
-}
+# The key the tests' records name (tests/synthesized.py), in the home region.
+KEY_NAMES = {KEY_ID: TEST_KEY_ID, KEY_ARN: test_key_arn("ap-northeast-1")}
 FILTERS = filters_of(CATALOG, "api-alerts", KEY_NAMES)
 
 
