@@ -22,10 +22,10 @@ from constructs_lib.metric_filter_alarms import (
 )
 from ops import readiness
 from ops.readiness import evaluate
+from tests import synthesized
 from tests.cloudtrail import FIXTURES, envelope, load_corpus
 from tests.cloudwatch_logs_filters import FilterPattern, Undocumented
 from tests.conftest import ALL_GROUPS, TEST_CONTEXT, synthesize_to
-from tests.synthesized import TEST_KEY_ID, test_key_arn
 
 METRIC_ONLY = {
     **TEST_CONTEXT,
@@ -36,7 +36,7 @@ METRIC_ONLY.pop("monitoredRegions")
 METRIC_ONLY.pop("delivery")
 BOTH = {**TEST_CONTEXT, "alertEngines": ["eventbridge", "metric-filters"]}
 # The key the tests' records name (tests/synthesized.py), in the home region.
-KEY_NAMES = {KEY_ID: TEST_KEY_ID, KEY_ARN: test_key_arn("ap-northeast-1")}
+KEY_NAMES = {KEY_ID: synthesized.TEST_KEY_ID, KEY_ARN: synthesized.test_key_arn("ap-northeast-1")}
 FILTERS = filters_of(CATALOG, "api-alerts", KEY_NAMES)
 
 
