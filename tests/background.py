@@ -13,7 +13,8 @@ from typing import Any
 
 _JOBS: dict[str, tuple[str, Callable[[], Any]]] = {}  # name -> (module, function)
 _STARTED: dict[str, Future[Any]] = {}
-_POOL = ThreadPoolExecutor(max_workers=4, thread_name_prefix="background-check")
+# One at a time: on a 2-core machine the other core is the session's own.
+_POOL = ThreadPoolExecutor(max_workers=1, thread_name_prefix="background-check")
 
 
 def job(function: Callable[[], Any]) -> Callable[[], Any]:
