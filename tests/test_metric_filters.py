@@ -134,8 +134,9 @@ def test_both_engines_add_the_log_group_filters_and_alarms_to_todays_stacks(tmp_
     home = both["ap-northeast-1"]
     assert len(home.resources("aws_cloudwatch_log_group")) == 1
     filters = home.resources("aws_cloudwatch_log_metric_filter")
-    # original + self: five CIS controls (1, 4, 5, 10, 11) and five filters of our own.
+    # original + self: five CIS controls (1, 4, 5, 10, 11) and seven filters of our own.
     assert len([f for f in filters.values() if f["pattern"] in CIS_FILTERS.values()]) == 5
+    assert len(filters) == 12
     assert not both["us-east-1"].resources("aws_cloudwatch_log_metric_filter")
 
 
