@@ -11,7 +11,8 @@ import json
 import re
 import unicodedata
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import date, timedelta
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -29,13 +30,31 @@ from constructs_lib.catalog import (
     ENGINES,
     EVENTBRIDGE,
     GROUPS,
+    KEY_ARN,
+    KEY_ID,
+    MAX_FILTER_PATTERN,
     METRIC_FILTERS,
     SIGN_IN_REGIONS,
     Delivery,
     Detection,
+    Severity,
     selected,
 )
-from constructs_lib.outcomes import rule_variants
+from constructs_lib.forwarding_patterns import MAX_PATTERN_CHARACTERS
+from constructs_lib.outcomes import MAX_DESCRIPTION, rule_variants
+from constructs_lib.suppressions import (
+    ACCOUNT,
+    INVOKED_BY,
+    PRINCIPAL_ARN,
+    SESSION_ISSUER_ARN,
+    SOURCE_IP,
+    USER_AGENT,
+    Condition,
+    InexpressibleError,
+    Suppression,
+    known_noise,
+    narrowed_filter,
+)
 
 
 class ConfigError(ValueError):
@@ -127,6 +146,7 @@ class MonitorConfig:
     object_lock: ObjectLock | None  # WORM retention of the trail logs
     state_backend: StateBackend | None  # None: local state files in the project folder
     engines: tuple[str, ...]  # alertEngines: "eventbridge" and/or "metric-filters"
+    suppressions: tuple[Suppression, ...]  # suppressions, then the knownNoise opt-ins
     log_retention_days: int  # the trail's CloudWatch Logs log group (metric-filter engine)
     prevent_destroy: bool  # False only for a deliberate teardown (README, Teardown)
     partition: str  # derived from the regions, e.g. "aws"
@@ -480,6 +500,282 @@ def _engines(key: str, value: Any) -> tuple[str, ...]:
     return tuple(e for e in ENGINES if e in engines)
 
 
+# ---- suppressions ----
+
+SUPPRESSION_FIELDS = {
+    "detections",
+    "principals",
+    "accounts",
+    "sourceIps",
+    "invokedBy",
+    "userAgents",
+    "reason",
+    "expires",
+    "allowCritical",
+}
+MAX_SUPPRESSION_DAYS = 366  # "at most a year ahead", a leap year included
+# An ARN pattern naming IAM users or roles, or STS role sessions, with * wildcards.
+PRINCIPAL = re.compile(
+    r"arn:(?P<partition>[a-z*-]+):(?P<service>iam|sts)::(?P<account>\d{12}|\*):"
+    r"(?P<type>role|user|assumed-role)/(?P<name>[\w+=,.@*/-]+)"
+)
+SERVICE = re.compile(r"[a-z0-9*][a-z0-9.*-]*\.amazonaws\.com")
+# EventBridge's anything-but takes no cidr (operators table, eb-create-pattern-operators.html):
+# an IPv4 block is written as an address prefix, so only whole octets can be.
+OCTET_PREFIXES = {8: 1, 16: 2, 24: 3}
+
+
+def _wildcards(key: str, value: Any) -> list[str]:
+    patterns = _string_list(key, value)
+    for i, pattern in enumerate(patterns):
+        if '"' in pattern or "\\" in pattern:
+            raise ConfigError(f"{key}[{i}]", pattern, 'no " or \\ in a pattern')
+        if not pattern.strip("*"):
+            raise ConfigError(f"{key}[{i}]", pattern, "matches everything: name what it matches")
+    return patterns
+
+
+def _principals(key: str, value: Any) -> list[Condition]:
+    """ARN patterns -> one condition: a role's pattern covers its sessions (their events name
+    the role as userIdentity.sessionContext.sessionIssuer.arn), the others userIdentity.arn."""
+    patterns = _wildcards(key, value)
+    if not patterns:
+        raise ConfigError(
+            key, value, "name at least one principal: a suppression for everyone is a switch-off"
+        )
+    roles, others = [], []
+    for i, pattern in enumerate(patterns):
+        found = PRINCIPAL.fullmatch(pattern)
+        if not found:
+            raise ConfigError(
+                f"{key}[{i}]",
+                pattern,
+                "an IAM role or user ARN, or an STS assumed-role ARN, with * wildcards, "
+                "e.g. arn:aws:iam::*:role/eks-*",
+            )
+        if not found["name"].replace("*", "").replace("/", ""):
+            raise ConfigError(
+                f"{key}[{i}]", pattern, f"widens to every {found['type']}: name which ones"
+            )
+        (roles if found["type"] == "role" else others).append(pattern)
+    fields = []
+    if roles:
+        fields.append((SESSION_ISSUER_ARN, tuple(roles)))
+    if others:
+        fields.append((PRINCIPAL_ARN, tuple(others)))
+    return [Condition(tuple(fields))]
+
+
+def _source_ips(key: str, value: Any) -> tuple[str, ...]:
+    found = []
+    for i, item in enumerate(_string_list(key, value)):
+        try:
+            network = ipaddress.ip_network(item, strict=True)
+        except ValueError:
+            raise ConfigError(f"{key}[{i}]", item, "not an IP address or CIDR block") from None
+        if network.num_addresses == 1:
+            found.append(str(network.network_address))
+        elif network.version == 4 and network.prefixlen in OCTET_PREFIXES:
+            octets = str(network.network_address).split(".")[: OCTET_PREFIXES[network.prefixlen]]
+            found.append(".".join(octets) + ".*")
+        else:
+            raise ConfigError(
+                f"{key}[{i}]",
+                item,
+                "EventBridge patterns cannot exclude this block: use single addresses or "
+                "IPv4 /8, /16 or /24 blocks",
+            )
+    return tuple(found)
+
+
+def _expires(key: str, value: Any, today: date, reason: str) -> date:
+    text = _string(key, value)
+    try:
+        expires = date.fromisoformat(text)
+    except ValueError:
+        raise ConfigError(key, text, "an ISO date, YYYY-MM-DD") from None
+    if expires < today:
+        raise ConfigError(
+            key, text, f"expired ({reason!r}): renew it with a new date or remove the suppression"
+        )
+    if expires > today + timedelta(days=MAX_SUPPRESSION_DAYS):
+        raise ConfigError(key, text, "at most a year ahead: a suppression must be reviewed")
+    return expires
+
+
+def _suppression(
+    key: str, item: Any, today: date, selected: Mapping[str, Detection]
+) -> Suppression:
+    if not isinstance(item, dict):
+        raise ConfigError(
+            key, item, 'must be {"detections", "principals", "reason", "expires", ...}'
+        )
+    for name in item:
+        if name not in SUPPRESSION_FIELDS:
+            raise ConfigError(
+                f"{key}.{name}",
+                item[name],
+                f"unknown field{_did_you_mean(name, SUPPRESSION_FIELDS)} "
+                f"(expected {sorted(SUPPRESSION_FIELDS)})",
+            )
+    for required in ("detections", "principals", "reason", "expires"):
+        if required not in item:
+            raise ConfigError(key, item, f"{required!r} is required")
+    reason = _string(f"{key}.reason", item["reason"])
+    expires = _expires(f"{key}.expires", item["expires"], today, reason)
+    raw = item["detections"]
+    if raw == "*":
+        detections = None
+        touched = list(selected.values())
+    else:
+        ids = _string_list(f"{key}.detections", raw)
+        if not ids:
+            raise ConfigError(f"{key}.detections", raw, 'name detections, or "*" for all')
+        for i, detection_id in enumerate(ids):
+            if detection_id not in {d.id for d in CATALOG}:
+                raise ConfigError(
+                    f"{key}.detections[{i}]",
+                    detection_id,
+                    f"unknown detection{_did_you_mean(detection_id, [d.id for d in CATALOG])}",
+                )
+            if detection_id not in selected:
+                raise ConfigError(
+                    f"{key}.detections[{i}]",
+                    detection_id,
+                    "not among the selected detections (detectionGroups, alertEngines, kmsKey)",
+                )
+        detections = tuple(ids)
+        touched = [selected[i] for i in ids]
+    critical = [d.id for d in touched if d.severity is Severity.CRITICAL]
+    allow = _boolean(f"{key}.allowCritical", item.get("allowCritical", False))
+    if critical and not allow:
+        raise ConfigError(
+            key,
+            item,
+            f'touches critical detections {critical}: set "allowCritical": true if you mean '
+            "it (README, Tuning: what it risks)",
+        )
+    conditions = _principals(f"{key}.principals", item["principals"])
+    for name, path, parse in (
+        ("accounts", ACCOUNT, _accounts),
+        ("sourceIps", SOURCE_IP, _source_ips),
+        ("invokedBy", INVOKED_BY, _services),
+        ("userAgents", USER_AGENT, lambda k, v: tuple(_wildcards(k, v))),
+    ):
+        if name in item:
+            patterns = parse(f"{key}.{name}", item[name])
+            if not patterns:
+                raise ConfigError(f"{key}.{name}", item[name], "empty: leave it out instead")
+            conditions.append(Condition(((path, patterns),)))
+    return Suppression(
+        name=key,
+        detections=detections,
+        conditions=tuple(conditions),
+        reason=reason,
+        expires=expires,
+    )
+
+
+def _accounts(key: str, value: Any) -> tuple[str, ...]:
+    accounts = _string_list(key, value)
+    for i, account in enumerate(accounts):
+        if not re.fullmatch(r"\d{12}", account):
+            raise ConfigError(f"{key}[{i}]", account, "an AWS account id: 12 digits")
+    return tuple(accounts)
+
+
+def _services(key: str, value: Any) -> tuple[str, ...]:
+    services = _wildcards(key, value)
+    for i, service in enumerate(services):
+        if not SERVICE.fullmatch(service):
+            raise ConfigError(
+                f"{key}[{i}]", service, "an AWS service principal, e.g. autoscaling.amazonaws.com"
+            )
+    return tuple(services)
+
+
+def _suppressions(
+    key: str, value: Any, today: date, selected: Mapping[str, Detection]
+) -> tuple[Suppression, ...]:
+    if not isinstance(value, list):
+        raise ConfigError(key, value, "must be a list of suppressions")
+    return tuple(_suppression(f"{key}[{i}]", item, today, selected) for i, item in enumerate(value))
+
+
+def _known_noise(
+    key: str, value: Any, selected: Mapping[str, Detection]
+) -> tuple[Suppression, ...]:
+    non_critical = [d.id for d in CATALOG if d.severity is not Severity.CRITICAL]
+    available = known_noise(non_critical)
+    found = []
+    for i, name in enumerate(_string_list(key, value)):
+        if name not in available:
+            raise ConfigError(
+                f"{key}[{i}]",
+                name,
+                f"unknown{_did_you_mean(name, available)}; expected one of {sorted(available)}",
+            )
+        suppression = available[name].suppression
+        if suppression in found:
+            raise ConfigError(f"{key}[{i}]", name, "duplicate")
+        found.append(suppression)
+    return tuple(found)
+
+
+def _check_suppressed_patterns(settings: MonitorConfig, where: str) -> None:
+    """Every narrowed rule fits EventBridge, and every narrowed filter fits CloudWatch Logs."""
+    if not settings.suppressions:
+        return
+    names = {
+        KEY_ID: "1234abcd-12ab-34cd-56ef-1234567890ab",
+        KEY_ARN: f"arn:{settings.partition}:kms:{settings.home_region}:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+    }
+    for detection in settings.detections:
+        mine = tuple(s for s in settings.suppressions if s.applies_to(detection.id))
+        if not mine:
+            continue
+        for variant in rule_variants(detection, mine) if EVENTBRIDGE in settings.engines else ():
+            try:
+                size = len(variant.event_pattern_json(settings.name_prefix, names))
+            except InexpressibleError as error:
+                raise ConfigError(
+                    where, [s.name for s in mine], f"{detection.id}: {error}"
+                ) from None
+            if size > MAX_PATTERN_CHARACTERS:
+                raise ConfigError(
+                    where,
+                    [s.name for s in mine],
+                    f"{variant.id}'s pattern would be {size} characters with its suppressions; "
+                    f"EventBridge takes {MAX_PATTERN_CHARACTERS}: split or shorten them",
+                )
+            if len(variant.description) > MAX_DESCRIPTION:
+                raise ConfigError(
+                    where,
+                    [s.name for s in mine],
+                    f"{variant.id}'s description would be {len(variant.description)} characters; "
+                    f"EventBridge takes {MAX_DESCRIPTION}: shorten the reasons",
+                )
+        if METRIC_FILTERS in settings.engines and detection in settings.metric_filter_detections:
+            if detection.cis_control:
+                raise ConfigError(
+                    where,
+                    [s.name for s in mine],
+                    f"{detection.id} is counted by {detection.cis_control}'s exact CIS filter, "
+                    "to which Security Hub allows no added term: the metric-filter engine cannot "
+                    "suppress it",
+                )
+            text = narrowed_filter(
+                detection.metric_filter(settings.name_prefix, names).pattern, mine
+            )
+            if len(text) > MAX_FILTER_PATTERN:
+                raise ConfigError(
+                    where,
+                    [s.name for s in mine],
+                    f"{detection.id}'s filter would be {len(text)} characters; "
+                    f"CloudWatch Logs takes {MAX_FILTER_PATTERN}",
+                )
+
+
 def _delivery_mode(key: str, value: Any) -> str:
     mode = _string(key, value)
     if mode not in DELIVERY_MODES:
@@ -575,6 +871,8 @@ KEYS: tuple[Key, ...] = (
     Key("alertEngines", "ALERTS_ENGINES", [EVENTBRIDGE], lambda k, raw: _split(raw)),
     # A year: Security Hub's CloudWatch.16 and checkov CKV_AWS_338 ask for at least that.
     Key("logRetentionDays", "ALERTS_LOG_RETENTION_DAYS", 365, _json_object),
+    Key("suppressions", "ALERTS_SUPPRESSIONS", [], _json_object),
+    Key("knownNoise", "ALERTS_KNOWN_NOISE", [], lambda k, raw: _split(raw)),
 )
 
 
@@ -632,8 +930,13 @@ def read_context(cdktf_json: Path) -> dict[str, Any]:
     return context
 
 
-def parse_config(context: Mapping[str, Any], environ: Mapping[str, str]) -> MonitorConfig:
-    """Validate the context, with shell overrides applied, into a MonitorConfig."""
+def parse_config(
+    context: Mapping[str, Any], environ: Mapping[str, str], today: date | None = None
+) -> MonitorConfig:
+    """Validate the context, with shell overrides applied, into a MonitorConfig.
+
+    ``today`` (default: the local date) decides which suppressions have expired.
+    """
     known = {key.name for key in KEYS}
     for name in context:
         if name not in known:
@@ -707,7 +1010,7 @@ def parse_config(context: Mapping[str, Any], environ: Mapping[str, str]) -> Moni
     for subscription in others:
         if subscription in by_email:
             raise ConfigError(where, subscription.endpoint, "already in notificationEmails")
-    return MonitorConfig(
+    settings = MonitorConfig(
         home_region=home_region,
         monitored_regions=monitored,
         notification_emails=emails,
@@ -723,10 +1026,18 @@ def parse_config(context: Mapping[str, Any], environ: Mapping[str, str]) -> Moni
         prevent_destroy=value("preventDestroy", _boolean),
         engines=engines,
         log_retention_days=value("logRetentionDays", _log_retention),
+        suppressions=(),
         partition=partition["partition"],
         partition_regions=frozenset(partition["regions"]),
         global_region=global_region,
     )
+    selected = {d.id: d for d in settings.detections}
+    where, item = raw["suppressions"]
+    suppressions = _suppressions(where, item, today or date.today(), selected)
+    suppressions += value("knownNoise", lambda k, v: _known_noise(k, v, selected))
+    settings = replace(settings, suppressions=suppressions)
+    _check_suppressed_patterns(settings, where)
+    return settings
 
 
 def load_config(cdktf_json: Path, environ: Mapping[str, str]) -> MonitorConfig:

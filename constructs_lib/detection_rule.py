@@ -17,6 +17,7 @@ from constructs import Construct
 from constructs_lib.alert_message import alert_message
 from constructs_lib.catalog import Detection
 from constructs_lib.outcomes import RuleVariant, rule_variants
+from constructs_lib.suppressions import Suppression
 
 # EventBridge's longest retry: 24 hours, 185 attempts; then the dead-letter queue.
 # https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-rule-retry-policy.html
@@ -36,7 +37,8 @@ class DetectionRule(Construct):
     Targets: ``alert_topic_arn`` (if the stack has one) and, for detections that concern the alert
     path itself (``Detection.to_health_topic``), ``health_topic_arn``; each is sent a message a
     person can read (alert_message), retried for 24 hours, then kept in ``dead_letter_arn``.
-    ``names`` fills the pattern's placeholders besides the name prefix (the KMS key's id and ARN).
+    ``names`` fills the pattern's placeholders besides the name prefix (the KMS key's id and ARN);
+    ``suppressions`` (the configuration's) narrow the patterns of the detection they apply to.
     Each rule's construct id and Terraform resource names are the rule id (the detection id, or
     ``<id>_failed``). Exposes ``rules``.
     """
@@ -52,6 +54,7 @@ class DetectionRule(Construct):
         name_prefix: str,
         provider: TerraformProvider,
         names: Mapping[str, str] | None = None,
+        suppressions: tuple[Suppression, ...] = (),
     ) -> None:
         super().__init__(scope, detection.id)
         targets = {"alert-topic": alert_topic_arn} if alert_topic_arn else {}
@@ -60,7 +63,7 @@ class DetectionRule(Construct):
         if not targets:
             raise ValueError(f"{detection.id}: no target in this stack")
         self.rules: list[CloudwatchEventRule] = []
-        for variant in rule_variants(detection):
+        for variant in rule_variants(detection, suppressions):
             self.rules.append(
                 self._rule(variant, targets, dead_letter_arn, name_prefix, provider, names)
             )

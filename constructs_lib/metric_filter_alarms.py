@@ -13,13 +13,11 @@ from cdktf_cdktf_provider_aws.cloudwatch_metric_alarm import CloudwatchMetricAla
 from constructs import Construct
 
 from constructs_lib.catalog import Detection, MetricFilter
+from constructs_lib.suppressions import Suppression, narrowed_filter
 
 # The metrics' namespace, one per deployment so that two never add into each other's metrics.
 NAMESPACE_PREFIX = "CloudTrailMetrics/"
 FIVE_MINUTES = 300
-# A filter pattern holds at most 1,024 characters (CloudWatch Logs API, MetricFilter):
-# https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_MetricFilter.html
-MAX_FILTER_PATTERN = 1024
 # A log group takes at most 100 metric filters (CloudWatch Logs quotas):
 # https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/cloudwatch_limits_cwl.html
 MAX_FILTERS_PER_LOG_GROUP = 100
@@ -70,6 +68,7 @@ class MetricFilterAlarms(Construct):
         alert_topic_arn: str,
         health_topic_arn: str,
         names: Mapping[str, str] | None = None,
+        suppressions: Sequence[Suppression] = (),
     ) -> None:
         super().__init__(scope, id)
         self.alarms: list[CloudwatchMetricAlarm] = []
@@ -78,12 +77,18 @@ class MetricFilterAlarms(Construct):
             raise ValueError(f"{len(filters)} metric filters: a log group takes 100")
         for filter_id, (metric_filter, counted) in filters.items():
             name = alarm_name(name_prefix, metric_filter)
+            # A detection's own filter carries its suppressions (config.py refuses them on a
+            # CIS control's exact filter).
+            mine = [s for s in suppressions if any(s.applies_to(d.id) for d in counted)]
+            pattern = metric_filter.pattern
+            if mine and not metric_filter.control:
+                pattern = narrowed_filter(pattern, mine)
             resource = CloudwatchLogMetricFilter(
                 self,
                 f"{filter_id}_filter",
                 name=name,
                 log_group_name=log_group_name,
-                pattern=metric_filter.pattern,
+                pattern=pattern,
                 metric_transformation=CloudwatchLogMetricFilterMetricTransformation(
                     name=metric_filter.metric_name,
                     namespace=namespace(name_prefix),

@@ -16,6 +16,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from constructs_lib.catalog import API_CALL, CONSOLE_SIGN_IN, Detection
+from constructs_lib.suppressions import Suppression, narrowed_pattern
+
+# EventBridge's limit on a rule's description (PutRule, Description):
+# https://docs.aws.amazon.com/eventbridge/latest/APIReference/API_PutRule.html
+MAX_DESCRIPTION = 512
 
 FAILED_SUFFIX = "_failed"  # the refused variant's id: <detection id>_failed
 
@@ -61,6 +66,7 @@ class RuleVariant:
 
     detection: Detection
     outcome: Outcome
+    suppressions: tuple[Suppression, ...] = ()  # those of the configuration for this detection
 
     @property
     def id(self) -> str:
@@ -71,7 +77,14 @@ class RuleVariant:
         pattern = self.detection.event_pattern(name_prefix, names)
         if self.outcome.detail:
             pattern["detail"] = _merge(pattern.get("detail", {}), self.outcome.detail)
-        return pattern
+        return narrowed_pattern(pattern, self.active_suppressions)
+
+    @property
+    def active_suppressions(self) -> tuple[Suppression, ...]:
+        """The suppressions this rule's pattern leaves out: all, but those of refused calls
+        only where the rule matches refused calls alone."""
+        refused = self.outcome is REFUSED or _constrained(self.detection.pattern, "errorCode")
+        return tuple(s for s in self.suppressions if refused or not s.refused_only)
 
     def event_pattern_json(self, name_prefix: str, names: Mapping[str, str] | None = None) -> str:
         return json.dumps(self.event_pattern(name_prefix, names))
@@ -85,7 +98,15 @@ class RuleVariant:
         elif self.outcome is REFUSED:
             which = " (calls AWS refused)"
         detection = self.detection
-        return f"[{detection.severity.value}] {detection.title}{which}. {detection.rationale}"
+        head = f"[{detection.severity.value}] {detection.title}{which}."
+        if not self.active_suppressions:
+            return f"{head} {detection.rationale}"
+        # What the pattern leaves out comes first, where `terraform plan` shows it with the
+        # pattern; the rationale follows if it fits (config.py refuses what cannot fit).
+        summaries = "; ".join(s.summary for s in self.active_suppressions)
+        suppressed = f"{head} Suppressed: {summaries}."
+        full = f"{suppressed} {detection.rationale}"
+        return full if len(full) <= MAX_DESCRIPTION else suppressed
 
 
 def _merge(base: Mapping[str, Any], extra: Mapping[str, Any]) -> dict[str, Any]:
@@ -129,8 +150,12 @@ def outcomes_of(detection: Detection) -> tuple[Outcome, ...]:
     return (DONE, REFUSED)
 
 
-def rule_variants(detection: Detection) -> tuple[RuleVariant, ...]:
-    return tuple(RuleVariant(detection, outcome) for outcome in outcomes_of(detection))
+def rule_variants(
+    detection: Detection, suppressions: tuple[Suppression, ...] = ()
+) -> tuple[RuleVariant, ...]:
+    """One rule per outcome, each narrowed by the suppressions that apply to the detection."""
+    mine = tuple(s for s in suppressions if s.applies_to(detection.id))
+    return tuple(RuleVariant(detection, outcome, mine) for outcome in outcomes_of(detection))
 
 
 def detection_id_of(rule_id: str) -> str:

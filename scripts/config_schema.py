@@ -10,6 +10,7 @@ tests/test_config_schema.py holds the two in step.
 from __future__ import annotations
 
 import json
+import re
 import sys
 from pathlib import Path
 from typing import Any
@@ -23,12 +24,19 @@ from config import (
     LOG_RETENTION_DAYS,
     MAX_NAME_PREFIX,
     NAME_PREFIX,
+    PRINCIPAL,
     PROTOCOLS,
     known_regions,
 )
-from constructs_lib.catalog import ENGINES, GROUPS
+from constructs_lib.catalog import CATALOG, ENGINES, GROUPS
+from constructs_lib.suppressions import known_noise
 
 SCHEMA = Path(__file__).resolve().parent.parent / "cdktf.schema.json"
+
+
+def _unnamed(pattern: str) -> str:
+    """A Python regular expression without group names, which ECMA-262 writes differently."""
+    return re.sub(r"\(\?P<\w+>", "(", pattern)
 
 
 def context_properties() -> dict[str, dict[str, Any]]:
@@ -120,6 +128,48 @@ def context_properties() -> dict[str, dict[str, Any]]:
             "minItems": 1,
             "uniqueItems": True,
             "description": "EventBridge rules (seconds), CloudWatch Logs metric filters (CIS), or both.",
+        },
+        "suppressions": {
+            "type": "array",
+            "description": "Events a detection does not alert on (README, Tuning).",
+            "items": {
+                "type": "object",
+                "properties": {
+                    "detections": {
+                        "oneOf": [
+                            {"const": "*"},
+                            {
+                                "type": "array",
+                                "items": {"enum": [d.id for d in CATALOG]},
+                                "minItems": 1,
+                            },
+                        ]
+                    },
+                    "principals": {
+                        "type": "array",
+                        "items": {"type": "string", "pattern": f"^{_unnamed(PRINCIPAL.pattern)}$"},
+                        "minItems": 1,
+                    },
+                    "accounts": {
+                        "type": "array",
+                        "items": {"type": "string", "pattern": "^\\d{12}$"},
+                    },
+                    "sourceIps": {"type": "array", "items": {"type": "string"}},
+                    "invokedBy": {"type": "array", "items": {"type": "string"}},
+                    "userAgents": {"type": "array", "items": {"type": "string"}},
+                    "reason": {"type": "string", "minLength": 1},
+                    "expires": {"type": "string", "format": "date"},
+                    "allowCritical": {"type": "boolean"},
+                },
+                "required": ["detections", "principals", "reason", "expires"],
+                "additionalProperties": False,
+            },
+        },
+        "knownNoise": {
+            "type": "array",
+            "items": {"enum": sorted(known_noise([]))},
+            "uniqueItems": True,
+            "description": "Built-in, documented suppressions of well-known noise.",
         },
         "logRetentionDays": {
             "enum": list(LOG_RETENTION_DAYS),

@@ -15,6 +15,7 @@ from constructs_lib.home_bus_forwarding import HomeBusForwarding
 from constructs_lib.metric_filter_alarms import MetricFilterAlarms
 from constructs_lib.notification_topic import NotificationTopic
 from constructs_lib.region_account import Placement, RegionAccount
+from constructs_lib.suppressions import Suppression
 from constructs_lib.trail_log_group import TrailLogGroup, log_group_name
 from constructs_lib.undelivered_alerts import UndeliveredAlerts
 
@@ -77,7 +78,14 @@ class RegionStack(TerraformStack):
             ).topic.arn
             TerraformOutput(self, "alert_topic_arn", value=alert_topic_arn)
         if plan.detections:
-            self._eventbridge(plan, placement, alert_topic_arn, health_topic_arn, key_names)
+            self._eventbridge(
+                plan,
+                placement,
+                alert_topic_arn,
+                health_topic_arn,
+                key_names,
+                settings.suppressions,
+            )
 
         if plan.carries_trail:
             log_group = None
@@ -100,6 +108,7 @@ class RegionStack(TerraformStack):
                     alert_topic_arn=alert_topic_arn,
                     health_topic_arn=health_topic_arn,
                     names=key_names,
+                    suppressions=settings.suppressions,
                 )
                 TerraformOutput(self, "trail_log_group_name", value=log_group.log_group.name)
             audit_trail = AuditTrail(
@@ -121,6 +130,7 @@ class RegionStack(TerraformStack):
         alert_topic_arn: str | None,
         health_topic_arn: str,
         key_names: dict[str, str],
+        suppressions: tuple[Suppression, ...],
     ) -> None:
         """The EventBridge engine: a rule per detection and outcome, forwarding, the dead-letter
         queue and the alarms on delivery."""
@@ -139,6 +149,7 @@ class RegionStack(TerraformStack):
                 name_prefix=prefix,
                 provider=provider,
                 names=key_names,
+                suppressions=suppressions,
             ).rules
         ]
         if plan.forwards_to:

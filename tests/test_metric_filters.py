@@ -12,10 +12,9 @@ import pytest
 from moto.events.models import EventPattern
 
 from config import ConfigError, parse_config
-from constructs_lib.catalog import CATALOG, CIS_FILTERS, KEY_ARN, KEY_ID
+from constructs_lib.catalog import CATALOG, CIS_FILTERS, KEY_ARN, KEY_ID, MAX_FILTER_PATTERN
 from constructs_lib.metric_filter_alarms import (
     MAX_ALARM_DESCRIPTION,
-    MAX_FILTER_PATTERN,
     MAX_FILTERS_PER_LOG_GROUP,
     filters_of,
     namespace,
