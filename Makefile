@@ -8,7 +8,7 @@ VENV_PYTHON := .venv/bin/python
 # jsii supports Node.js 22 and 24; 20 still works, without its 11-line end-of-life banner.
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 
-.PHONY: synth test docs selftest verify readiness bench deployer-policy install clean
+.PHONY: synth test docs selftest verify readiness replay bench deployer-policy install clean
 
 synth: .venv/.runtime
 	$(VENV_PYTHON) main.py
@@ -29,6 +29,11 @@ verify: .venv/.runtime
 # Before or after deploying: would Security Hub's CIS CloudWatch.1-14 pass? PASS or FAIL per control.
 readiness: .venv/.runtime
 	$(VENV_PYTHON) -m ops readiness $(ARGS)
+
+# Your CloudTrail history against the synthesized rules: alerts and suppressions per detection.
+# LOGS=path: CloudTrail log files as S3 delivers them, or JSON lines. Uses moto's matcher (dev).
+replay: .venv/.dev
+	$(VENV_PYTHON) -m ops replay $(LOGS) $(ARGS)
 
 # The IAM policy the deploying identity needs, from the synthesized stacks: deployer-policy.json.
 deployer-policy: .venv/.runtime

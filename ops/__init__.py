@@ -1,6 +1,8 @@
-"""Operator commands, run after `cdktf deploy` against the user's AWS account.
+"""Operator commands: `python -m ops selftest`, `verify`, `deployer-policy`, `readiness` and
+`replay` (or `make selftest`, `make verify`, ...).
 
-`python -m ops selftest`, `verify` and `deployer-policy` (or `make selftest`, `make verify`,
-`make deployer-policy`). They share one way to find what was deployed (ops.context): the
-validated configuration, the synthesized stacks in cdktf.out, and boto3's default credentials.
+They share one way to find what was deployed (ops.context): the validated configuration, the
+synthesized stacks in cdktf.out, and boto3's default credentials for those that call AWS
+(selftest, verify). ops.cloudtrail_records places and wraps CloudTrail records as EventBridge
+does, for `replay` and the tests.
 """

@@ -1,16 +1,18 @@
-"""`python -m ops <command> [options]`: selftest, verify, deployer-policy or readiness."""
+"""`python -m ops <command> [options]`: selftest, verify, deployer-policy, readiness
+or replay."""
 
 from __future__ import annotations
 
 import sys
 
-from ops import deployer_policy, readiness, selftest, verify
+from ops import deployer_policy, readiness, replay, selftest, verify
 
 COMMANDS = {
     "selftest": selftest.main,
     "verify": verify.main,
     "deployer-policy": deployer_policy.main,
     "readiness": readiness.main,
+    "replay": replay.main,
 }
 
 
