@@ -8,7 +8,7 @@ VENV_PYTHON := .venv/bin/python
 # jsii supports Node.js 22 and 24; 20 still works, without its 11-line end-of-life banner.
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 
-.PHONY: synth test docs selftest verify readiness replay bench deployer-policy install clean
+.PHONY: synth test docs selftest verify readiness replay bench bench-replay deployer-policy install clean
 
 synth: .venv/.runtime
 	$(VENV_PYTHON) main.py
@@ -42,6 +42,10 @@ deployer-policy: .venv/.runtime
 # Synthesis time against the original CDK app (ARGS=--record also writes benchmarks/*).
 bench: .venv/.runtime
 	$(VENV_PYTHON) benchmarks/synth_bench.py $(ARGS)
+
+# make replay's speed and peak memory on the corpus replicated to a million records.
+bench-replay: .venv/.dev
+	$(VENV_PYTHON) benchmarks/replay_bench.py $(ARGS)
 
 docs: .venv/.dev
 	$(VENV_PYTHON) scripts/catalog_table.py --write
