@@ -187,11 +187,12 @@ def _rules(settings) -> dict[str, list[EventPattern]]:
 
 
 def alerts(settings, record: dict[str, Any]) -> set[str]:
-    event = envelope(record)
+    """The detections whose rules match: moto's matcher, the event flattened once for all."""
+    flat = EventPattern._flatten_dict(envelope(record))
     return {
         d
         for d, patterns in _rules(settings).items()
-        if any(p.matches_event(event) for p in patterns)
+        if any(p._does_event_match(flat, p._pattern) for p in patterns)
     }
 
 
@@ -363,13 +364,35 @@ def test_known_noise_names_are_checked():
 # ---- the corpus: counts change by the suppressed records only ----
 
 
-def test_corpus_counts_change_only_by_the_records_a_suppression_holds_for(corpus):
+CORPUS_KINDS = {
+    # kind: the entry's fields (each holds for some of the corpus's records)
+    "user": {"principals": ["arn:aws:iam::*:user/bert-jan"]},
+    "role": {"principals": ["arn:aws:iam::*:role/tester", "arn:aws:iam::*:role/stratus-*"]},
+    "session": {"principals": ["arn:aws:sts::*:assumed-role/TestAdmin/*"]},
+    "account": {"principals": ["arn:aws:iam::*:role/tester"], "accounts": ["123456789012"]},
+    "source-ip": {
+        "principals": ["arn:aws:iam::*:user/bert-jan"],
+        "sourceIps": ["192.168.10.0/24"],
+    },
+    "user-agent": {
+        "principals": ["arn:aws:iam::*:user/bert-jan"],
+        "userAgents": ["APN/1.0 HashiCorp/1.0 Terraform/*"],
+    },
+    "invoked-by": {
+        "principals": ["arn:aws:iam::*:role/*-role"],
+        "invokedBy": ["cloudformation.amazonaws.com"],
+    },
+}
+
+
+@pytest.mark.parametrize("kind", list(CORPUS_KINDS))
+def test_corpus_counts_change_only_by_the_records_a_suppression_holds_for(corpus, kind):
     entry = {
         "detections": "*",
-        "principals": ["arn:aws:iam::*:user/bert-jan", "arn:aws:iam::*:role/stratus-*"],
-        "reason": "the red-team user and roles of the corpus",
+        "reason": f"the corpus's {kind}",
         "expires": SOON,
         "allowCritical": True,
+        **CORPUS_KINDS[kind],
     }
     context = {**TEST_CONTEXT, "detectionGroups": ALL_GROUPS}
     plain = parse_config(context, {})
@@ -388,7 +411,7 @@ def test_corpus_counts_change_only_by_the_records_a_suppression_holds_for(corpus
         else:
             assert now == was, item.file
     assert before - after == expected
-    assert sum(expected.values()) >= 10  # the corpus has such records: the test is not empty
+    assert sum(expected.values()) >= 1, kind  # the corpus has such records: the test is not empty
 
 
 # ---- the metric-filter engine ----
