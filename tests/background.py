@@ -7,8 +7,11 @@ never starts; a job not started runs in the test itself.
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
+from pathlib import Path
 from typing import Any
 
 _JOBS: dict[str, tuple[str, Callable[[], Any]]] = {}  # name -> (module, function)
@@ -33,3 +36,21 @@ def result(function: Callable[[], Any]) -> Any:
     name = f"{function.__module__}.{function.__name__}"
     started = _STARTED.get(name)
     return started.result() if started else function()
+
+
+_SCRATCH: list[Path] = []
+
+
+def scratch(prefix: str) -> Path:
+    """A fresh folder for this session, removed with everything in it by ``cleanup``."""
+    if not _SCRATCH:
+        _SCRATCH.append(Path(tempfile.mkdtemp(prefix="api-alerts-tests-")))
+    return Path(tempfile.mkdtemp(prefix=prefix, dir=_SCRATCH[0]))
+
+
+def cleanup() -> None:
+    """Wait for the jobs still running (a skipped test's), then remove the session's folders."""
+    _POOL.shutdown(wait=True)
+    for root in _SCRATCH:
+        shutil.rmtree(root, ignore_errors=True)
+    _SCRATCH.clear()

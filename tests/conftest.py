@@ -2,7 +2,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -18,6 +17,7 @@ import provider_import
 provider_import.install()
 
 from config import MonitorConfig, parse_config  # noqa: E402
+from tests import background  # noqa: E402
 from tests.cloudtrail import CORPUS, CorpusRecord, load_corpus  # noqa: E402
 from tests.synthesized import SynthesizedStack, load_stacks  # noqa: E402
 
@@ -65,7 +65,7 @@ def synthesize_to(settings: MonitorConfig, folder: Path) -> dict[str, Synthesize
 
     key = repr(settings)
     if key not in _SYNTHESIZED:
-        private = Path(tempfile.mkdtemp(prefix="synthesized-")) / "cdktf.out"
+        private = background.scratch("synthesized-") / "cdktf.out"
         synthesize(settings, private)
         _SYNTHESIZED[key] = private
     shutil.copytree(_SYNTHESIZED[key], folder, dirs_exist_ok=True)
@@ -111,9 +111,11 @@ def corpus() -> list[CorpusRecord]:
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     # The slow subprocess checks (tests/background.py) run beside the rest of the session.
-    from tests import background
-
     background.start({item.module.__name__ for item in items if item.module})
+
+
+def pytest_sessionfinish() -> None:
+    background.cleanup()
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:

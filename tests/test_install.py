@@ -7,7 +7,6 @@ import importlib.util
 import os
 import shutil
 import subprocess
-import tempfile
 from pathlib import Path
 
 import pytest
@@ -95,7 +94,7 @@ def _stock_python_install() -> dict[str, object]:
     refused = subprocess.run(
         [DEBIAN_PYTHON, "-m", "pip", "install", "--dry-run", "six"], capture_output=True, text=True
     )
-    folder = Path(tempfile.mkdtemp(prefix="stock-python-"))
+    folder = background.scratch("stock-python-")
     files = subprocess.run(
         ["git", "ls-files"], cwd=PROJECT, capture_output=True, text=True, check=True
     ).stdout.split()

@@ -6,7 +6,6 @@ import json
 import os
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
 import provider_import
@@ -34,7 +33,7 @@ def _synthesize(folder: Path, **env: str) -> dict[str, bytes]:
 
 @background.job
 def _both_ways() -> tuple[dict[str, bytes], dict[str, bytes]]:
-    folder = Path(tempfile.mkdtemp(prefix="provider-import-"))
+    folder = background.scratch("provider-import-")
     fast = _synthesize(folder / "fast")
     return fast, _synthesize(folder / "eager", **{provider_import.SWITCH_OFF: "1"})
 
