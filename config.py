@@ -532,6 +532,10 @@ def _wildcards(key: str, value: Any) -> list[str]:
             raise ConfigError(f"{key}[{i}]", pattern, 'no " or \\ in a pattern')
         if not pattern.strip("*"):
             raise ConfigError(f"{key}[{i}]", pattern, "matches everything: name what it matches")
+        if "**" in pattern:
+            # Event Ruler (EventBridge's matcher): "consecutive wildcard characters are not
+            # allowed" (https://github.com/aws/event-ruler#wildcard-matching).
+            raise ConfigError(f"{key}[{i}]", pattern, "no two * in a row")
     return patterns
 
 

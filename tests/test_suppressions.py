@@ -135,6 +135,7 @@ def test_bad_suppressions_exit_2_with_one_line_and_write_nothing(tmp_path, entry
         ({"principals": ["arn:aws:iam::123456789012:user/*"]}, "widens to every user"),
         ({"principals": []}, "a suppression for everyone is a switch-off"),
         ({"principals": ["*"]}, "matches everything"),
+        ({"principals": ["arn:aws:iam::*:role/eks-**"]}, "no two \\* in a row"),
         ({"expires": (TODAY + timedelta(days=400)).isoformat()}, "at most a year ahead"),
         ({"expires": "next week"}, "an ISO date"),
         ({"sourceIps": ["10.0.0.0/20"]}, "cannot exclude this block"),
