@@ -7,6 +7,7 @@ import gzip
 import json
 from collections import Counter
 from datetime import date, timedelta
+from pathlib import Path
 
 import pytest
 
@@ -118,3 +119,17 @@ def test_replay_says_in_one_line_what_it_cannot_do(project, monkeypatch, capsys,
     broken.write_text("{")
     code, _, err = run_replay(folder, broken, monkeypatch, capsys)
     assert code == 2 and err.count("\n") == 1 and "broken.json" in err
+
+
+def test_the_readme_tuning_section_shows_what_replay_prints(project, monkeypatch, capsys):
+    """README, Tuning: its replay output, before and after its suppression, is real."""
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    tuning = readme.split("## Tuning", 1)[1].split("\n## ", 1)[0]
+    entry = json.loads(tuning.split('"suppressions": ', 1)[1].split("\n```", 1)[0])
+    for shown, suppressions in (("before", []), ("after", entry)):
+        folder, _ = project({**CORPUS_REGIONS_CONTEXT, "suppressions": suppressions})
+        _, lines, _ = run_replay(folder, CORPUS / "events", monkeypatch, capsys)
+        block = tuning.split("```")[1 if shown == "before" else 5]
+        for line in block.splitlines():
+            if line and not line.startswith(("$", "...")):
+                assert line in lines, (shown, line)
