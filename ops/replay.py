@@ -269,7 +269,9 @@ def report(found: Replay, settings: MonitorConfig) -> list[str]:
 
 def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] = os.environ) -> int:
     parser = argparse.ArgumentParser(prog="make replay", description=__doc__.splitlines()[0])
-    parser.add_argument("logs", type=Path, help="a CloudTrail log file or a folder of them")
+    parser.add_argument(
+        "logs", metavar="LOGS", type=Path, help="a CloudTrail log file or a folder of them"
+    )
     args = parser.parse_args(argv)
 
     def body() -> int:
