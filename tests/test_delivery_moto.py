@@ -75,6 +75,10 @@ def test_corpus_through_moto_event_buses(corpus, configured_stacks):
     for item in corpus:
         if not item.region_is_real or item.event["region"] not in stacks:
             continue
+        if item.record.get("readOnly") is True:
+            # Rules in state ENABLED never receive read-only calls (EventBridge guide,
+            # eb-service-event-cloudtrail-management.html): AWS would not deliver these.
+            continue
         event = item.event
         clients[event["region"]].put_events(
             Entries=[
