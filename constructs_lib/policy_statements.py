@@ -31,6 +31,15 @@ UNCONDITIONED_EVENTBRIDGE = {
 }
 
 
+# Role trusts AWS documents without a condition, where conditions are known to break the service:
+# CloudTrail assuming the role it writes CloudWatch Logs with. The CloudTrail guide's role
+# (CloudTrail_CloudWatchLogs_Role) has none, and adding aws:SourceArn/aws:SourceAccount to it
+# stopped delivery (prowler-cloud/prowler#4714; services that send neither: prowler#7021).
+UNCONDITIONED_TRUSTS = {
+    "cloudtrail.amazonaws.com": "https://docs.aws.amazon.com/awscloudtrail/latest/userguide/cloudtrail-required-policy-for-cloudwatch-logs.html",
+}
+
+
 def _service(service: str) -> list[DataAwsIamPolicyDocumentStatementPrincipals]:
     return [DataAwsIamPolicyDocumentStatementPrincipals(type="Service", identifiers=[service])]
 

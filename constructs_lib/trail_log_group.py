@@ -7,7 +7,6 @@ from cdktf_cdktf_provider_aws.cloudwatch_log_group import CloudwatchLogGroup
 from cdktf_cdktf_provider_aws.data_aws_iam_policy_document import (
     DataAwsIamPolicyDocument,
     DataAwsIamPolicyDocumentStatement,
-    DataAwsIamPolicyDocumentStatementCondition,
     DataAwsIamPolicyDocumentStatementPrincipals,
 )
 from cdktf_cdktf_provider_aws.iam_role import IamRole
@@ -15,6 +14,8 @@ from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
 from constructs import Construct
 
 from constructs_lib.region_account import Placement
+
+CLOUDTRAIL = "cloudtrail.amazonaws.com"  # one of policy_statements.UNCONDITIONED_TRUSTS
 
 LOG_GROUP_SUFFIX = "-trail"  # <namePrefix>-trail, the name monitor_alarms_tampered watches
 
@@ -25,7 +26,7 @@ def log_group_name(name_prefix: str) -> str:
 
 class TrailLogGroup(Construct):
     """A log group for the trail named ``<namePrefix>-trail``, kept ``retention_days``, encrypted
-    with ``kms_key_arn`` if given, and a role only CloudTrail, for this trail, can assume.
+    with ``kms_key_arn`` if given, and a role CloudTrail assumes to write it.
 
     Exposes ``log_group``, ``role``, ``role_policy`` and ``trail_target_arn`` (what the trail's
     ``cloud_watch_logs_group_arn`` takes: the log group ARN with ``:*``).
@@ -55,33 +56,22 @@ class TrailLogGroup(Construct):
         )
         self.trail_target_arn = f"{self.log_group.arn}:*"
 
-        # Trusted by CloudTrail for this trail only (aws:SourceArn, aws:SourceAccount), as the
-        # CloudTrail guide's confused-deputy section shows for the CloudWatch Logs role:
-        # https://docs.aws.amazon.com/awscloudtrail/latest/userguide/cross-service-confused-deputy-prevention.html
+        # Trusted by CloudTrail, with no condition: see policy_statements.UNCONDITIONED_TRUSTS.
+        # Another account cannot hand this role to its trail (iam:PassRole passes roles of the
+        # caller's own account only), and the role can do nothing but write this log group.
         trust = DataAwsIamPolicyDocument(
             self,
             "trust",
             statement=[
                 DataAwsIamPolicyDocumentStatement(
+                    sid="CloudTrailWritesTheTrailLogGroup",
                     effect="Allow",
                     principals=[
                         DataAwsIamPolicyDocumentStatementPrincipals(
-                            type="Service", identifiers=["cloudtrail.amazonaws.com"]
+                            type="Service", identifiers=[CLOUDTRAIL]
                         )
                     ],
                     actions=["sts:AssumeRole"],
-                    condition=[
-                        DataAwsIamPolicyDocumentStatementCondition(
-                            test="StringEquals",
-                            variable="aws:SourceArn",
-                            values=[placement.arn("cloudtrail", f"trail/{trail_name}")],
-                        ),
-                        DataAwsIamPolicyDocumentStatementCondition(
-                            test="StringEquals",
-                            variable="aws:SourceAccount",
-                            values=[placement.account_id],
-                        ),
-                    ],
                 )
             ],
             provider=provider,

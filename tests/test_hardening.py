@@ -11,7 +11,11 @@ from pathlib import Path
 import pytest
 
 from config import parse_config
-from constructs_lib.policy_statements import EVENTBRIDGE, UNCONDITIONED_EVENTBRIDGE
+from constructs_lib.policy_statements import (
+    EVENTBRIDGE,
+    UNCONDITIONED_EVENTBRIDGE,
+    UNCONDITIONED_TRUSTS,
+)
 from tests.conftest import ALL_GROUPS, TEST_CONTEXT, synthesize_to
 from tests.synthesized import SynthesizedStack
 
@@ -277,6 +281,8 @@ def _unconditioned_service(sid: str, services: list[str], actions: list[str], st
     sends none (policy_statements.UNCONDITIONED_EVENTBRIDGE, each with its AWS page), and only
     for named actions of that service on named resources (a key policy's "*" is the key)."""
     services_of_actions = {action.split(":")[0] for action in actions}
+    if actions == ["sts:AssumeRole"] and len(services) == 1 and services[0] in UNCONDITIONED_TRUSTS:
+        return []  # a role trust AWS documents without a condition (policy_statements)
     cited = (
         services == [EVENTBRIDGE]
         and len(services_of_actions) == 1
@@ -313,6 +319,21 @@ def test_the_policy_walk_catches_what_it_must():
             "actions": ["sns:Publish"],
         }
     ) == ["Loose: service principal ['cloudwatch.amazonaws.com'] without a source condition"]
+    # An unconditioned role trust only for the service AWS documents that way (CloudTrail's).
+    assert policy_problems(
+        {
+            "sid": "AnyTrust",
+            "principals": [{"type": "Service", "identifiers": ["events.amazonaws.com"]}],
+            "actions": ["sts:AssumeRole"],
+        }
+    ) == ["AnyTrust: service principal ['events.amazonaws.com'] without a source condition"]
+    assert not policy_problems(
+        {
+            "sid": "CloudTrailTrust",
+            "principals": [{"type": "Service", "identifiers": ["cloudtrail.amazonaws.com"]}],
+            "actions": ["sts:AssumeRole"],
+        }
+    )
     # EventBridge unconditioned: only for SNS and KMS, which AWS documents, not for SQS.
     assert policy_problems(
         {

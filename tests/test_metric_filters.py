@@ -110,9 +110,9 @@ def test_the_trail_feeds_the_log_group_through_a_role_only_cloudtrail_assumes(me
     assert statement["principals"] == [
         {"type": "Service", "identifiers": ["cloudtrail.amazonaws.com"]}
     ]
-    variables = {c["variable"]: c["values"] for c in statement["condition"]}
-    assert set(variables) == {"aws:SourceArn", "aws:SourceAccount"}
-    assert variables["aws:SourceArn"][0].endswith(":trail/api-alerts-trail")
+    # The CloudTrail guide's role has no condition, and conditions stopped delivery
+    # (prowler-cloud/prowler#4714): none here, the role scoped to writing this log group instead.
+    assert "condition" not in statement
     writes = next(d for name, d in documents.items() if name.startswith("trail_log_group_writes"))
     assert sorted(a for s in writes["statement"] for a in s["actions"]) == [
         "logs:CreateLogStream",
