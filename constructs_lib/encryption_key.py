@@ -13,7 +13,7 @@ from cdktf_cdktf_provider_aws.kms_alias import KmsAlias
 from cdktf_cdktf_provider_aws.kms_key import KmsKey
 from constructs import Construct
 
-from constructs_lib.policy_statements import allow_eventbridge_unconditioned, allow_service_from
+from constructs_lib.policy_statements import allow_alarms_on_key, allow_eventbridge_unconditioned
 from constructs_lib.region_account import Placement
 
 
@@ -128,20 +128,10 @@ class EncryptionKey(Construct):
                 )
             )
         if alarms:
-            # Our alarms publishing to the encrypted alert topic: "Enable compatibility between
-            # event sources from AWS services and encrypted topics",
-            # https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html#compatibility-with-aws-services
-            # confined to our alarms as the topic policy is (CloudWatch supports both keys).
-            statements.append(
-                allow_service_from(
-                    "AllowOurAlarmsToPublishToTheAlertTopic",
-                    "cloudwatch.amazonaws.com",
-                    ["kms:Decrypt", "kms:GenerateDataKey*"],
-                    ["*"],
-                    source_arn=placement.arn("cloudwatch", f"alarm:{prefix}-*"),
-                    account_id=account_id,
-                )
-            )
+            # Our alarms publishing to the encrypted alert topic, as AWS documents it, with no
+            # condition (policy_statements.UNCONDITIONED_ALARMS_ON_KEY); the alert topic's
+            # policy admits only our alarms (aws:SourceArn, aws:SourceAccount).
+            statements.append(allow_alarms_on_key("AllowOurAlarmsToPublishToTheAlertTopic"))
         policy = DataAwsIamPolicyDocument(
             self, "key_policy", statement=statements, provider=provider
         )

@@ -31,6 +31,16 @@ UNCONDITIONED_EVENTBRIDGE = {
 }
 
 
+# Key grants AWS documents without a condition: CloudWatch alarms publishing to a topic encrypted
+# with the key, the form of AWS's knowledge-center article (and of awslabs/landing-zone-accelerator-
+# on-aws#31); CloudWatch calls KMS itself (aws-devtools-labs/aws-blocks#336). Whether it carries
+# aws:SourceArn there is not documented, so no condition may deny the alarms' notifications.
+UNCONDITIONED_ALARMS_ON_KEY = (
+    "https://repost.aws/knowledge-center/cloudwatch-receive-sns-for-alarm-trigger"
+)
+ALARMS = "cloudwatch.amazonaws.com"
+ALARM_KEY_ACTIONS = ("kms:Decrypt", "kms:GenerateDataKey*")
+
 # Role trusts AWS documents without a condition, where conditions are known to break the service:
 # CloudTrail assuming the role it writes CloudWatch Logs with. The CloudTrail guide's role
 # (CloudTrail_CloudWatchLogs_Role) has none, and adding aws:SourceArn/aws:SourceAccount to it
@@ -87,4 +97,16 @@ def allow_eventbridge_unconditioned(
         principals=_service(EVENTBRIDGE),
         actions=list(actions),
         resources=list(resources),
+    )
+
+
+def allow_alarms_on_key(sid: str) -> DataAwsIamPolicyDocumentStatement:
+    """In a key policy: CloudWatch alarms may encrypt notifications to topics under this key
+    (UNCONDITIONED_ALARMS_ON_KEY). The topics' own policies still admit only our alarms."""
+    return DataAwsIamPolicyDocumentStatement(
+        sid=sid,
+        effect="Allow",
+        principals=_service(ALARMS),
+        actions=list(ALARM_KEY_ACTIONS),
+        resources=["*"],
     )

@@ -12,6 +12,8 @@ import pytest
 
 from config import parse_config
 from constructs_lib.policy_statements import (
+    ALARM_KEY_ACTIONS,
+    ALARMS,
     EVENTBRIDGE,
     UNCONDITIONED_EVENTBRIDGE,
     UNCONDITIONED_TRUSTS,
@@ -283,6 +285,8 @@ def _unconditioned_service(sid: str, services: list[str], actions: list[str], st
     services_of_actions = {action.split(":")[0] for action in actions}
     if actions == ["sts:AssumeRole"] and len(services) == 1 and services[0] in UNCONDITIONED_TRUSTS:
         return []  # a role trust AWS documents without a condition (policy_statements)
+    if services == [ALARMS] and set(actions) <= set(ALARM_KEY_ACTIONS):
+        return []  # alarms on an encrypted topic's key, as AWS documents it (policy_statements)
     cited = (
         services == [EVENTBRIDGE]
         and len(services_of_actions) == 1

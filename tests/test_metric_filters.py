@@ -157,7 +157,15 @@ def test_with_a_kms_key_the_log_group_is_encrypted_and_the_key_admits_logs_and_o
     assert logs["condition"][0]["variable"] == "kms:EncryptionContext:aws:logs:arn"
     assert logs["condition"][0]["values"][0].endswith(":log-group:api-alerts-trail")
     alarms = by_sid["AllowOurAlarmsToPublishToTheAlertTopic"]
-    assert {c["variable"] for c in alarms["condition"]} == {"aws:SourceArn", "aws:SourceAccount"}
+    assert alarms["principals"][0]["identifiers"] == ["cloudwatch.amazonaws.com"]
+    assert sorted(alarms["actions"]) == ["kms:Decrypt", "kms:GenerateDataKey*"]
+    assert "condition" not in alarms  # as AWS documents it (policy_statements)
+    # The alert topic's policy is what confines publishing to our alarms.
+    topic_policy = next(
+        d for n, d in home.data("aws_iam_policy_document").items() if n.startswith("alert_topic")
+    )
+    (publish,) = topic_policy["statement"]
+    assert {c["variable"] for c in publish["condition"]} == {"aws:SourceArn", "aws:SourceAccount"}
     # The key's own watch gets a filter too, on the key's id and ARN.
     assert "monitor_key_tampered" in home.resources("aws_cloudwatch_log_metric_filter")
 
