@@ -6,7 +6,9 @@ matches any of its wildcard patterns (``*`` for any characters). A detection ale
 its pattern matches unless one of its suppressions holds. EventBridge has no "not", so the
 negation is written with the two matchers its documents give for a leaf:
 ``{"exists": false}`` (the field is absent) or ``{"anything-but": {"wildcard": ...}}`` (present,
-matching none of the patterns), listed together, which EventBridge reads as either
+matching none of the patterns), listed together, which EventBridge reads as either (Event
+Ruler's own tests list ``{"exists": false}`` beside another value: ``"bar": [{"exists": false},
+"1"]``; a wildcard value may hold no ``*`` at all, matching exactly)
 (https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-create-pattern-operators.html;
 the list form of anything-but wildcard: AWS's Event Ruler, the matching library EventBridge
 documents, https://github.com/aws/event-ruler#anything-but-matching). Several conditions of one
