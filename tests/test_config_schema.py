@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import date, timedelta
 from pathlib import Path
 
 import jsonschema  # in the lock through checkov
@@ -11,6 +12,23 @@ import pytest
 from config import ConfigError, parse_config
 from scripts.config_schema import SCHEMA, rendered
 from tests.conftest import CONFIGS, TEST_CONTEXT
+
+# The keys of this session's issues, as a user writes them.
+ENGINES_AND_SUPPRESSIONS = {
+    **TEST_CONTEXT,
+    "alertEngines": ["eventbridge", "metric-filters"],
+    "logRetentionDays": 400,
+    "knownNoise": ["serviceLinkedSecurityGroups"],
+    "suppressions": [
+        {
+            "detections": ["access_key_created"],
+            "principals": ["arn:aws:iam::*:user/ci-*", "arn:aws:iam::*:role/deployer"],
+            "sourceIps": ["10.1.0.0/16"],
+            "reason": "CI creates its deploy keys",
+            "expires": (date.today() + timedelta(days=30)).isoformat(),
+        }
+    ],
+}
 
 PROJECT = Path(__file__).resolve().parent.parent
 
@@ -27,7 +45,7 @@ def test_schema_is_current_and_named_by_cdktf_json():
 
 def test_schema_accepts_what_config_accepts():
     project = json.loads((PROJECT / "cdktf.json").read_text())
-    for context in [project["context"], TEST_CONTEXT, *CONFIGS.values()]:
+    for context in [project["context"], TEST_CONTEXT, *CONFIGS.values(), ENGINES_AND_SUPPRESSIONS]:
         parse_config(context, {})
         assert _valid(context), context
 
@@ -50,6 +68,15 @@ def test_schema_accepts_what_config_accepts():
         {"tags": {"Project": "x"}},
         {"preventDestroy": "no"},
         {"notificationEmail": ["secops@example.com"]},
+        {"alertEngines": ["metric-filter"]},
+        {"logRetentionDays": 100},
+        {"knownNoise": ["everything"]},
+        {
+            "suppressions": [
+                {"detections": ["access_key_created"], "reason": "x", "expires": "2027-01-01"}
+            ]
+        },
+        {"suppressions": [{**ENGINES_AND_SUPPRESSIONS["suppressions"][0], "principals": ["*"]}]},
     ],
 )
 def test_schema_refuses_what_config_refuses(context):
