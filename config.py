@@ -457,18 +457,26 @@ def _state_backend(key: str, value: Any) -> StateBackend | None:
     )
 
 
-def _groups(key: str, value: Any) -> tuple[str, ...]:
-    groups = _string_list(key, value)
-    if not groups:
-        raise ConfigError(key, value, f"select at least one of {list(GROUPS)}")
-    for i, group in enumerate(groups):
-        if group not in GROUPS:
+def _choices(key: str, value: Any, allowed: Iterable[str], noun: str) -> tuple[str, ...]:
+    """A non-empty list of distinct values from ``allowed``, each named ``noun`` in errors."""
+    allowed = list(allowed)
+    chosen = _string_list(key, value)
+    if not chosen:
+        raise ConfigError(key, value, f"select at least one of {allowed}")
+    for i, item in enumerate(chosen):
+        if item not in allowed:
             raise ConfigError(
-                f"{key}[{i}]", group, f"unknown detection group; expected one of {list(GROUPS)}"
+                f"{key}[{i}]",
+                item,
+                f"unknown {noun}{_did_you_mean(item, allowed)}; expected one of {allowed}",
             )
-        if group in groups[:i]:
-            raise ConfigError(f"{key}[{i}]", group, "duplicate detection group")
-    return tuple(groups)
+        if item in chosen[:i]:
+            raise ConfigError(f"{key}[{i}]", item, f"duplicate {noun}")
+    return tuple(chosen)
+
+
+def _groups(key: str, value: Any) -> tuple[str, ...]:
+    return _choices(key, value, GROUPS, "detection group")
 
 
 # CloudWatch Logs' retention periods (PutRetentionPolicy, retentionInDays):
@@ -485,19 +493,8 @@ def _log_retention(key: str, value: Any) -> int:
 
 
 def _engines(key: str, value: Any) -> tuple[str, ...]:
-    engines = _string_list(key, value)
-    if not engines:
-        raise ConfigError(key, value, f"select at least one of {list(ENGINES)}")
-    for i, engine in enumerate(engines):
-        if engine not in ENGINES:
-            raise ConfigError(
-                f"{key}[{i}]",
-                engine,
-                f"unknown alert engine{_did_you_mean(engine, ENGINES)}; expected one of {list(ENGINES)}",
-            )
-        if engine in engines[:i]:
-            raise ConfigError(f"{key}[{i}]", engine, "duplicate alert engine")
-    return tuple(e for e in ENGINES if e in engines)
+    engines = _choices(key, value, ENGINES, "alert engine")
+    return tuple(e for e in ENGINES if e in engines)  # one order, whatever the configuration's
 
 
 # ---- suppressions ----

@@ -272,6 +272,57 @@ LOG_GROUP_CALLS = (
 ALARM_CALLS = ("PutMetricAlarm", "DeleteAlarms", "DisableAlarmActions")
 ALARM_NAMES_CHECKED = 5
 
+# The calls each self detection watches, named once for its pattern and its filter.
+RULE_CALLS = (
+    "DisableRule",
+    "DeleteRule",
+    "PutRule",
+    "PutTargets",
+    "RemoveTargets",
+)
+TOPIC_CALLS = (
+    "DeleteTopic",
+    "SetTopicAttributes",
+    "AddPermission",
+    "RemovePermission",
+    "Subscribe",
+    "Unsubscribe",
+    "SetSubscriptionAttributes",
+)
+QUEUE_CALLS = (
+    "DeleteQueue",
+    "PurgeQueue",
+    "SetQueueAttributes",
+    "AddPermission",
+    "RemovePermission",
+)
+KEY_CALLS = (
+    "DisableKey",
+    "ScheduleKeyDeletion",
+    "PutKeyPolicy",
+    "DisableKeyRotation",
+    "DeleteAlias",
+    "UpdateAlias",
+)
+SELECTOR_CALLS = (
+    "PutEventSelectors",
+    "PutInsightSelectors",
+)
+TRAIL_BUCKET_CALLS = (
+    "PutBucketPolicy",
+    "DeleteBucketPolicy",
+    "PutBucketVersioning",
+    "PutBucketPublicAccessBlock",
+    "DeleteBucketPublicAccessBlock",
+    "PutBucketOwnershipControls",
+    "DeleteBucketOwnershipControls",
+    "PutBucketEncryption",
+    "DeleteBucketEncryption",
+    "PutBucketLifecycle",
+    "DeleteBucketLifecycle",
+    "DeleteBucket",
+)
+
 ORIGINAL = frozenset({"original"})
 ORIGINAL_AND_CIS = frozenset({"original", "cis"})
 ONLY_CIS = frozenset({"cis"})
@@ -661,11 +712,7 @@ CATALOG: tuple[Detection, ...] = (
         severity=Severity.CRITICAL,
         pattern=api_call(
             "events",
-            "DisableRule",
-            "DeleteRule",
-            "PutRule",
-            "PutTargets",
-            "RemoveTargets",
+            *RULE_CALLS,
             **{
                 "$or": [
                     {"requestParameters": {"name": [{"prefix": f"{NAME_PREFIX}-"}]}},
@@ -676,11 +723,7 @@ CATALOG: tuple[Detection, ...] = (
         groups=SELF,
         log_filter=api_call_filter(
             "events",
-            "DisableRule",
-            "DeleteRule",
-            "PutRule",
-            "PutTargets",
-            "RemoveTargets",
+            *RULE_CALLS,
             where=f'($.requestParameters.name = "{NAME_PREFIX}-*") || '
             f'($.requestParameters.rule = "{NAME_PREFIX}-*")',
         ),
@@ -698,13 +741,7 @@ CATALOG: tuple[Detection, ...] = (
         severity=Severity.CRITICAL,
         pattern=api_call(
             "sns",
-            "DeleteTopic",
-            "SetTopicAttributes",
-            "AddPermission",
-            "RemovePermission",
-            "Subscribe",
-            "Unsubscribe",
-            "SetSubscriptionAttributes",
+            *TOPIC_CALLS,
             **{
                 "$or": [
                     {
@@ -733,13 +770,7 @@ CATALOG: tuple[Detection, ...] = (
         },
         log_filter=api_call_filter(
             "sns",
-            "DeleteTopic",
-            "SetTopicAttributes",
-            "AddPermission",
-            "RemovePermission",
-            "Subscribe",
-            "Unsubscribe",
-            "SetSubscriptionAttributes",
+            *TOPIC_CALLS,
             where=f'($.requestParameters.topicArn = "*:{NAME_PREFIX}") || '
             f'($.requestParameters.topicArn = "*:{NAME_PREFIX}{HEALTH_TOPIC_SUFFIX}") || '
             f'($.requestParameters.subscriptionArn = "arn:*:sns:*:*:{NAME_PREFIX}:*") || '
@@ -759,22 +790,14 @@ CATALOG: tuple[Detection, ...] = (
         severity=Severity.CRITICAL,
         pattern=api_call(
             "sqs",
-            "DeleteQueue",
-            "PurgeQueue",
-            "SetQueueAttributes",
-            "AddPermission",
-            "RemovePermission",
+            *QUEUE_CALLS,
             requestParameters={"queueUrl": [{"suffix": f"/{NAME_PREFIX}-undelivered-alerts"}]},
         ),
         groups=SELF,
         alert_fields={"Queue": "$.detail.requestParameters.queueUrl"},
         log_filter=api_call_filter(
             "sqs",
-            "DeleteQueue",
-            "PurgeQueue",
-            "SetQueueAttributes",
-            "AddPermission",
-            "RemovePermission",
+            *QUEUE_CALLS,
             where=f'$.requestParameters.queueUrl = "*/{NAME_PREFIX}-undelivered-alerts"',
         ),
         # The dead-letter queue holds what EventBridge could not deliver: that engine's only.
@@ -793,12 +816,7 @@ CATALOG: tuple[Detection, ...] = (
         # KMS takes a key id or key ARN for these calls, never an alias; aliases have their own.
         pattern=api_call(
             "kms",
-            "DisableKey",
-            "ScheduleKeyDeletion",
-            "PutKeyPolicy",
-            "DisableKeyRotation",
-            "DeleteAlias",
-            "UpdateAlias",
+            *KEY_CALLS,
             **{
                 "$or": [
                     {"requestParameters": {"keyId": [KEY_ID, KEY_ARN]}},
@@ -813,12 +831,7 @@ CATALOG: tuple[Detection, ...] = (
         },
         log_filter=api_call_filter(
             "kms",
-            "DisableKey",
-            "ScheduleKeyDeletion",
-            "PutKeyPolicy",
-            "DisableKeyRotation",
-            "DeleteAlias",
-            "UpdateAlias",
+            *KEY_CALLS,
             where=f'($.requestParameters.keyId = "{KEY_ID}") || '
             f'($.requestParameters.keyId = "{KEY_ARN}") || '
             f'($.requestParameters.aliasName = "alias/{NAME_PREFIX}")',
@@ -837,8 +850,7 @@ CATALOG: tuple[Detection, ...] = (
         severity=Severity.CRITICAL,
         pattern=api_call(
             "cloudtrail",
-            "PutEventSelectors",
-            "PutInsightSelectors",
+            *SELECTOR_CALLS,
             requestParameters={
                 "trailName": [f"{NAME_PREFIX}-trail", {"suffix": f":trail/{NAME_PREFIX}-trail"}]
             },
@@ -846,8 +858,7 @@ CATALOG: tuple[Detection, ...] = (
         groups=SELF,
         log_filter=api_call_filter(
             "cloudtrail",
-            "PutEventSelectors",
-            "PutInsightSelectors",
+            *SELECTOR_CALLS,
             where=f'($.requestParameters.trailName = "{NAME_PREFIX}-trail") || '
             f'($.requestParameters.trailName = "*:trail/{NAME_PREFIX}-trail")',
         ),
@@ -863,35 +874,13 @@ CATALOG: tuple[Detection, ...] = (
         severity=Severity.CRITICAL,
         pattern=api_call(
             "s3",
-            "PutBucketPolicy",
-            "DeleteBucketPolicy",
-            "PutBucketVersioning",
-            "PutBucketPublicAccessBlock",
-            "DeleteBucketPublicAccessBlock",
-            "PutBucketOwnershipControls",
-            "DeleteBucketOwnershipControls",
-            "PutBucketEncryption",
-            "DeleteBucketEncryption",
-            "PutBucketLifecycle",
-            "DeleteBucketLifecycle",
-            "DeleteBucket",
+            *TRAIL_BUCKET_CALLS,
             requestParameters={"bucketName": [{"prefix": f"{NAME_PREFIX}-trail-"}]},
         ),
         groups=SELF,
         log_filter=api_call_filter(
             "s3",
-            "PutBucketPolicy",
-            "DeleteBucketPolicy",
-            "PutBucketVersioning",
-            "PutBucketPublicAccessBlock",
-            "DeleteBucketPublicAccessBlock",
-            "PutBucketOwnershipControls",
-            "DeleteBucketOwnershipControls",
-            "PutBucketEncryption",
-            "DeleteBucketEncryption",
-            "PutBucketLifecycle",
-            "DeleteBucketLifecycle",
-            "DeleteBucket",
+            *TRAIL_BUCKET_CALLS,
             where=f'$.requestParameters.bucketName = "{NAME_PREFIX}-trail-*"',
         ),
     ),
