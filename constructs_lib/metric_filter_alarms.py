@@ -30,6 +30,17 @@ def namespace(name_prefix: str) -> str:
     return f"{NAMESPACE_PREFIX}{name_prefix}"
 
 
+# The self-test alarm: on a metric nothing publishes, so it is OK until `make selftest` sets it to
+# ALARM (CloudWatch SetAlarmState: "use this to test an alarm's actions",
+# https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_SetAlarmState.html); it
+# returns to OK at its next evaluation.
+SELF_TEST_METRIC = "SelfTest"
+
+
+def self_test_alarm_name(name_prefix: str) -> str:
+    return f"{name_prefix}-self-test"
+
+
 def alarm_name(name_prefix: str, metric_filter: MetricFilter) -> str:
     """<namePrefix>-cis-cloudwatch-4 for a CIS control's filter, <namePrefix>-<detection id> else."""
     suffix = f"cis-{metric_filter.id}" if metric_filter.control else metric_filter.id
@@ -53,7 +64,8 @@ class MetricFilterAlarms(Construct):
     ``log_group_name`` counting into ``CloudTrailMetrics/<namePrefix>``, and an alarm on it (Sum >= 1
     over 5 minutes, missing data not breaching) notifying ``alert_topic_arn``, and the health topic
     too for the detections that concern the alert path. Construct ids and Terraform names are the
-    filter ids (``cloudwatch_4``, or the detection id). Exposes ``alarms``.
+    filter ids (``cloudwatch_4``, or the detection id). Also the self-test alarm (``self_test``),
+    on a metric nothing publishes. Exposes ``alarms``.
     """
 
     def __init__(
@@ -121,3 +133,24 @@ class MetricFilterAlarms(Construct):
             )
             alarm.override_logical_id(filter_id)
             self.alarms.append(alarm)
+        self_test = CloudwatchMetricAlarm(
+            self,
+            "self_test_alarm",
+            alarm_name=self_test_alarm_name(name_prefix),
+            alarm_description=(
+                "Self-test: make selftest sets this alarm to ALARM; its notification proves the "
+                "alarm, the alert topic and its subscriptions work."
+            ),
+            namespace=namespace(name_prefix),
+            metric_name=SELF_TEST_METRIC,
+            statistic="Sum",
+            period=FIVE_MINUTES,
+            evaluation_periods=1,
+            threshold=1,
+            comparison_operator="GreaterThanOrEqualToThreshold",
+            treat_missing_data="notBreaching",
+            alarm_actions=[alert_topic_arn],
+            provider=provider,
+        )
+        self_test.override_logical_id("self_test")
+        self.alarms.append(self_test)

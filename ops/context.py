@@ -46,9 +46,9 @@ def deployments(settings: MonitorConfig, environ: Mapping[str, str]) -> list[Reg
     """The synthesized stacks of the EventBridge engine, one per region."""
     if EVENTBRIDGE not in settings.engines:
         raise OpsError(
-            "self-test and verify follow test events through EventBridge rules; with alertEngines "
-            f"{json.dumps(list(settings.engines))} run make readiness, and test an alarm with "
-            "aws cloudwatch set-alarm-state"
+            "verify follows test events through EventBridge rules; with alertEngines "
+            f"{json.dumps(list(settings.engines))} run make readiness, and make selftest to "
+            "set the self-test alarm"
         )
     documents = synthesized_documents(settings, environ)
     planned = [plan.region for plan in settings.region_plans()]

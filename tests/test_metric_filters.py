@@ -69,8 +69,14 @@ def test_metric_filters_alone_are_one_stack_with_the_14_cis_filters_byte_for_byt
 def test_one_alarm_per_filter_sum_at_least_one_in_five_minutes(metric_only):
     home = metric_only["ap-northeast-1"]
     filters = home.resources("aws_cloudwatch_log_metric_filter")
-    alarms = home.resources("aws_cloudwatch_metric_alarm")
-    assert set(alarms) == set(filters)
+    alarms = dict(home.resources("aws_cloudwatch_metric_alarm"))  # a copy: popped below
+    # One per filter, and the self-test alarm, on a metric no filter publishes.
+    assert set(alarms) == {*filters, "self_test"}
+    self_test = alarms.pop("self_test")
+    assert self_test["alarm_name"] == "api-alerts-self-test"
+    assert self_test["metric_name"] not in {
+        f["metric_transformation"]["name"] for f in filters.values()
+    }
     topics = home.resources("aws_sns_topic")
     alert_topic = next(name for name, t in topics.items() if t["name"] == "api-alerts")
     for name, alarm in alarms.items():
@@ -379,3 +385,40 @@ def test_the_trail_waits_for_the_role_policy_it_writes_with(metric_only):
     (trail,) = home.resources("aws_cloudtrail").values()
     (policy,) = home.resources("aws_iam_role_policy")
     assert f"aws_iam_role_policy.{policy}" in trail["depends_on"]
+
+
+def test_selftest_sets_the_self_test_alarm_to_alarm(metric_only, tmp_path, monkeypatch, capsys):
+    """make selftest with the metric filters alone: SetAlarmState on the synthesized alarm, whose
+    name ops/selftest.py rebuilds without the provider bindings."""
+    import boto3
+    from moto import mock_aws
+
+    from ops import selftest
+
+    (tmp_path / "cdktf.json").write_text(json.dumps({"context": METRIC_ONLY}))
+    synthesize_to(parse_config(METRIC_ONLY, {}), tmp_path / "cdktf.out")
+    monkeypatch.chdir(tmp_path)
+    alarm = metric_only["ap-northeast-1"].resources("aws_cloudwatch_metric_alarm")["self_test"]
+    for name, value in (("AWS_ACCESS_KEY_ID", "testing"), ("AWS_SECRET_ACCESS_KEY", "testing")):
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("AWS_PROFILE", raising=False)
+    with mock_aws():
+        cloudwatch = boto3.client("cloudwatch", region_name="ap-northeast-1")
+        cloudwatch.put_metric_alarm(
+            AlarmName=alarm["alarm_name"],
+            Namespace=alarm["namespace"],
+            MetricName=alarm["metric_name"],
+            Statistic="Sum",
+            Period=alarm["period"],
+            EvaluationPeriods=1,
+            Threshold=1,
+            ComparisonOperator=alarm["comparison_operator"],
+        )
+        assert selftest.main(["--dry-run"], {}) == 0
+        assert "would set alarm api-alerts-self-test to ALARM" in capsys.readouterr().out
+        assert selftest.main([], {}) == 0
+        assert (
+            capsys.readouterr().out == "ap-northeast-1: alarm api-alerts-self-test set to ALARM\n"
+        )
+        (found,) = cloudwatch.describe_alarms(AlarmNames=[alarm["alarm_name"]])["MetricAlarms"]
+        assert found["StateValue"] == "ALARM" and found["StateReason"].startswith("Self-test by ")
