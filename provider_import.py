@@ -67,11 +67,29 @@ def lazy_index(index_js: str) -> str:
     )
 
 
-def lazy_tarball(original: Path) -> Path:
-    """The original tarball with a lazy lib/index.js, built once per original file."""
+def content_key(original: Path) -> str:
+    """What the lazy copy is built from: the tarball's sha256 as its installer recorded it (the
+    distribution's RECORD, which pip checked against Pipfile.lock's hashes), so that every
+    environment with this package shares one copy; else the file's path, size and time."""
+    try:
+        from importlib.metadata import distribution
+
+        record = distribution(PACKAGE.replace("_", "-")).read_text("RECORD") or ""
+    except Exception:  # no metadata: fall back to the file itself
+        record = ""
+    for line in record.splitlines():
+        path, _, rest = line.partition(",")
+        digest = rest.partition(",")[0]
+        if path.endswith(f"/_jsii/{TARBALL}") and digest.startswith("sha256="):
+            return hashlib.sha256(digest.encode()).hexdigest()
     stat = original.stat()
-    key = hashlib.sha256(f"{original}:{stat.st_size}:{stat.st_mtime_ns}".encode()).hexdigest()
-    target = _cache_dir() / f"provider-aws@{VERSION}-lazy-{key[:16]}.jsii.tgz"
+    return hashlib.sha256(f"{original}:{stat.st_size}:{stat.st_mtime_ns}".encode()).hexdigest()
+
+
+def lazy_tarball(original: Path) -> Path:
+    """The original tarball with a lazy lib/index.js, built once per content and shared; older
+    copies in the cache (another package version) are removed once a new one is built."""
+    target = _cache_dir() / f"provider-aws@{VERSION}-lazy-{content_key(original)[:16]}.jsii.tgz"
     if target.exists():
         return target
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -94,6 +112,9 @@ def lazy_tarball(original: Path) -> Path:
     finally:
         if os.path.exists(partial):
             os.unlink(partial)
+    for stale in target.parent.glob("provider-aws@*-lazy-*.jsii.tgz"):
+        if stale != target:
+            stale.unlink(missing_ok=True)
     return target
 
 

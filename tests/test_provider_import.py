@@ -64,3 +64,36 @@ def test_every_eager_require_becomes_a_getter():
 def test_switched_off_it_does_nothing(monkeypatch):
     monkeypatch.setenv(provider_import.SWITCH_OFF, "1")
     assert provider_import.install() is False
+
+
+def test_every_environment_with_this_package_shares_one_lazy_copy(tmp_path, monkeypatch):
+    """The cache is keyed by the tarball's recorded sha256, not its path: a second virtual
+    environment (make clean, the stock-Python test) reuses the copy instead of adding 54 MB."""
+    key = provider_import.content_key(tmp_path / "elsewhere" / provider_import.TARBALL)
+    assert key == provider_import.content_key(tmp_path / "other" / provider_import.TARBALL)
+
+
+def test_a_new_lazy_copy_replaces_the_stale_ones(tmp_path, monkeypatch):
+    import io
+    import tarfile
+
+    original = tmp_path / "provider.tgz"
+    with tarfile.open(original, "w:gz") as tar:
+        data = b'"use strict";\nexports.snsTopic = require("./sns-topic");\n'
+        member = tarfile.TarInfo("package/lib/index.js")
+        member.size = len(data)
+        tar.addfile(member, io.BytesIO(data))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    stale = (
+        tmp_path
+        / "cache"
+        / "api-call-alerts"
+        / "provider-aws@21.0.0-lazy-0123456789abcdef.jsii.tgz"
+    )
+    stale.parent.mkdir(parents=True)
+    stale.write_bytes(b"old")
+    lazy = provider_import.lazy_tarball(original)
+    assert sorted(p.name for p in lazy.parent.iterdir()) == [lazy.name]
+    with tarfile.open(lazy, "r:gz") as tar:
+        index = tar.extractfile("package/lib/index.js").read().decode()
+    assert 'get: () => require("./sns-topic")' in index
