@@ -84,6 +84,7 @@ class MetricFilterAlarms(Construct):
     ) -> None:
         super().__init__(scope, id)
         self.alarms: list[CloudwatchMetricAlarm] = []
+        self._namespace, self._provider = namespace(name_prefix), provider
         filters = filters_of(detections, name_prefix, names)
         if len(filters) > MAX_FILTERS_PER_LOG_GROUP:
             raise ValueError(f"{len(filters)} metric filters: a log group takes 100")
@@ -114,43 +115,52 @@ class MetricFilterAlarms(Construct):
             actions = [alert_topic_arn]
             if any(d.to_health_topic for d in counted):
                 actions.append(health_topic_arn)
-            alarm = CloudwatchMetricAlarm(
-                self,
-                f"{filter_id}_alarm",
-                alarm_name=name,
-                alarm_description=f"{standard}{titles}"[:MAX_ALARM_DESCRIPTION],
-                namespace=namespace(name_prefix),
-                metric_name=metric_filter.metric_name,
-                statistic="Sum",
-                period=FIVE_MINUTES,
-                evaluation_periods=1,
-                threshold=1,
-                comparison_operator="GreaterThanOrEqualToThreshold",
-                treat_missing_data="notBreaching",
-                alarm_actions=actions,
-                depends_on=[resource],
-                provider=provider,
+            self._alarm(
+                filter_id,
+                name=name,
+                description=f"{standard}{titles}"[:MAX_ALARM_DESCRIPTION],
+                metric=metric_filter.metric_name,
+                actions=actions,
+                depends_on=resource,
             )
-            alarm.override_logical_id(filter_id)
-            self.alarms.append(alarm)
-        self_test = CloudwatchMetricAlarm(
-            self,
-            "self_test_alarm",
-            alarm_name=self_test_alarm_name(name_prefix),
-            alarm_description=(
+        self._alarm(
+            "self_test",
+            name=self_test_alarm_name(name_prefix),
+            description=(
                 "Self-test: make selftest sets this alarm to ALARM; its notification proves the "
                 "alarm, the alert topic and its subscriptions work."
             ),
-            namespace=namespace(name_prefix),
-            metric_name=SELF_TEST_METRIC,
+            metric=SELF_TEST_METRIC,
+            actions=[alert_topic_arn],
+        )
+
+    def _alarm(
+        self,
+        alarm_id: str,
+        *,
+        name: str,
+        description: str,
+        metric: str,
+        actions: list[str],
+        depends_on: CloudwatchLogMetricFilter | None = None,
+    ) -> None:
+        """Sum >= 1 over one 5-minute period of this metric, missing data not breaching."""
+        alarm = CloudwatchMetricAlarm(
+            self,
+            f"{alarm_id}_alarm",
+            alarm_name=name,
+            alarm_description=description,
+            namespace=self._namespace,
+            metric_name=metric,
             statistic="Sum",
             period=FIVE_MINUTES,
             evaluation_periods=1,
             threshold=1,
             comparison_operator="GreaterThanOrEqualToThreshold",
             treat_missing_data="notBreaching",
-            alarm_actions=[alert_topic_arn],
-            provider=provider,
+            alarm_actions=actions,
+            depends_on=[depends_on] if depends_on else None,
+            provider=self._provider,
         )
-        self_test.override_logical_id("self_test")
-        self.alarms.append(self_test)
+        alarm.override_logical_id(alarm_id)
+        self.alarms.append(alarm)
