@@ -18,7 +18,7 @@ suppression negate to a ``$or``; several suppressions of one detection combine w
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -89,14 +89,21 @@ def _nest(path: Sequence[str], leaf: Any) -> dict[str, Any]:
     return node
 
 
-def _merge(base: Mapping[str, Any], extra: Mapping[str, Any]) -> dict[str, Any]:
-    """Both constraints on an event; a leaf constrained twice cannot be written."""
+def _merge(
+    base: Mapping[str, Any],
+    extra: Mapping[str, Any],
+    both: Callable[[str, Any, Any], Any] | None = None,
+) -> dict[str, Any]:
+    """Both constraints on an event. A leaf constrained on both sides is ``both(key, mine,
+    theirs)``; without ``both`` it cannot be written."""
     merged = json.loads(json.dumps(base))
     for key, value in extra.items():
         if key not in merged:
             merged[key] = json.loads(json.dumps(value))
         elif isinstance(value, Mapping) and isinstance(merged[key], Mapping):
-            merged[key] = _merge(merged[key], value)
+            merged[key] = _merge(merged[key], value, both)
+        elif both:
+            merged[key] = both(key, merged[key], value)
         else:
             raise InexpressibleError(f"{key} is already constrained by the detection's pattern")
     return merged
@@ -112,20 +119,18 @@ def _negation(condition: Condition) -> dict[str, Any]:
     return term
 
 
-def _merge_negations(base: dict[str, Any], extra: Mapping[str, Any]) -> dict[str, Any]:
+def _union(key: str, mine: list[Any], theirs: list[Any]) -> list[Any]:
     """Two negated leaves on one field are one: absent, or matching none of either's patterns."""
-    merged = json.loads(json.dumps(base))
-    for key, value in extra.items():
-        if key not in merged:
-            merged[key] = json.loads(json.dumps(value))
-        elif isinstance(value, Mapping):
-            merged[key] = _merge_negations(merged[key], value)
-        else:
-            mine = merged[key][1]["anything-but"]["wildcard"]
-            theirs = value[1]["anything-but"]["wildcard"]
-            union = list(dict.fromkeys([*_as_list(mine), *_as_list(theirs)]))
-            merged[key][1]["anything-but"]["wildcard"] = union if len(union) > 1 else union[0]
-    return merged
+    patterns = [
+        *_as_list(mine[1]["anything-but"]["wildcard"]),
+        *_as_list(theirs[1]["anything-but"]["wildcard"]),
+    ]
+    union = list(dict.fromkeys(patterns))
+    return [mine[0], {"anything-but": {"wildcard": union if len(union) > 1 else union[0]}}]
+
+
+def _merge_negations(base: Mapping[str, Any], extra: Mapping[str, Any]) -> dict[str, Any]:
+    return _merge(base, extra, _union)
 
 
 def _as_list(value: str | list[str]) -> list[str]:
