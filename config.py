@@ -77,6 +77,8 @@ RESERVED_BUCKET_PREFIXES = ("xn--", "sthree-", "amzn-s3-demo-")
 PROJECT_TAG = "Project"
 
 
+# Organization mode's management-account stack: its name, and its folder under cdktf.out/stacks.
+MANAGEMENT_STACK = "management"
 ENV_PREFIX = "ALERTS_"  # every shell override; any other ALERTS_ variable is a typo
 DELIVERY_MODES = ("per-region", "central")
 PROTOCOLS = ("email", "email-json", "https", "sqs", "lambda")
@@ -96,6 +98,26 @@ class StateBackend:
 class Subscription:
     protocol: str  # an SNS protocol
     endpoint: str
+
+
+@dataclass(frozen=True)
+class Management:
+    """How the app reaches the organization's management account, which StackSets never deploy to."""
+
+    role_arn: str  # the role Terraform assumes there (the management stack's provider)
+    account_id: str  # the role's account
+    organization_trail: bool  # an organization trail from the management account
+
+
+@dataclass(frozen=True)
+class Organization:
+    """Organization mode: members forward to the security account, which holds the detections."""
+
+    security_account: str  # where the app is deployed from, a StackSets delegated administrator
+    organization_id: str
+    organizational_units: tuple[str, ...]  # OU ids and/or the root id the StackSet covers
+    accounts: Mapping[str, str]  # account id -> display name
+    management: Management | None
 
 
 @dataclass(frozen=True)
@@ -149,6 +171,7 @@ class MonitorConfig:
     suppressions: tuple[Suppression, ...]  # suppressions, then the knownNoise opt-ins
     log_retention_days: int  # the trail's CloudWatch Logs log group (metric-filter engine)
     prevent_destroy: bool  # False only for a deliberate teardown (README, Teardown)
+    organization: Organization | None  # None: this account only
     partition: str  # derived from the regions, e.g. "aws"
     partition_regions: frozenset[str]
     global_region: str  # where the partition delivers IAM and root sign-in events
@@ -777,6 +800,147 @@ def _check_suppressed_patterns(settings: MonitorConfig, where: str) -> None:
                 )
 
 
+# AWS Organizations' identifier formats, from the Organizations API reference: Organization.Id,
+# OrganizationalUnit.Id, Root.Id, Account.Id and CreateAccount's AccountName
+# (https://docs.aws.amazon.com/organizations/latest/APIReference/API_OrganizationalUnit.html,
+# .../API_Root.html, .../API_Organization.html, .../API_CreateAccount.html).
+ORGANIZATION_ID = re.compile(r"o-[a-z0-9]{10,32}")
+OU_ID = re.compile(r"ou-([0-9a-z]{4,32})-[a-z0-9]{8,32}")
+ROOT_ID = re.compile(r"r-([0-9a-z]{4,32})")
+ACCOUNT_ID = re.compile(r"\d{12}")
+ACCOUNT_NAME = re.compile(r"[\u0020-\u007e]{1,50}")
+ORGANIZATION_KEYS = {
+    "securityAccount",
+    "organizationId",
+    "organizationalUnits",
+    "accounts",
+    "management",
+}
+MANAGEMENT_KEYS = {"roleArn", "organizationTrail"}
+
+
+def _account_id(key: str, value: Any) -> str:
+    account = _string(key, value)
+    if not ACCOUNT_ID.fullmatch(account):
+        raise ConfigError(key, account, "an AWS account id: 12 digits")
+    return account
+
+
+def _organizational_units(key: str, value: Any) -> tuple[str, ...]:
+    units = _string_list(key, value)
+    if not units:
+        raise ConfigError(key, value, "must name at least one OU (ou-...) or the root (r-...)")
+    roots = set()
+    for i, unit in enumerate(units):
+        match = OU_ID.fullmatch(unit) or ROOT_ID.fullmatch(unit)
+        if not match:
+            raise ConfigError(
+                f"{key}[{i}]", unit, "an OU id (ou-xxxx-xxxxxxxx) or the root id (r-xxxx)"
+            )
+        if units.index(unit) != i:
+            raise ConfigError(f"{key}[{i}]", unit, "duplicate")
+        roots.add(match.group(1))
+    if len(roots) > 1:
+        # An OU's id carries its root's: ou-<root>-<ou>. One organization has one root.
+        raise ConfigError(key, units, f"names OUs of {len(roots)} different roots: {sorted(roots)}")
+    root = next((u for u in units if u.startswith("r-")), None)
+    if root and len(units) > 1:
+        raise ConfigError(key, units, f"the root {root} already covers every OU: list it alone")
+    return tuple(units)
+
+
+def _account_names(key: str, value: Any) -> dict[str, str]:
+    if not isinstance(value, dict):
+        raise ConfigError(
+            key, value, 'must be an object of account ids to names, {"111122223333": "prod"}'
+        )
+    names = {}
+    for account, name in value.items():
+        _account_id(f"{key} key", account)
+        name = _string(f"{key}.{account}", name)
+        if not ACCOUNT_NAME.fullmatch(name):
+            raise ConfigError(
+                f"{key}.{account}",
+                name,
+                "1 to 50 printable ASCII characters (Organizations' account name)",
+            )
+        names[account] = name
+    return names
+
+
+def _management(key: str, value: Any, partition: str) -> Management | None:
+    if value is None:
+        return None
+    if not isinstance(value, dict) or "roleArn" not in value or set(value) - MANAGEMENT_KEYS:
+        raise ConfigError(key, value, 'must be {"roleArn": ..., "organizationTrail": true | false}')
+    where = f"{key}.roleArn"
+    role_arn = _string(where, value["roleArn"])
+    try:
+        arn = ArnParser().parse_arn(role_arn)
+    except InvalidArnException:
+        raise ConfigError(where, role_arn, "must be an IAM role ARN") from None
+    if arn["service"] != "iam" or arn["region"] or not arn["resource"].startswith("role/"):
+        raise ConfigError(
+            where, role_arn, "must be an IAM role ARN: arn:<partition>:iam::<account>:role/<name>"
+        )
+    if not ACCOUNT_ID.fullmatch(arn["account"]) or arn["resource"] == "role/":
+        raise ConfigError(
+            where, role_arn, "must be an IAM role ARN: arn:<partition>:iam::<account>:role/<name>"
+        )
+    if arn["partition"] != partition:
+        raise ConfigError(where, role_arn, f"in partition {arn['partition']!r}, not {partition!r}")
+    return Management(
+        role_arn=role_arn,
+        account_id=arn["account"],
+        organization_trail=_boolean(
+            f"{key}.organizationTrail", value.get("organizationTrail", False)
+        ),
+    )
+
+
+def _organization(key: str, value: Any, partition: str) -> Organization | None:
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        raise ConfigError(key, value, "must be null or an object (README, Organization mode)")
+    for name in value:
+        if name not in ORGANIZATION_KEYS:
+            raise ConfigError(
+                f"{key}.{name}",
+                value[name],
+                f"unknown key{_did_you_mean(name, ORGANIZATION_KEYS)} (expected one of {sorted(ORGANIZATION_KEYS)})",
+            )
+    for name in ("securityAccount", "organizationId", "organizationalUnits"):
+        if name not in value:
+            raise ConfigError(f"{key}.{name}", None, "is required")
+    organization_id = _string(f"{key}.organizationId", value["organizationId"])
+    if not ORGANIZATION_ID.fullmatch(organization_id):
+        raise ConfigError(
+            f"{key}.organizationId",
+            organization_id,
+            "an organization id: o- and 10 to 32 lower-case letters or digits",
+        )
+    security = _account_id(f"{key}.securityAccount", value["securityAccount"])
+    management = _management(f"{key}.management", value.get("management"), partition)
+    if management and management.account_id == security:
+        # StackSets' delegated administrator must be a member account, not the management one.
+        raise ConfigError(
+            f"{key}.management.roleArn",
+            management.role_arn,
+            "is in securityAccount: the security account must be a member account, "
+            "registered as the StackSets delegated administrator",
+        )
+    return Organization(
+        security_account=security,
+        organization_id=organization_id,
+        organizational_units=_organizational_units(
+            f"{key}.organizationalUnits", value["organizationalUnits"]
+        ),
+        accounts=_account_names(f"{key}.accounts", value.get("accounts", {})),
+        management=management,
+    )
+
+
 def _delivery_mode(key: str, value: Any) -> str:
     mode = _string(key, value)
     if mode not in DELIVERY_MODES:
@@ -874,6 +1038,7 @@ KEYS: tuple[Key, ...] = (
     Key("logRetentionDays", "ALERTS_LOG_RETENTION_DAYS", 365, _json_object),
     Key("suppressions", "ALERTS_SUPPRESSIONS", [], _json_object),
     Key("knownNoise", "ALERTS_KNOWN_NOISE", [], lambda k, raw: _split(raw)),
+    Key("organization", "ALERTS_ORGANIZATION", None, _json_object),
 )
 
 
@@ -1025,6 +1190,9 @@ def parse_config(
         object_lock=value("objectLock", _object_lock),
         state_backend=value("stateBackend", _state_backend),
         prevent_destroy=value("preventDestroy", _boolean),
+        organization=value(
+            "organization", lambda k, v: _organization(k, v, partition["partition"])
+        ),
         engines=engines,
         log_retention_days=value("logRetentionDays", _log_retention),
         suppressions=(),
@@ -1032,6 +1200,7 @@ def parse_config(
         partition_regions=frozenset(partition["regions"]),
         global_region=global_region,
     )
+    _check_organization(settings, raw["organization"][0])
     selected = {d.id: d for d in settings.detections}
     where, item = raw["suppressions"]
     suppressions = _suppressions(where, item, today or date.today(), selected)
@@ -1039,6 +1208,30 @@ def parse_config(
     settings = replace(settings, suppressions=suppressions)
     _check_suppressed_patterns(settings, where)
     return settings
+
+
+def _check_organization(settings: MonitorConfig, where: str) -> None:
+    """What organization mode cannot combine with, as one error each."""
+    if not settings.organization:
+        return
+    if EVENTBRIDGE not in settings.engines:
+        raise ConfigError(
+            where,
+            "...",
+            'needs the "eventbridge" alert engine: members forward EventBridge events; a metric '
+            "filter sees one account's log group (alertEngines)",
+        )
+    if settings.delivery_mode == "central":
+        # "If a receiver account sets up a rule that sends events received from a sender account
+        # on to a third account, these events are not sent": a member's event reaches the
+        # security account's bus in its region and goes no further (EventBridge user guide,
+        # https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-cross-account.html).
+        raise ConfigError(
+            where,
+            "...",
+            'delivers per region: with "delivery": "central" a forwarded member event would need '
+            "a second hop, which EventBridge does not make; remove delivery",
+        )
 
 
 def load_config(cdktf_json: Path, environ: Mapping[str, str]) -> MonitorConfig:

@@ -58,8 +58,14 @@ def _variable(label: str) -> str:
     return "field" + "".join(word.capitalize() for word in words)
 
 
-def message_lines(variant: RuleVariant) -> tuple[list[str], dict[str, str]]:
-    """The alert's lines (with <variable> placeholders) and the variables' paths."""
+def message_lines(
+    variant: RuleVariant, other_accounts: bool = False
+) -> tuple[list[str], dict[str, str]]:
+    """The alert's lines (with <variable> placeholders) and the variables' paths.
+
+    ``other_accounts`` (organization mode): the record is in the event history of the account
+    that made the call, so the console link says which account to sign in to.
+    """
     detection: Detection = variant.detection
     outcome = variant.outcome
     title = f"[{detection.severity.value.upper()}] {outcome.title_prefix}{detection.title}"
@@ -93,15 +99,16 @@ def message_lines(variant: RuleVariant) -> tuple[list[str], dict[str, str]]:
         "From:     <sourceIp>, <userAgent>",
         f"Why:      {detection.rationale}",
         "Rule:     <aws.events.rule-name>",
-        "Record:   https://<region>.console.aws.amazon.com/cloudtrailv2/home"
+        ("Record:   in account <account>, " if other_accounts else "Record:   ")
+        + "https://<region>.console.aws.amazon.com/cloudtrailv2/home"
         "?region=<region>#/events/<eventId>",
     ]
     return lines, {**CLOUDTRAIL_FIELDS, **extra}
 
 
-def alert_message(variant: RuleVariant) -> AlertMessage:
-    """The input transformer for this rule's targets."""
-    lines, paths = message_lines(variant)
+def alert_message(variant: RuleVariant, other_accounts: bool = False) -> AlertMessage:
+    """The input transformer for this rule's targets (``other_accounts``: message_lines)."""
+    lines, paths = message_lines(variant, other_accounts)
     used = {name for line in lines for name in PLACEHOLDER.findall(line)}
     paths = {name: path for name, path in paths.items() if name in used}
     for name, path in paths.items():

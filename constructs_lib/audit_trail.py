@@ -29,7 +29,9 @@ ACCESS_LOG_DAYS = 365
 class AuditTrail(Construct):
     """A multi-region trail with log-file validation, writing to a hardened, access-logged bucket.
 
-    With ``log_group``, the trail also delivers to that CloudWatch Logs log group.
+    With ``log_group``, the trail also delivers to that CloudWatch Logs log group. With
+    ``organization_id`` (in the management account) it is the organization's trail, logging every
+    member account under ``AWSLogs/<organization id>/``.
     Exposes ``trail_bucket``, ``log_bucket`` and ``trail``; none can be destroyed by Terraform.
     """
 
@@ -43,6 +45,7 @@ class AuditTrail(Construct):
         kms_key_arn: str | None = None,
         object_lock: ObjectLock | None = None,
         log_group: TrailLogGroup | None = None,
+        organization_id: str | None = None,
     ) -> None:
         super().__init__(scope, id)
         provider, name_prefix = placement.provider, placement.name_prefix
@@ -87,6 +90,26 @@ class AuditTrail(Construct):
             this_trail = DataAwsIamPolicyDocumentStatementCondition(
                 test="StringEquals", variable="aws:SourceArn", values=[this_trail_arn]
             )
+            owner_full_control = DataAwsIamPolicyDocumentStatementCondition(
+                test="StringEquals",
+                variable="s3:x-amz-acl",
+                values=["bucket-owner-full-control"],
+            )
+            organization = []
+            if organization_id:
+                # The organization trail's statement, from the same page ("Create or update an
+                # Amazon S3 bucket to use to store the log files for an organization trail"):
+                # the trail is the management account's, so aws:SourceArn still names it.
+                organization.append(
+                    DataAwsIamPolicyDocumentStatement(
+                        sid="AWSCloudTrailOrganizationWrite",
+                        effect="Allow",
+                        principals=[CLOUDTRAIL],
+                        actions=["s3:PutObject"],
+                        resources=[f"{bucket_arn}/AWSLogs/{organization_id}/*"],
+                        condition=[owner_full_control, this_trail],
+                    )
+                )
             return [
                 DataAwsIamPolicyDocumentStatement(
                     sid="AWSCloudTrailAclCheck",
@@ -102,15 +125,9 @@ class AuditTrail(Construct):
                     principals=[CLOUDTRAIL],
                     actions=["s3:PutObject"],
                     resources=[f"{bucket_arn}/AWSLogs/{account_id}/*"],
-                    condition=[
-                        DataAwsIamPolicyDocumentStatementCondition(
-                            test="StringEquals",
-                            variable="s3:x-amz-acl",
-                            values=["bucket-owner-full-control"],
-                        ),
-                        this_trail,
-                    ],
+                    condition=[owner_full_control, this_trail],
                 ),
+                *organization,
             ]
 
         trail_bucket = HardenedBucket(
@@ -137,6 +154,7 @@ class AuditTrail(Construct):
             name=trail_name,
             s3_bucket_name=self.trail_bucket.id,
             is_multi_region_trail=True,
+            is_organization_trail=True if organization_id else None,
             include_global_service_events=True,
             enable_log_file_validation=True,
             enable_logging=True,

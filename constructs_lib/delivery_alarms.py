@@ -10,7 +10,7 @@ https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-monitoring.html).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from cdktf import TerraformProvider
 from cdktf_cdktf_provider_aws.cloudwatch_metric_alarm import (
@@ -25,10 +25,18 @@ RULES_PER_ALARM = 9
 FIVE_MINUTES = 300
 
 
+def _rule_dimensions(rule_name: str, bus: str | None) -> dict[str, str]:
+    """ "Metrics that specify only the RuleName dimension refer to the default event bus. Metrics
+    that specify both the EventBusName and RuleName dimensions refer to a custom event bus."
+    (https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-monitoring.html)"""
+    return {"EventBusName": bus, "RuleName": rule_name} if bus else {"RuleName": rule_name}
+
+
 class DeliveryAlarms(Construct):
     """An alarm on the dead-letter queue's depth, and alarms on the rules' failed dead-lettering.
 
-    Both notify ``alarm_actions`` (the region's health topic) directly, never through EventBridge,
+    ``rule_buses`` names the custom bus of each rule not on the default bus. Both notify
+    ``alarm_actions`` (the region's health topic) directly, never through EventBridge,
     whose failure they report.
     """
 
@@ -42,6 +50,7 @@ class DeliveryAlarms(Construct):
         queue_name: str,
         rule_names: Sequence[str],
         alarm_actions: Sequence[str],
+        rule_buses: Mapping[str, str] | None = None,
     ) -> None:
         super().__init__(scope, id)
         if not alarm_actions:
@@ -79,7 +88,7 @@ class DeliveryAlarms(Construct):
                     metric=CloudwatchMetricAlarmMetricQueryMetric(
                         namespace="AWS/Events",
                         metric_name="InvocationsFailedToBeSentToDlq",
-                        dimensions={"RuleName": name},
+                        dimensions=_rule_dimensions(name, (rule_buses or {}).get(name)),
                         period=FIVE_MINUTES,
                         stat="Sum",
                     ),

@@ -40,7 +40,8 @@ class DetectionRule(Construct):
     ``names`` fills the pattern's placeholders besides the name prefix (the KMS key's id and ARN);
     ``suppressions`` (the configuration's) narrow the patterns of the detection they apply to.
     Each rule's construct id and Terraform resource names are the rule id (the detection id, or
-    ``<id>_failed``). Exposes ``rules``.
+    ``<id>_failed``). The rules watch ``event_bus_name`` (organization mode: the organization
+    bus). Exposes ``rules`` and ``event_bus_name``.
     """
 
     def __init__(
@@ -55,8 +56,10 @@ class DetectionRule(Construct):
         provider: TerraformProvider,
         names: Mapping[str, str] | None = None,
         suppressions: tuple[Suppression, ...] = (),
+        event_bus_name: str = "default",
     ) -> None:
         super().__init__(scope, detection.id)
+        self.event_bus_name = event_bus_name
         targets = {"alert-topic": alert_topic_arn} if alert_topic_arn else {}
         if detection.to_health_topic:
             targets["health-topic"] = health_topic_arn
@@ -77,13 +80,14 @@ class DetectionRule(Construct):
         provider: TerraformProvider,
         names: Mapping[str, str] | None,
     ) -> CloudwatchEventRule:
-        message = alert_message(variant)
+        # On the organization bus an event may come from any account of the organization.
+        message = alert_message(variant, other_accounts=self.event_bus_name != "default")
         rule = CloudwatchEventRule(
             self,
             f"{variant.id}_rule",
             name=rule_name(name_prefix, variant.id),
             description=variant.description,
-            event_bus_name="default",
+            event_bus_name=self.event_bus_name,
             event_pattern=variant.event_pattern_json(name_prefix, names),
             state="ENABLED",
             provider=provider,
@@ -94,7 +98,7 @@ class DetectionRule(Construct):
                 self,
                 f"{variant.id}_{target_id}",
                 rule=rule.name,
-                event_bus_name="default",
+                event_bus_name=self.event_bus_name,
                 target_id=target_id,
                 arn=arn,
                 input_transformer=CloudwatchEventTargetInputTransformer(

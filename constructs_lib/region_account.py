@@ -7,7 +7,11 @@ from dataclasses import dataclass
 
 from cdktf import TerraformProvider
 from cdktf_cdktf_provider_aws.data_aws_caller_identity import DataAwsCallerIdentity
-from cdktf_cdktf_provider_aws.provider import AwsProvider, AwsProviderDefaultTags
+from cdktf_cdktf_provider_aws.provider import (
+    AwsProvider,
+    AwsProviderAssumeRole,
+    AwsProviderDefaultTags,
+)
 from constructs import Construct
 
 
@@ -33,7 +37,9 @@ class Placement:
 
 class RegionAccount(Construct):
     """The region's AWS provider, aliased after the region and tagging everything it creates,
-    and the account it deploys to (one caller-identity lookup per stack). Exposes ``placement``.
+    and the account it deploys to (one caller-identity lookup per stack). With
+    ``assume_role_arn`` the provider works in that role's account (the management account).
+    Exposes ``placement``.
     """
 
     def __init__(
@@ -46,6 +52,7 @@ class RegionAccount(Construct):
         name_prefix: str,
         default_tags: Mapping[str, str],
         prevent_destroy: bool = True,
+        assume_role_arn: str | None = None,
     ) -> None:
         super().__init__(scope, id)
         provider = AwsProvider(
@@ -54,6 +61,11 @@ class RegionAccount(Construct):
             region=region,
             alias=region,
             default_tags=[AwsProviderDefaultTags(tags=dict(default_tags))],
+            assume_role=(
+                [AwsProviderAssumeRole(role_arn=assume_role_arn, session_name=name_prefix)]
+                if assume_role_arn
+                else None
+            ),
         )
         account = DataAwsCallerIdentity(self, "account", provider=provider)
         self.placement = Placement(

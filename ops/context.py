@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from config import ConfigError, MonitorConfig, load_config
+from config import MANAGEMENT_STACK, ConfigError, MonitorConfig, load_config
 from constructs_lib.catalog import EVENTBRIDGE, HEALTH_TOPIC_SUFFIX
 
 
@@ -31,6 +31,7 @@ class RegionDeployment:
     health_topic: str
     alert_topic: str | None  # None in central delivery's other regions
     self_test_rule: str | None  # the rule that delivers self-tests here, if any
+    self_test_bus: str | None  # its custom bus (organization mode), None on the default bus
     forwarding_rules: tuple[str, ...]  # central delivery: rules forwarding to the home bus
 
 
@@ -59,13 +60,16 @@ def deployments(settings: MonitorConfig, environ: Mapping[str, str]) -> list[Reg
 def synthesized_documents(
     settings: MonitorConfig, environ: Mapping[str, str]
 ) -> dict[str, dict[str, Any]]:
-    """Each synthesized stack's Terraform JSON, by region, checked against the configuration."""
+    """Each synthesized region stack's Terraform JSON, by region, checked against the
+    configuration (organization mode's management stack is another account's, left out)."""
     outdir = Path(environ.get("CDKTF_OUTDIR", "cdktf.out"))
     manifest = outdir / "manifest.json"
     if not manifest.exists():
         raise OpsError(f"no synthesized stacks in {outdir}: run make synth (and deploy) first")
     documents = {}
-    for entry in json.loads(manifest.read_text(encoding="utf-8"))["stacks"].values():
+    for name, entry in json.loads(manifest.read_text(encoding="utf-8"))["stacks"].items():
+        if name == MANAGEMENT_STACK:
+            continue  # another account's: the commands work in this one's region stacks
         document = json.loads((outdir / entry["synthesizedStackPath"]).read_text("utf-8"))
         (provider,) = document["provider"]["aws"]
         documents[provider["region"]] = document
@@ -95,6 +99,11 @@ def _deployment(document: dict[str, Any], settings: MonitorConfig) -> RegionDepl
     rules = resources.get("aws_cloudwatch_event_rule", {})
     (queue,) = resources["aws_sqs_queue"].values()
     prefix = settings.name_prefix
+    buses = {
+        f"${{aws_cloudwatch_event_bus.{rid}.name}}": bus["name"]
+        for rid, bus in resources.get("aws_cloudwatch_event_bus", {}).items()
+    }
+    self_test_bus = rules["self_test"]["event_bus_name"] if "self_test" in rules else "default"
     if f"{prefix}{HEALTH_TOPIC_SUFFIX}" not in topics:
         raise OpsError(f"the synthesized stack {provider['region']} is not this configuration's")
     return RegionDeployment(
@@ -103,6 +112,7 @@ def _deployment(document: dict[str, Any], settings: MonitorConfig) -> RegionDepl
         health_topic=f"{prefix}{HEALTH_TOPIC_SUFFIX}",
         alert_topic=prefix if prefix in topics else None,
         self_test_rule=rules["self_test"]["name"] if "self_test" in rules else None,
+        self_test_bus=None if self_test_bus == "default" else buses[self_test_bus],
         forwarding_rules=tuple(
             rule["name"]
             for rid, rule in sorted(rules.items())

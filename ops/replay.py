@@ -48,6 +48,7 @@ class DetectionCounts:
     principals: Counter = field(default_factory=Counter)
     event_names: Counter = field(default_factory=Counter)
     source_ips: Counter = field(default_factory=Counter)
+    accounts: Counter = field(default_factory=Counter)  # organization mode: where
 
 
 @dataclass
@@ -234,6 +235,7 @@ def replay(
             counts.principals[_principal(record)] += 1
             counts.event_names[record.get("eventName", event.get("detail-type", "?"))] += 1
             counts.source_ips[record.get("sourceIPAddress", "-")] += 1
+            counts.accounts[event.get("account", "-")] += 1
         for detection_id, names in silenced.items():
             found.detections.setdefault(detection_id, DetectionCounts()).suppressed += 1
             for name in names:
@@ -257,6 +259,13 @@ def report(found: Replay, settings: MonitorConfig) -> list[str]:
             lines.append(f"    who:   {_top(counts.principals)}")
             lines.append(f"    what:  {_top(counts.event_names)}")
             lines.append(f"    from:  {_top(counts.source_ips)}")
+            if settings.organization:
+                # An organization trail's records come from every account: which, by name.
+                names = settings.organization.accounts
+                named = Counter(
+                    {f"{names[a]} {a}" if a in names else a: n for a, n in counts.accounts.items()}
+                )
+                lines.append(f"    where: {_top(named)}")
     by_name = {s.name: s for s in settings.suppressions}
     for name, silenced in found.suppressions.items():
         total = sum(silenced.values())

@@ -35,10 +35,11 @@ class Verdict:
     why: str
 
 
-def _sum(
-    cloudwatch: Any, start: datetime, queries: Mapping[str, tuple[str, str, str, str]]
-) -> dict[str, float]:
-    """Sum of each (namespace, metric, dimension, value) since ``start``."""
+Query = tuple[str, str, tuple[tuple[str, str], ...]]  # namespace, metric, dimensions
+
+
+def _sum(cloudwatch: Any, start: datetime, queries: Mapping[str, Query]) -> dict[str, float]:
+    """Sum of each (namespace, metric, ((dimension, value), ...)) since ``start``."""
     if not queries:
         return {}
     response = cloudwatch.get_metric_data(
@@ -49,14 +50,14 @@ def _sum(
                     "Metric": {
                         "Namespace": namespace,
                         "MetricName": metric,
-                        "Dimensions": [{"Name": dimension, "Value": value}],
+                        "Dimensions": [{"Name": n, "Value": v} for n, v in dimensions],
                     },
                     "Period": PERIOD,
                     "Stat": "Sum",
                 },
                 "ReturnData": True,
             }
-            for query_id, (namespace, metric, dimension, value) in queries.items()
+            for query_id, (namespace, metric, dimensions) in queries.items()
         ],
         StartTime=start,
         EndTime=datetime.now(UTC) + timedelta(minutes=1),
@@ -90,22 +91,22 @@ def judge(
         if deployment.self_test_rule
         else list(deployment.forwarding_rules)
     )
-    queries: dict[str, tuple[str, str, str, str]] = {}
+    # A rule on a custom bus (organization mode) publishes with EventBusName and RuleName.
+    bus = (("EventBusName", deployment.self_test_bus),) if deployment.self_test_bus else ()
+    queries: dict[str, Query] = {}
     for index, rule in enumerate(rules):
         for metric in ("Invocations", "FailedInvocations", "InvocationsFailedToBeSentToDlq"):
             queries[f"{metric[0].lower()}{metric[1:]}{index}"] = (
                 "AWS/Events",
                 metric,
-                "RuleName",
-                rule,
+                (*(bus if rule == deployment.self_test_rule else ()), ("RuleName", rule)),
             )
     if deployment.alert_topic:
         for metric in ("NumberOfMessagesPublished", "NumberOfNotificationsFailed"):
             queries[metric[0].lower() + metric[1:]] = (
                 "AWS/SNS",
                 metric,
-                "TopicName",
-                deployment.alert_topic,
+                (("TopicName", deployment.alert_topic),),
             )
     sums = _sum(boto_session.client("cloudwatch", region_name=region), start, queries)
 

@@ -18,14 +18,18 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from config import (
+    ACCOUNT_ID,
     CDKTF_KEYS,
     DELIVERY_MODES,
     KEYS,
     LOG_RETENTION_DAYS,
     MAX_NAME_PREFIX,
     NAME_PREFIX,
+    ORGANIZATION_ID,
+    OU_ID,
     PRINCIPAL,
     PROTOCOLS,
+    ROOT_ID,
     known_regions,
 )
 from constructs_lib.catalog import CATALOG, ENGINES, GROUPS
@@ -174,6 +178,42 @@ def context_properties() -> dict[str, dict[str, Any]]:
         "logRetentionDays": {
             "enum": list(LOG_RETENTION_DAYS),
             "description": "Days the trail's CloudWatch Logs log group keeps records (metric filters).",
+        },
+        "organization": {
+            "type": ["object", "null"],
+            "description": "Every account of an AWS Organization (README, Organization mode).",
+            "properties": {
+                "securityAccount": {"type": "string", "pattern": f"^{ACCOUNT_ID.pattern}$"},
+                "organizationId": {"type": "string", "pattern": f"^{ORGANIZATION_ID.pattern}$"},
+                "organizationalUnits": {
+                    "type": "array",
+                    "items": {
+                        "type": "string",
+                        "pattern": f"^({_unnamed(OU_ID.pattern)}|{_unnamed(ROOT_ID.pattern)})$",
+                    },
+                    "minItems": 1,
+                    "uniqueItems": True,
+                },
+                "accounts": {
+                    "type": "object",
+                    "propertyNames": {"pattern": f"^{ACCOUNT_ID.pattern}$"},
+                    "additionalProperties": {"type": "string", "minLength": 1, "maxLength": 50},
+                },
+                "management": {
+                    "type": ["object", "null"],
+                    "properties": {
+                        "roleArn": {
+                            "type": "string",
+                            "pattern": "^arn:[a-z-]+:iam::\\d{12}:role/.+$",
+                        },
+                        "organizationTrail": {"type": "boolean"},
+                    },
+                    "required": ["roleArn"],
+                    "additionalProperties": False,
+                },
+            },
+            "required": ["securityAccount", "organizationId", "organizationalUnits"],
+            "additionalProperties": False,
         },
     }
 

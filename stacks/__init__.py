@@ -1,15 +1,34 @@
-"""The app: one stack per region the configuration plans."""
+"""The app: one stack per region the configuration plans; in organization mode, also the
+management account's stack."""
 
 from __future__ import annotations
 
 from cdktf import App
 
 from config import MonitorConfig
+from constructs_lib.member_template import member_template, template_body
+from stacks.management_stack import ManagementStack
 from stacks.region_stack import RegionStack
 
 
 def build_app(settings: MonitorConfig, outdir: str) -> App:
     app = App(outdir=outdir, stack_traces=False)
-    for plan in settings.region_plans():
-        RegionStack(app, plan, settings)
+    plans = settings.region_plans()
+    organization = settings.organization
+    if not organization:
+        for plan in plans:
+            RegionStack(app, plan, settings)
+        return app
+    regions = [plan.region for plan in plans]
+    body = template_body(
+        member_template(
+            {plan.region: plan.local for plan in plans},
+            name_prefix=settings.name_prefix,
+            security_account=organization.security_account,
+        )
+    )
+    for plan in plans:
+        RegionStack(app, plan, settings, body, regions)
+    if organization.management:
+        ManagementStack(app, settings, organization.management, regions, body)
     return app

@@ -2,34 +2,43 @@
 
 from __future__ import annotations
 
-from cdktf import LocalBackend, S3Backend, TerraformOutput, TerraformStack
+from collections.abc import Sequence
+
+from cdktf import TerraformOutput, TerraformStack
 from constructs import Construct
 
-from config import MonitorConfig, RegionPlan, StateBackend
+from config import MonitorConfig, RegionPlan
 from constructs_lib.audit_trail import AuditTrail
 from constructs_lib.catalog import HEALTH_TOPIC_SUFFIX, KEY_ARN, KEY_ID
 from constructs_lib.delivery_alarms import DeliveryAlarms
 from constructs_lib.detection_rule import DetectionRule
 from constructs_lib.encryption_key import EncryptionKey
 from constructs_lib.home_bus_forwarding import HomeBusForwarding
+from constructs_lib.member_forwarding import MemberStack, MemberStackSet
+from constructs_lib.member_template import forwarded, organization_bus_name
 from constructs_lib.metric_filter_alarms import MetricFilterAlarms
 from constructs_lib.notification_topic import NotificationTopic
+from constructs_lib.organization_bus import OrganizationBus
 from constructs_lib.region_account import Placement, RegionAccount
 from constructs_lib.suppressions import Suppression
 from constructs_lib.trail_log_group import TrailLogGroup, log_group_name
 from constructs_lib.undelivered_alerts import UndeliveredAlerts
-
-# The oldest Terraform our output runs on: the cdktf CLI's requirement (Terraform 1.2+,
-# https://developer.hashicorp.com/terraform/tutorials/cdktf/cdktf-install), and 1.10 with the S3
-# backend's use_lockfile (S3-native locking, added in Terraform 1.10).
-REQUIRED_VERSION = ">= 1.2.0"
-REQUIRED_VERSION_S3_LOCKFILE = ">= 1.10.0"
+from stacks.backend import use_backend
 
 
 class RegionStack(TerraformStack):
-    def __init__(self, scope: Construct, plan: RegionPlan, settings: MonitorConfig) -> None:
+    """``member_template_body``: in organization mode, the members' template (member_template)."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        plan: RegionPlan,
+        settings: MonitorConfig,
+        member_template_body: str | None = None,
+        member_regions: Sequence[str] = (),
+    ) -> None:
         super().__init__(scope, plan.region)
-        self._backend(plan.region, settings.state_backend)
+        use_backend(self, plan.region, settings.state_backend)
         placement = RegionAccount(
             self,
             "region_account",
@@ -77,6 +86,32 @@ class RegionStack(TerraformStack):
                 kms_key_arn=key_arn,
             ).topic.arn
             TerraformOutput(self, "alert_topic_arn", value=alert_topic_arn)
+        organization_bus = None
+        if settings.organization:
+            organization_bus = OrganizationBus(
+                self,
+                "organization_bus",
+                placement=placement,
+                organization_id=settings.organization.organization_id,
+            )
+            # The security account's own events reach the organization bus like a member's.
+            MemberStack(
+                self,
+                "member_forwarding",
+                placement=placement,
+                template_body=member_template_body,
+                depends_on=[organization_bus.policy],
+            )
+            if plan.carries_trail:
+                MemberStackSet(
+                    self,
+                    "member_stack_set",
+                    placement=placement,
+                    template_body=member_template_body,
+                    organizational_units=settings.organization.organizational_units,
+                    regions=member_regions,
+                    excluded_accounts=[settings.organization.security_account],
+                )
         if plan.detections:
             self._eventbridge(
                 plan,
@@ -85,6 +120,7 @@ class RegionStack(TerraformStack):
                 health_topic_arn,
                 key_names,
                 settings.suppressions,
+                organization_bus,
             )
 
         if plan.carries_trail:
@@ -131,15 +167,18 @@ class RegionStack(TerraformStack):
         health_topic_arn: str,
         key_names: dict[str, str],
         suppressions: tuple[Suppression, ...],
+        organization_bus: OrganizationBus | None,
     ) -> None:
         """The EventBridge engine: a rule per detection and outcome, forwarding, the dead-letter
-        queue and the alarms on delivery."""
+        queue and the alarms on delivery. In organization mode the rules watch the organization
+        bus, but for those matching what only this account has (member_template.forwarded)."""
         provider, prefix = placement.provider, placement.name_prefix
         undelivered = UndeliveredAlerts(self, "undelivered_alerts", placement=placement)
         dead_letter_arn = undelivered.queue.arn
-        rules = [
-            rule
-            for detection in plan.local
+        on_organization_bus = {d.id for d in forwarded(plan.local)} if organization_bus else set()
+        rules, on_custom_bus = [], []
+        for detection in plan.local:
+            bus = organization_bus.bus.name if detection.id in on_organization_bus else "default"
             for rule in DetectionRule(
                 self,
                 detection=detection,
@@ -150,8 +189,11 @@ class RegionStack(TerraformStack):
                 provider=provider,
                 names=key_names,
                 suppressions=suppressions,
-            ).rules
-        ]
+                event_bus_name=bus,
+            ).rules:
+                rules.append(rule)
+                if detection.id in on_organization_bus:
+                    on_custom_bus.append(rule)
         if plan.forwards_to:
             rules += HomeBusForwarding(
                 self,
@@ -167,29 +209,13 @@ class RegionStack(TerraformStack):
             provider=provider,
             name_prefix=prefix,
             queue_name=undelivered.queue.name,
-            rule_names=[rule.name for rule in rules],
+            # One name string per rule: each read of rule.name is a new token.
+            rule_names=(names := [rule.name for rule in rules]),
             alarm_actions=[health_topic_arn],
+            rule_buses={
+                name: organization_bus_name(prefix)
+                for name, rule in zip(names, rules, strict=True)
+                if rule in on_custom_bus
+            },
         )
         TerraformOutput(self, "undelivered_alerts_queue_url", value=undelivered.queue.url)
-
-    def _backend(self, region: str, backend: StateBackend | None) -> None:
-        if backend:
-            S3Backend(
-                self,
-                bucket=backend.bucket,
-                key=f"{backend.key_prefix}/{region}.tfstate",
-                region=backend.region,
-                encrypt=True,
-            )
-            if backend.lockfile:
-                # S3-native locking (Terraform 1.10+), which cdktf's S3Backend does not expose.
-                self.add_override("terraform.backend.s3.use_lockfile", True)
-        else:
-            # Relative to cdktf.out/stacks/<stack>/, where terraform runs: state stays in the
-            # project folder, outside the output every synth replaces, with no absolute paths.
-            LocalBackend(self, path=f"../../../terraform.{region}.tfstate")
-        lockfile = bool(backend and backend.lockfile)
-        self.add_override(
-            "terraform.required_version",
-            REQUIRED_VERSION_S3_LOCKFILE if lockfile else REQUIRED_VERSION,
-        )

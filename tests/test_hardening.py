@@ -20,6 +20,7 @@ from constructs_lib.policy_statements import (
 )
 from tests.conftest import ALL_GROUPS, TEST_CONTEXT, synthesize_to
 from tests.synthesized import SynthesizedStack
+from tests.test_organization import ORG_CONTEXT
 
 PROJECT = Path(__file__).resolve().parent.parent
 KMS_CONTEXT = {
@@ -40,6 +41,9 @@ HARDENING_CONFIGS = {
         "delivery": "central",
         "kmsKey": True,
     },
+    # Organization mode with the KMS key: the organization bus, the StackSet, the management
+    # account's stack and its organization trail pass with the same skip list.
+    "organization": {**ORG_CONTEXT, "kmsKey": True},
 }
 
 
@@ -93,9 +97,10 @@ def _checkov_readable_copy(outdir: Path, into: Path) -> Path:
 
 
 def test_checkov_passes_every_stack_with_the_reviewed_skip_list(tmp_path):
-    """The default configuration, and both engines with a KMS key and Object Lock."""
+    """The default configuration, both engines with a KMS key and Object Lock, and organization
+    mode (its management stack and organization trail included)."""
     readable = []
-    for name in ("default", "kms"):
+    for name in ("default", "kms", "organization"):
         outdir = tmp_path / name / "cdktf.out"
         synthesize_to(parse_config(HARDENING_CONFIGS[name], {}), outdir)
         readable.append(_checkov_readable_copy(outdir, tmp_path / f"{name}-readable"))

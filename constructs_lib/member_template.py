@@ -1,0 +1,177 @@
+"""The member accounts' CloudFormation template: forward what the detections match to the security
+account's organization bus in the same region, each event once.
+
+Plain data, like the catalog: the StackSet deploys it to every account of the configured OUs, and
+the management and security accounts get it as a stack of this app, so one template covers every
+account. EventBridge sees a CloudTrail event only in the account and region of the call, so each
+member region needs these rules; the detections themselves run in the security account, on the
+organization bus, where a forwarded event keeps its own ``account`` and ``region``.
+
+The template depends on the regions and the selected detections only, never on the number of
+accounts. It holds:
+
+- per group of regions whose security-account stacks carry the same detections, the rules
+  ``forwarding_patterns`` splits them into by source (no event matches two), on the default bus,
+  limited to those regions by a CloudFormation condition;
+- the role those rules send with: ``events:PutEvents`` on the organization bus of its own region
+  only, assumable only by EventBridge for this account's ``<prefix>-org-forward-*`` rules.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from constructs_lib.catalog import Detection
+from constructs_lib.forwarding_patterns import forwarding_patterns
+
+# CloudFormation quota "Template body size in a request": 51,200 bytes.
+# https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/cloudformation-limits.html
+MAX_TEMPLATE_BODY = 51_200
+# Fn::Or takes 2 to 10 conditions (CloudFormation condition functions).
+MAX_OR = 10
+# EventBridge's longest retry: 24 hours, 185 attempts (detection_rule.RETRY_POLICY's numbers).
+RETRY = {"MaximumEventAgeInSeconds": 24 * 3600, "MaximumRetryAttempts": 185}
+
+
+def organization_bus_name(name_prefix: str) -> str:
+    """The security account's custom bus, one per region, that members forward to."""
+    return f"{name_prefix}-org"
+
+
+def forwarding_stack_name(name_prefix: str) -> str:
+    """The StackSet's name, and the stack's name in the management and security accounts."""
+    return f"{name_prefix}-org-forwarding"
+
+
+def forwarded(detections: Sequence[Detection]) -> tuple[Detection, ...]:
+    """What members forward: every detection but those matching the security account's own KMS key,
+    which no other account has (they keep their rule on that account's default bus)."""
+    return tuple(d for d in detections if not d.requires_kms_key)
+
+
+def _condition(regions: Sequence[str]) -> dict[str, Any]:
+    equals = [{"Fn::Equals": [{"Ref": "AWS::Region"}, region]} for region in regions]
+    if len(equals) == 1:
+        return equals[0]
+    while len(equals) > MAX_OR:  # nest: Fn::Or of at most 10 each
+        equals = [
+            {"Fn::Or": equals[i : i + MAX_OR]} if len(equals[i : i + MAX_OR]) > 1 else equals[i]
+            for i in range(0, len(equals), MAX_OR)
+        ]
+    return {"Fn::Or": equals}
+
+
+def member_template(
+    detections_by_region: Mapping[str, Sequence[Detection]],
+    *,
+    name_prefix: str,
+    security_account: str,
+) -> dict[str, Any]:
+    """The template, for the regions (and their security-account detections) it is deployed in."""
+    groups: dict[tuple[str, ...], list[str]] = {}
+    detections_of: dict[tuple[str, ...], tuple[Detection, ...]] = {}
+    for region, detections in detections_by_region.items():
+        chosen = forwarded(detections)
+        key = tuple(d.id for d in chosen)
+        groups.setdefault(key, []).append(region)
+        detections_of[key] = chosen
+    bus = organization_bus_name(name_prefix)
+    bus_arn = {
+        "Fn::Sub": f"arn:${{AWS::Partition}}:events:${{AWS::Region}}:{security_account}:event-bus/{bus}"
+    }
+    rule_prefix = f"{name_prefix}-org-forward-"
+    resources: dict[str, Any] = {
+        "ForwardingRole": {
+            "Type": "AWS::IAM::Role",
+            "Properties": {
+                # IAM names are global in an account: one role per region's stack instance.
+                "RoleName": {"Fn::Sub": f"{name_prefix}-org-forward-${{AWS::Region}}"},
+                "Description": f"Forwards {name_prefix} detections' matches to the security account's bus",
+                "AssumeRolePolicyDocument": {
+                    "Version": "2012-10-17",
+                    "Statement": [
+                        {
+                            "Sid": "EventBridgeForOurRules",
+                            "Effect": "Allow",
+                            "Principal": {"Service": "events.amazonaws.com"},
+                            "Action": "sts:AssumeRole",
+                            "Condition": {
+                                "ArnLike": {
+                                    "aws:SourceArn": {
+                                        "Fn::Sub": "arn:${AWS::Partition}:events:${AWS::Region}:"
+                                        f"${{AWS::AccountId}}:rule/{rule_prefix}*"
+                                    }
+                                },
+                                "StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}},
+                            },
+                        }
+                    ],
+                },
+                "Policies": [
+                    {
+                        "PolicyName": "put-events-on-the-organization-bus",
+                        "PolicyDocument": {
+                            "Version": "2012-10-17",
+                            "Statement": [
+                                {
+                                    "Sid": "PutEventsOnTheOrganizationBusOnly",
+                                    "Effect": "Allow",
+                                    "Action": "events:PutEvents",
+                                    "Resource": bus_arn,
+                                }
+                            ],
+                        },
+                    }
+                ],
+            },
+        }
+    }
+    conditions: dict[str, Any] = {}
+    number = 0
+    for group_number, (key, regions) in enumerate(groups.items(), start=1):
+        condition_name = f"InRegionGroup{group_number}" if len(groups) > 1 else None
+        if condition_name:
+            conditions[condition_name] = _condition(regions)
+        for pattern in forwarding_patterns(detections_of[key], name_prefix):
+            number += 1
+            rule = {
+                "Type": "AWS::Events::Rule",
+                "Properties": {
+                    "Name": f"{rule_prefix}{number}",
+                    "Description": f"Forwards matches of {name_prefix}'s detections to the "
+                    f"security account's {bus} bus",
+                    "EventBusName": "default",
+                    "EventPattern": pattern,
+                    "State": "ENABLED",
+                    "Targets": [
+                        {
+                            "Id": "security-account-bus",
+                            "Arn": bus_arn,
+                            "RoleArn": {"Fn::GetAtt": ["ForwardingRole", "Arn"]},
+                            "RetryPolicy": RETRY,
+                        }
+                    ],
+                },
+            }
+            if condition_name:
+                rule["Condition"] = condition_name
+            resources[f"Forward{number}"] = rule
+    template: dict[str, Any] = {
+        "AWSTemplateFormatVersion": "2010-09-09",
+        "Description": f"{name_prefix}: forwards API-call events to the security account "
+        f"{security_account} for alerting",
+    }
+    if conditions:
+        template["Conditions"] = conditions
+    template["Resources"] = resources
+    body = template_body(template)
+    if len(body.encode()) > MAX_TEMPLATE_BODY:
+        raise ValueError(f"the member template needs {len(body.encode())} bytes")
+    return template
+
+
+def template_body(template: Mapping[str, Any]) -> str:
+    """The template as CloudFormation receives it: compact JSON, keys in a stable order."""
+    return json.dumps(template, separators=(",", ":"), sort_keys=True)

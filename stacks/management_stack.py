@@ -1,0 +1,62 @@
+"""Organization mode's management-account stack: the member template in every region, which
+StackSets never deploy there, and optionally the organization trail."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from cdktf import TerraformOutput, TerraformStack
+from constructs import Construct
+
+from config import MANAGEMENT_STACK, Management, MonitorConfig
+from constructs_lib.audit_trail import AuditTrail
+from constructs_lib.member_forwarding import MemberStack
+from constructs_lib.region_account import RegionAccount
+from stacks.backend import use_backend
+
+
+class ManagementStack(TerraformStack):
+    """One aliased provider per region, each assuming ``management.role_arn``."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        settings: MonitorConfig,
+        management: Management,
+        regions: Sequence[str],
+        member_template_body: str,
+    ) -> None:
+        super().__init__(scope, MANAGEMENT_STACK)
+        use_backend(self, MANAGEMENT_STACK, settings.state_backend)
+        organization = settings.organization
+        assert organization is not None
+        for region in regions:
+            placement = RegionAccount(
+                self,
+                f"region_account_{region}",
+                region=region,
+                partition=settings.partition,
+                name_prefix=settings.name_prefix,
+                default_tags=settings.default_tags,
+                prevent_destroy=settings.prevent_destroy,
+                assume_role_arn=management.role_arn,
+            ).placement
+            MemberStack(
+                self,
+                f"member_forwarding_{region}",
+                placement=placement,
+                template_body=member_template_body,
+            )
+            if management.organization_trail and region == settings.home_region:
+                trail = AuditTrail(
+                    self,
+                    "organization_trail",
+                    placement=placement,
+                    archive_after_days=settings.log_archive_after_days,
+                    object_lock=settings.object_lock,
+                    organization_id=organization.organization_id,
+                )
+                TerraformOutput(self, "organization_trail_arn", value=trail.trail.arn)
+                TerraformOutput(
+                    self, "organization_trail_bucket_name", value=trail.trail_bucket.bucket
+                )

@@ -1,0 +1,630 @@
+"""Organization mode: members forward through one service-managed StackSet to the security
+account's organization bus, whose rules hold every detection.
+
+What is AWS's, and where the tests stand in for it:
+- the member template is linted with cfn-lint (AWS's CloudFormation linter), not an emulator;
+- moto runs the rules and the buses, but where a rule targets another account's bus moto
+  re-puts the event as the receiving account's (it loses the sender's ``account``), which AWS
+  does not: "Rules that have an event pattern containing an Account field do not match events
+  sent from accounts that are not listed in the Account field" (EventBridge guide,
+  eb-cross-account.html), so a forwarded event keeps its own account. The end-to-end test
+  delivers bus targets as AWS documents it, and evaluates the bus policy with the IAM rule it
+  rests on (``allows``).
+"""
+
+from __future__ import annotations
+
+import copy
+import fnmatch
+import json
+from collections import Counter
+from typing import Any
+
+import boto3
+import pytest
+from moto import mock_aws
+from moto.events.models import Rule, events_backends
+from moto.utilities.arns import parse_arn
+
+from config import MANAGEMENT_STACK, ConfigError, parse_config
+from constructs_lib.member_template import (
+    MAX_TEMPLATE_BODY,
+    forwarded,
+    member_template,
+    organization_bus_name,
+    template_body,
+)
+from constructs_lib.outcomes import detection_id_of
+from tests.cloudtrail import envelope, fixture_records
+from tests.conftest import ALL_GROUPS, TEST_CONTEXT, synthesize_to
+from tests.eventbridge_templates import Rule as TemplateRule
+from tests.eventbridge_templates import fill
+from tests.synthesized import RULE, TARGET, SynthesizedStack
+
+SECURITY = "111122223333"
+MEMBER = "444455556666"
+OUTSIDER = "777788889999"  # an account of another organization
+MANAGEMENT = "999988887777"
+ORGANIZATION_ID = "o-a1b2c3d4e5"
+ORGANIZATION_OF = {SECURITY: ORGANIZATION_ID, MEMBER: ORGANIZATION_ID, OUTSIDER: "o-zzzzzzzzzz"}
+OUS = ["ou-ab12-11111111", "ou-ab12-22222222", "ou-ab12-33333333"]
+ROLE_ARN = f"arn:aws:iam::{MANAGEMENT}:role/api-alerts-deployer"
+ORGANIZATION = {
+    "securityAccount": SECURITY,
+    "organizationId": ORGANIZATION_ID,
+    "organizationalUnits": OUS,
+    "accounts": {MEMBER: "payments-prod"},
+    "management": {"roleArn": ROLE_ARN, "organizationTrail": True},
+}
+ORG_CONTEXT = {
+    **TEST_CONTEXT,
+    "monitoredRegions": ["ap-northeast-1", "us-east-1", "eu-west-1"],
+    "detectionGroups": ALL_GROUPS,
+    "organization": ORGANIZATION,
+}
+
+
+@pytest.fixture(scope="module")
+def org(tmp_path_factory) -> tuple[Any, dict[str, SynthesizedStack]]:
+    settings = parse_config(ORG_CONTEXT, {})
+    return settings, synthesize_to(settings, tmp_path_factory.mktemp("org") / "cdktf.out")
+
+
+def _body(terraform_value: str) -> str:
+    """A template body as CloudFormation receives it (Terraform unescapes $${)."""
+    return terraform_value.replace("$${", "${").replace("%%{", "%{")
+
+
+def _template(stacks: dict[str, SynthesizedStack]) -> dict[str, Any]:
+    home = stacks["ap-northeast-1"]
+    (stack_set,) = home.resources("aws_cloudformation_stack_set").values()
+    return json.loads(_body(stack_set["template_body"]))
+
+
+# ---- configuration ----
+
+
+@pytest.mark.parametrize(
+    "change, key",
+    [
+        ({"securityAccount": "1111-2222-3333"}, "organization.securityAccount"),
+        ({"organizationId": "o-short"}, "organization.organizationId"),
+        ({"organizationId": "org-a1b2c3d4e5"}, "organization.organizationId"),
+        ({"organizationalUnits": []}, "organization.organizationalUnits"),
+        ({"organizationalUnits": ["ou-ab12"]}, "organization.organizationalUnits[0]"),
+        ({"organizationalUnits": ["OU-AB12-11111111"]}, "organization.organizationalUnits[0]"),
+        (
+            {"organizationalUnits": ["ou-ab12-11111111", "ou-cd34-22222222"]},
+            "organization.organizationalUnits",
+        ),
+        (
+            {"organizationalUnits": ["r-ab12", "ou-ab12-11111111"]},
+            "organization.organizationalUnits",
+        ),
+        ({"organizationalUnits": [OUS[0], OUS[0]]}, "organization.organizationalUnits[1]"),
+        ({"accounts": {"12345": "x"}}, "organization.accounts key"),
+        ({"accounts": {MEMBER: "x" * 51}}, f"organization.accounts.{MEMBER}"),
+        (
+            {"management": {"roleArn": "arn:aws:iam::999988887777:user/deployer"}},
+            "organization.management.roleArn",
+        ),
+        (
+            {"management": {"roleArn": "arn:aws:sts::999988887777:role/x"}},
+            "organization.management.roleArn",
+        ),
+        (
+            {"management": {"roleArn": "arn:aws-cn:iam::999988887777:role/x"}},
+            "organization.management.roleArn",
+        ),
+        (
+            {"management": {"roleArn": f"arn:aws:iam::{SECURITY}:role/x"}},
+            "organization.management.roleArn",
+        ),
+        ({"management": {"roleArn": ROLE_ARN, "trail": True}}, "organization.management"),
+        ({"securityAcount": SECURITY}, "organization.securityAcount"),
+    ],
+)
+def test_bad_organization_settings_are_one_error_naming_the_key(change, key):
+    with pytest.raises(ConfigError) as raised:
+        parse_config({**ORG_CONTEXT, "organization": {**ORGANIZATION, **change}}, {})
+    assert raised.value.key == key
+
+
+def test_organization_mode_refuses_what_it_cannot_do():
+    with pytest.raises(ConfigError, match="second hop"):
+        parse_config({**ORG_CONTEXT, "delivery": "central"}, {})
+    with pytest.raises(ConfigError, match='needs the "eventbridge" alert engine'):
+        context = {
+            k: v for k, v in ORG_CONTEXT.items() if k not in ("monitoredRegions", "delivery")
+        }
+        parse_config({**context, "alertEngines": ["metric-filters"]}, {})
+
+
+def test_a_bad_id_exits_2_with_one_line_and_writes_nothing(tmp_path, monkeypatch):
+    from main import main
+
+    bad = {**ORG_CONTEXT, "organization": {**ORGANIZATION, "organizationalUnits": ["ou-1"]}}
+    (tmp_path / "cdktf.json").write_text(json.dumps({"app": "x", "context": bad}))
+    monkeypatch.chdir(tmp_path)
+    assert main({"PATH": "/usr/bin:/bin"}) == 2
+    assert not (tmp_path / "cdktf.out").exists()
+
+
+# ---- what synthesis gives ----
+
+
+def test_security_account_stacks_put_every_rule_on_the_organization_only_bus(org):
+    settings, stacks = org
+    region_stacks = {name: s for name, s in stacks.items() if name != MANAGEMENT_STACK}
+    assert sorted(region_stacks) == sorted(p.region for p in settings.region_plans())
+    for name, stack in region_stacks.items():
+        ((bus_id, bus),) = stack.resources("aws_cloudwatch_event_bus").items()
+        assert bus["name"] == organization_bus_name("api-alerts")
+        (policy,) = stack.resources("aws_cloudwatch_event_bus_policy").values()
+        document = policy["policy"].removeprefix("${data.aws_iam_policy_document.").split(".")[0]
+        (statement,) = stack.data("aws_iam_policy_document")[document]["statement"]
+        assert statement["principals"] == [{"type": "*", "identifiers": ["*"]}]
+        assert statement["actions"] == ["events:PutEvents"]
+        assert statement["resources"] == [f"${{aws_cloudwatch_event_bus.{bus_id}.arn}}"]
+        assert statement["condition"] == [
+            {"test": "StringEquals", "variable": "aws:PrincipalOrgID", "values": [ORGANIZATION_ID]}
+        ]
+        rules = stack.resources(RULE)
+        assert rules and all(
+            r["event_bus_name"] == f"${{aws_cloudwatch_event_bus.{bus_id}.name}}"
+            for r in rules.values()
+        ), name
+        assert all(
+            t["event_bus_name"] == f"${{aws_cloudwatch_event_bus.{bus_id}.name}}"
+            for t in stack.resources(TARGET).values()
+        )
+        # The delivery alarms read the custom bus's metrics (EventBusName and RuleName).
+        dimensions = [
+            q["metric"]["dimensions"]
+            for a in stack.resources("aws_cloudwatch_metric_alarm").values()
+            for q in a.get("metric_query", [])
+            if "metric" in q
+        ]
+        assert dimensions and all(d["EventBusName"] == bus["name"] for d in dimensions)
+
+
+def test_the_stack_set_is_service_managed_auto_deployed_to_the_ous_in_every_needed_region(org):
+    settings, stacks = org
+    home = stacks["ap-northeast-1"]
+    (stack_set,) = home.resources("aws_cloudformation_stack_set").values()
+    assert stack_set["permission_model"] == "SERVICE_MANAGED"
+    assert stack_set["auto_deployment"] == {
+        "enabled": True,
+        "retain_stacks_on_account_removal": False,
+    }
+    assert stack_set["call_as"] == "DELEGATED_ADMIN"
+    assert stack_set["capabilities"] == ["CAPABILITY_NAMED_IAM"]
+    (instances,) = home.resources("aws_cloudformation_stack_instances").values()
+    needed = [p.region for p in settings.region_plans()]
+    assert instances["regions"] == needed
+    assert {"us-east-1", "us-east-2", "eu-north-1", "ap-southeast-2"} <= set(needed)
+    assert instances["deployment_targets"] == {
+        "organizational_unit_ids": OUS,
+        # The security account carries the template as a stack of its own (below).
+        "account_filter_type": "DIFFERENCE",
+        "accounts": [SECURITY],
+    }
+    for name, stack in stacks.items():
+        if name not in ("ap-northeast-1", MANAGEMENT_STACK):
+            assert not stack.resources("aws_cloudformation_stack_set")
+
+
+def test_one_template_everywhere_and_the_management_account_reached_by_its_role(org):
+    settings, stacks = org
+    (stack_set,) = stacks["ap-northeast-1"].resources("aws_cloudformation_stack_set").values()
+    body = stack_set["template_body"]
+    assert "${AWS::" not in body.replace("$${AWS::", "")  # every CloudFormation ${ escaped
+    management = stacks[MANAGEMENT_STACK]
+    providers = management.providers()
+    regions = [p.region for p in settings.region_plans()]
+    assert sorted(b["region"] for b in providers.values()) == sorted(regions)
+    assert all(
+        b["assume_role"] == [{"role_arn": ROLE_ARN, "session_name": "api-alerts"}]
+        for b in providers.values()
+    )
+    copies = [*management.resources("aws_cloudformation_stack").values()]
+    for region in regions:
+        copies += stacks[region].resources("aws_cloudformation_stack").values()
+    assert len(copies) == 2 * len(regions)
+    assert {c["template_body"] for c in copies} == {body}
+    assert {
+        management.region_of(c) for c in management.resources("aws_cloudformation_stack").values()
+    } == set(regions)
+
+
+def test_the_organization_trail_logs_every_account_into_its_documented_prefix(org):
+    _, stacks = org
+    management = stacks[MANAGEMENT_STACK]
+    (trail,) = management.resources("aws_cloudtrail").values()
+    assert trail["is_organization_trail"] is True and trail["is_multi_region_trail"] is True
+    assert management.region_of(trail) == "ap-northeast-1"
+    statements = {
+        s["sid"]: s
+        for d in management.data("aws_iam_policy_document").values()
+        for s in d["statement"]
+    }
+    organization_write = statements["AWSCloudTrailOrganizationWrite"]
+    assert organization_write["resources"][0].endswith(f"/AWSLogs/{ORGANIZATION_ID}/*")
+    assert {c["variable"] for c in organization_write["condition"]} == {
+        "s3:x-amz-acl",
+        "aws:SourceArn",
+    }
+    assert statements["AWSCloudTrailWrite"]["condition"] == organization_write["condition"]
+
+
+def test_the_member_template_passes_cfn_lint(org):
+    from cfnlint.api import ManualArgs, lint
+
+    settings, stacks = org
+    template = _template(stacks)
+    regions = [p.region for p in settings.region_plans()]
+    matches = lint(json.dumps(template, indent=1), config=ManualArgs(regions=regions))
+    print(f"\ncfn-lint on the member template ({len(regions)} regions): {len(matches)} findings")
+    for match in matches:
+        print(f"  {match}")
+    assert matches == []
+
+
+def test_cfn_lint_would_catch_a_broken_template(org):
+    from cfnlint.api import ManualArgs, lint
+
+    template = copy.deepcopy(_template(org[1]))
+    template["Resources"]["Forward1"]["Properties"]["State"] = "ON"
+    matches = lint(json.dumps(template), config=ManualArgs(regions=["eu-west-1"]))
+    assert [m.rule.id for m in matches] == ["E3030"]
+
+
+def test_the_forwarding_role_can_only_put_events_on_its_regions_organization_bus(org):
+    role = _template(org[1])["Resources"]["ForwardingRole"]["Properties"]
+    (trust,) = role["AssumeRolePolicyDocument"]["Statement"]
+    assert trust["Principal"] == {"Service": "events.amazonaws.com"}
+    assert set(trust["Condition"]) == {"ArnLike", "StringEquals"}
+    assert trust["Condition"]["ArnLike"]["aws:SourceArn"]["Fn::Sub"].endswith(
+        ":${AWS::AccountId}:rule/api-alerts-org-forward-*"
+    )
+    ((policy,),) = [[p["PolicyDocument"] for p in role["Policies"]]]
+    (statement,) = policy["Statement"]
+    assert statement["Action"] == "events:PutEvents"
+    assert statement["Resource"] == {
+        "Fn::Sub": f"arn:${{AWS::Partition}}:events:${{AWS::Region}}:{SECURITY}:event-bus/api-alerts-org"
+    }
+
+
+def test_the_template_fits_cloudformation_with_every_region_monitored():
+    every = parse_config(ORG_CONTEXT, {}).partition_regions
+    regions = ["ap-northeast-1", *sorted(every - {"ap-northeast-1"})]
+    settings = parse_config({**ORG_CONTEXT, "monitoredRegions": regions}, {})
+    template = member_template(
+        {p.region: p.local for p in settings.region_plans()},
+        name_prefix="api-alerts",
+        security_account=SECURITY,
+    )
+    size = len(template_body(template).encode())
+    print(f"\nmember template, {len(regions)} regions monitored: {size} bytes")
+    assert size <= MAX_TEMPLATE_BODY
+
+
+def _resource_counts(stacks: dict[str, SynthesizedStack]) -> dict[str, int]:
+    return {
+        f"{name} {kind}": len(blocks)
+        for name, stack in stacks.items()
+        for kind, blocks in stack.document.get("resource", {}).items()
+    }
+
+
+def test_one_or_a_thousand_named_accounts_synthesize_the_same_resources(org, tmp_path):
+    _, one = org
+    accounts = {f"{100000000000 + n:012d}": f"account-{n}" for n in range(1000)}
+    settings = parse_config(
+        {**ORG_CONTEXT, "organization": {**ORGANIZATION, "accounts": accounts}}, {}
+    )
+    thousand = synthesize_to(settings, tmp_path / "cdktf.out")
+    assert _resource_counts(thousand) == _resource_counts(one)
+    assert sum(_resource_counts(one).values()) > 100
+
+
+# ---- forwarding: what members send is exactly what the security account alerts on, once ----
+
+
+def _holds(condition: dict[str, Any], region: str) -> bool:
+    """Our templates' conditions: Fn::Equals of AWS::Region and a name, and Fn::Or of those."""
+    if "Fn::Equals" in condition:
+        ref, value = condition["Fn::Equals"]
+        assert ref == {"Ref": "AWS::Region"}
+        return value == region
+    return any(_holds(c, region) for c in condition["Fn::Or"])
+
+
+def member_rules(template: dict[str, Any], region: str) -> list[dict[str, Any]]:
+    """The forwarding rules a stack instance in ``region`` has."""
+    conditions = template.get("Conditions", {})
+    return [
+        resource["Properties"]
+        for resource in template["Resources"].values()
+        if resource["Type"] == "AWS::Events::Rule"
+        and ("Condition" not in resource or _holds(conditions[resource["Condition"]], region))
+    ]
+
+
+def test_members_forward_each_event_once_and_exactly_what_the_security_rules_match(org, corpus):
+    from moto.events.models import EventPattern
+
+    settings, stacks = org
+    template = _template(stacks)
+    records = [item.record for item in corpus] + [
+        record
+        for detection in settings.detections
+        for records in fixture_records(detection.id).values()
+        for record in records
+    ]
+    checked = Counter()
+    for plan in settings.region_plans():
+        patterns = [
+            EventPattern.load(json.dumps(r["EventPattern"]))
+            for r in member_rules(template, plan.region)
+        ]
+        on_bus = {d.id for d in forwarded(plan.local)}
+        stack = stacks[plan.region]
+        for record in records:
+            if record.get("readOnly") is True:
+                continue
+            event = {**envelope(record), "region": plan.region}
+            forwarding = sum(p.matches_event(event) for p in patterns)
+            assert forwarding <= 1, (plan.region, record.get("eventName"))
+            alerting = {d for d in stack.firing_detections(event) if d in on_bus}
+            unsuppressed = {
+                d.id
+                for d in forwarded(plan.local)
+                if EventPattern.load(d.event_pattern_json("api-alerts")).matches_event(event)
+            }
+            assert bool(forwarding) == bool(unsuppressed), (plan.region, record.get("eventName"))
+            assert alerting <= unsuppressed
+            checked[bool(forwarding)] += 1
+    assert checked[True] > 100 and checked[False] > 100
+
+
+# ---- end to end in moto, with AWS's cross-account delivery ----
+
+
+def allows(policy: dict[str, Any], action: str, resource: str, context: dict[str, str]) -> bool:
+    """IAM's rule for the statements we write: an Allow whose action, resource and every
+    condition match; a condition key missing from the request does not match ("If the key that
+    you specify in a policy condition is not present in the request context, the values do not
+    match", IAM User Guide, reference_policies_elements_condition.html); no Allow is a deny."""
+    for statement in policy["Statement"]:
+        actions = (
+            statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+        )
+        resources = (
+            statement["Resource"]
+            if isinstance(statement["Resource"], list)
+            else [statement["Resource"]]
+        )
+        if statement["Effect"] != "Allow" or statement["Principal"] != "*":
+            continue
+        if not any(fnmatch.fnmatchcase(action, a) for a in actions):
+            continue
+        if not any(fnmatch.fnmatchcase(resource, r) for r in resources):
+            continue
+        if all(
+            test == "StringEquals"
+            and context.get(key) in ([values] if isinstance(values, str) else values)
+            for test, pairs in statement.get("Condition", {}).items()
+            for key, values in pairs.items()
+        ):
+            return True
+    return False
+
+
+def test_allows_follows_the_missing_key_rule():
+    policy = {
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": "*",
+                "Action": "events:PutEvents",
+                "Resource": "arn:aws:events:eu-west-1:1:event-bus/b",
+                "Condition": {"StringEquals": {"aws:PrincipalOrgID": "o-1"}},
+            }
+        ]
+    }
+    bus = "arn:aws:events:eu-west-1:1:event-bus/b"
+    assert allows(policy, "events:PutEvents", bus, {"aws:PrincipalOrgID": "o-1"})
+    assert not allows(policy, "events:PutEvents", bus, {"aws:PrincipalOrgID": "o-2"})
+    assert not allows(policy, "events:PutEvents", bus, {})
+    assert not allows(policy, "events:PutRule", bus, {"aws:PrincipalOrgID": "o-1"})
+
+
+def _bus_policy(stack: SynthesizedStack, bus_arn: str) -> dict[str, Any]:
+    """The synthesized bus policy as IAM JSON, its Terraform references filled in."""
+    (document,) = [
+        d
+        for name, d in stack.data("aws_iam_policy_document").items()
+        if name.startswith("organization_bus")
+    ]
+    statements = []
+    for s in document["statement"]:
+        statements.append(
+            {
+                "Sid": s["sid"],
+                "Effect": s["effect"],
+                "Principal": "*"
+                if s["principals"] == [{"type": "*", "identifiers": ["*"]}]
+                else s["principals"],
+                "Action": s["actions"],
+                "Resource": [bus_arn for _ in s["resources"]],
+                "Condition": {c["test"]: {c["variable"]: c["values"]} for c in s["condition"]},
+            }
+        )
+    return {"Version": "2012-10-17", "Statement": statements}
+
+
+@mock_aws
+def test_a_member_event_in_eu_west_1_alerts_once_in_the_security_account_naming_the_member(
+    org, corpus, monkeypatch
+):
+    _, stacks = org
+    region = "eu-west-1"
+    stack = stacks[region]
+    template = _template(stacks)
+    bus = organization_bus_name("api-alerts")
+    bus_arn = f"arn:aws:events:{region}:{SECURITY}:event-bus/{bus}"
+    refused: list[str] = []
+    # What the receiving rules matched: the event whole, as AWS sends it to a target without
+    # input settings; moto's SQS rendering leaves out its "account".
+    received: list[tuple[str, dict[str, Any]]] = []
+
+    moto_send = Rule.send_to_targets
+
+    def send_as_aws(rule: Rule, event: dict[str, Any], transform_input: bool = True) -> None:
+        to_buses = [t for t in rule.targets if ":event-bus/" in t["Arn"]]
+        if not to_buses:
+            return moto_send(rule, event, transform_input)
+        if not rule.event_pattern.matches_event(event):
+            return None
+        for target in to_buses:
+            arn = parse_arn(target["Arn"])
+            receiver = events_backends[arn.account][arn.region].describe_event_bus(arn.resource_id)
+            context = {"aws:PrincipalOrgID": ORGANIZATION_OF[rule.account_id]}
+            if not allows(json.loads(receiver.policy), "events:PutEvents", target["Arn"], context):
+                refused.append(rule.account_id)
+                continue
+            for receiving_rule in list(receiver.rules.values()):
+                if receiving_rule.event_pattern.matches_event(event):
+                    received.append((receiving_rule.name, copy.deepcopy(event)))
+                receiving_rule.send_to_targets(copy.deepcopy(event))  # account, region kept
+        return None
+
+    monkeypatch.setattr(Rule, "send_to_targets", send_as_aws)
+
+    # The security account: its organization bus, its policy, its rules (SQS for the topics).
+    monkeypatch.setenv("MOTO_ACCOUNT_ID", SECURITY)
+    events = boto3.client("events", region_name=region)
+    sqs = boto3.client("sqs", region_name=region)
+    events.create_event_bus(Name=bus)
+    events.put_permission(EventBusName=bus, Policy=json.dumps(_bus_policy(stack, bus_arn)))
+    queues = {}
+    for rule_id, rule in stack.resources(RULE).items():
+        events.put_rule(Name=rule["name"], EventPattern=stack.pattern_of(rule), EventBusName=bus)
+        url = sqs.create_queue(QueueName=rule["name"])["QueueUrl"]
+        queue_arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])
+        events.put_targets(
+            Rule=rule["name"],
+            EventBusName=bus,
+            Targets=[{"Id": "alert-topic", "Arn": queue_arn["Attributes"]["QueueArn"]}],
+        )
+        queues[rule_id] = url
+
+    # A member and an outsider, each with the template's rules for this region.
+    for account in (MEMBER, OUTSIDER):
+        monkeypatch.setenv("MOTO_ACCOUNT_ID", account)
+        member_events = boto3.client("events", region_name=region)
+        for properties in member_rules(template, region):
+            member_events.put_rule(
+                Name=properties["Name"], EventPattern=json.dumps(properties["EventPattern"])
+            )
+            member_events.put_targets(
+                Rule=properties["Name"],
+                Targets=[
+                    {
+                        "Id": t["Id"],
+                        "Arn": bus_arn,
+                        "RoleArn": f"arn:aws:iam::{account}:role/api-alerts-org-forward-{region}",
+                    }
+                    for t in properties["Targets"]
+                ],
+            )
+
+    (record,) = [
+        item.record
+        for item in corpus
+        if item.record.get("eventName") == "AuthorizeSecurityGroupIngress"
+        and not item.record.get("errorCode")
+    ][:1]
+    event = envelope(record)
+    for account in (MEMBER, OUTSIDER):
+        monkeypatch.setenv("MOTO_ACCOUNT_ID", account)
+        boto3.client("events", region_name=region).put_events(
+            Entries=[
+                {
+                    "Source": event["source"],
+                    "DetailType": event["detail-type"],
+                    "Detail": json.dumps(event["detail"]),
+                }
+            ]
+        )
+
+    monkeypatch.setenv("MOTO_ACCOUNT_ID", SECURITY)
+    arrived = {}
+    for rule_id, url in queues.items():
+        messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", [])
+        if messages:
+            arrived[rule_id] = [json.loads(m["Body"]) for m in messages]
+    assert {detection_id_of(r) for r in arrived} == {"security_group_changes"}
+    ((rule_id, (message,)),) = arrived.items()  # once: one rule, one message
+    ((rule_name, delivered),) = received
+    assert rule_name == stack.resources(RULE)[rule_id]["name"]
+    assert message["detail"] == delivered["detail"]
+    assert (delivered["account"], delivered["region"]) == (MEMBER, region)
+    assert refused == [OUTSIDER]
+
+    (target,) = stack.targets_of(rule_id)
+    transformer = target["input_transformer"]
+    alert = fill(
+        transformer["input_template"],
+        transformer["input_paths"],
+        delivered,
+        TemplateRule(name=stack.resources(RULE)[rule_id]["name"]),
+    )
+    print(f"\nalert in the security account for a {MEMBER} event in {region}:\n{alert}")
+    assert f'"Where:    account {MEMBER}, {region}"' in alert
+    # The record is in the member's event history: the link says where to sign in.
+    assert f'"Record:   in account {MEMBER}, https://{region}.console.aws.amazon.com/' in alert
+
+
+def test_replaying_an_organization_trail_names_the_accounts(tmp_path, monkeypatch, capsys):
+    """An organization trail's records come from every account: replay says which, by name."""
+    from ops import replay
+    from tests.cloudtrail import CORPUS
+
+    corpus_accounts = {"123837392027": "red-team-lab", "123456789012": "example"}
+    context = {
+        **ORG_CONTEXT,
+        "monitoredRegions": ["ap-northeast-1", "us-east-1", "us-east-2", "us-west-2", "eu-west-1"],
+        "organization": {**ORGANIZATION, "accounts": corpus_accounts},
+    }
+    (tmp_path / "cdktf.json").write_text(json.dumps({"context": context}))
+    synthesize_to(parse_config(context, {}), tmp_path / "cdktf.out")
+    monkeypatch.chdir(tmp_path)
+    assert replay.main([str(CORPUS / "events")], environ={}) == 0
+    lines = capsys.readouterr().out.splitlines()
+    at = lines.index(next(line for line in lines if line.startswith("iam_policy_changes ")))
+    assert lines[at + 4].startswith("    where: red-team-lab 123837392027 (")
+
+
+def test_organization_alerts_read_as_written_and_point_to_the_right_account(org, corpus):
+    """Every rule on the organization bus, for every real record and hand-written positive,
+    as EventBridge fills its template (tests/eventbridge_templates.py)."""
+    from tests.test_alert_messages import delivered, problems
+
+    settings, stacks = org
+    region_stacks = {n: s for n, s in stacks.items() if n != MANAGEMENT_STACK}
+    events = [item.event for item in corpus if item.region_is_real] + [
+        envelope(record) for d in settings.detections for record in fixture_records(d.id)["fires"]
+    ]
+    found, alerts = [], 0
+    for event in events:
+        for rule_id, texts in delivered(event, region_stacks).items():
+            for text in texts:
+                alerts += 1
+                found += problems(text, event, rule_id)
+                if event["source"].startswith("aws."):
+                    record_line = text.splitlines()[-1]
+                    assert record_line.startswith(f'"Record:   in account {event["account"]}, ')
+    assert not found, "\n".join(found)
+    assert alerts > 100
