@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from cdktf import ITerraformDependable
+from cdktf import ITerraformDependable, TerraformResourceLifecycle
 from cdktf_cdktf_provider_aws.cloudformation_stack import CloudformationStack
 from cdktf_cdktf_provider_aws.cloudformation_stack_instances import (
     CloudformationStackInstances,
@@ -102,6 +102,10 @@ class MemberStackSet(Construct):
                 max_concurrent_percentage=100,
                 failure_tolerance_percentage=10,
             ),
+            # AWS fills in the service-linked administration role, which hashicorp/aws 6.25 then
+            # plans to remove on every apply (hashicorp/terraform-provider-aws#23464, fixed by
+            # #45992 after 6.25).
+            lifecycle=TerraformResourceLifecycle(ignore_changes=["administration_role_arn"]),
             provider=provider,
         )
         self.instances = CloudformationStackInstances(

@@ -58,16 +58,23 @@ def deployments(settings: MonitorConfig, environ: Mapping[str, str]) -> list[Reg
 
 
 def synthesized_documents(
-    settings: MonitorConfig, environ: Mapping[str, str]
+    settings: MonitorConfig, environ: Mapping[str, str], management: bool = False
 ) -> dict[str, dict[str, Any]]:
     """Each synthesized region stack's Terraform JSON, by region, checked against the
-    configuration (organization mode's management stack is another account's, left out)."""
+    configuration (organization mode's management stack is another account's, left out; with
+    ``management``, only that one)."""
     outdir = Path(environ.get("CDKTF_OUTDIR", "cdktf.out"))
     manifest = outdir / "manifest.json"
     if not manifest.exists():
         raise OpsError(f"no synthesized stacks in {outdir}: run make synth (and deploy) first")
     documents = {}
-    for name, entry in json.loads(manifest.read_text(encoding="utf-8"))["stacks"].items():
+    stacks = json.loads(manifest.read_text(encoding="utf-8"))["stacks"]
+    if management:
+        if MANAGEMENT_STACK not in stacks:
+            raise OpsError(f"{outdir} holds no {MANAGEMENT_STACK} stack: run make synth")
+        entry = stacks[MANAGEMENT_STACK]
+        return {MANAGEMENT_STACK: json.loads((outdir / entry["synthesizedStackPath"]).read_text())}
+    for name, entry in stacks.items():
         if name == MANAGEMENT_STACK:
             continue  # another account's: the commands work in this one's region stacks
         document = json.loads((outdir / entry["synthesizedStackPath"]).read_text("utf-8"))
@@ -82,11 +89,13 @@ def synthesized_documents(
     return documents
 
 
-def synthesized_types(settings: MonitorConfig, environ: Mapping[str, str]) -> set[str]:
+def synthesized_types(
+    settings: MonitorConfig, environ: Mapping[str, str], management: bool = False
+) -> set[str]:
     """Every resource type ("aws_sns_topic") and data type ("data.aws_caller_identity") the
-    synthesized stacks hold."""
+    synthesized stacks hold (``management``: the management stack's)."""
     types: set[str] = set()
-    for document in synthesized_documents(settings, environ).values():
+    for document in synthesized_documents(settings, environ, management).values():
         types |= set(document.get("resource", {}))
         types |= {f"data.{kind}" for kind in document.get("data", {})}
     return types

@@ -18,6 +18,7 @@ from typing import Any
 
 from config import MonitorConfig
 from constructs_lib.catalog import HEALTH_TOPIC_SUFFIX
+from constructs_lib.member_template import forwarding_stack_name, organization_bus_name
 from ops.context import OpsError, run, settings_of, synthesized_types
 
 # Terraform resource type -> (statement, actions): the statements are named below, by the
@@ -52,6 +53,55 @@ ACTIONS: Mapping[str, tuple[str, tuple[str, ...]]] = {
             "events:ListTagsForResource",
             "events:TagResource",
             "events:UntagResource",
+        ),
+    ),
+    "aws_cloudwatch_event_bus": (
+        "EventBus",
+        (
+            "events:CreateEventBus",
+            "events:DescribeEventBus",
+            "events:UpdateEventBus",
+            "events:DeleteEventBus",
+            "events:ListTagsForResource",
+            "events:TagResource",
+            "events:UntagResource",
+        ),
+    ),
+    "aws_cloudwatch_event_bus_policy": (
+        "EventBus",
+        ("events:PutPermission", "events:RemovePermission", "events:DescribeEventBus"),
+    ),
+    # Organization mode: the member template as a stack, and the StackSet with its instances.
+    "aws_cloudformation_stack": (
+        "ForwardingStack",
+        (
+            "cloudformation:CreateStack",
+            "cloudformation:UpdateStack",
+            "cloudformation:DeleteStack",
+            "cloudformation:DescribeStacks",
+            "cloudformation:DescribeStackEvents",
+            "cloudformation:GetTemplate",
+        ),
+    ),
+    "aws_cloudformation_stack_set": (
+        "StackSet",
+        (
+            "cloudformation:CreateStackSet",
+            "cloudformation:UpdateStackSet",
+            "cloudformation:DeleteStackSet",
+            "cloudformation:DescribeStackSet",
+            "cloudformation:DescribeStackSetOperation",
+        ),
+    ),
+    "aws_cloudformation_stack_instances": (
+        "StackSet",
+        (
+            "cloudformation:CreateStackInstances",
+            "cloudformation:UpdateStackInstances",
+            "cloudformation:DeleteStackInstances",
+            "cloudformation:ListStackInstances",
+            "cloudformation:DescribeStackInstance",
+            "cloudformation:DescribeStackSetOperation",
         ),
     ),
     "aws_cloudwatch_event_target": (
@@ -224,6 +274,19 @@ UNSCOPED = (
     "kms:ListAliases",
     "logs:DescribeLogGroups",
 )
+# What CloudFormation does with the caller's credentials when it creates the member template's
+# resources in this account (no service role): its role, and its rules (the Rules statement).
+TEMPLATE_ROLE_ACTIONS = (
+    "iam:CreateRole",
+    "iam:GetRole",
+    "iam:DeleteRole",
+    "iam:UpdateAssumeRolePolicy",
+    "iam:PutRolePolicy",
+    "iam:GetRolePolicy",
+    "iam:DeleteRolePolicy",
+    "iam:TagRole",
+    "iam:UntagRole",
+)
 
 
 def resources(settings: MonitorConfig) -> dict[str, list[str]]:
@@ -236,6 +299,16 @@ def resources(settings: MonitorConfig) -> dict[str, list[str]]:
         "ForwardingRole": [
             f"arn:{partition}:iam::*:role/{prefix}-forward-*",
             f"arn:{partition}:iam::*:role/{prefix}-trail-to-logs",
+        ],
+        "TemplateRole": [f"arn:{partition}:iam::*:role/{prefix}-org-forward-*"],
+        "EventBus": [f"arn:{partition}:events:*:*:event-bus/{organization_bus_name(prefix)}"],
+        "ForwardingStack": [
+            f"arn:{partition}:cloudformation:*:*:stack/{forwarding_stack_name(prefix)}/*"
+        ],
+        "StackSet": [
+            f"arn:{partition}:cloudformation:*:*:stackset/{forwarding_stack_name(prefix)}:*",
+            f"arn:{partition}:cloudformation:*:*:stackset-target/{forwarding_stack_name(prefix)}:*",
+            f"arn:{partition}:cloudformation:*::type/resource/*",
         ],
         "LogGroup": [
             f"arn:{partition}:logs:*:*:log-group:{prefix}-trail",
@@ -255,8 +328,10 @@ def resources(settings: MonitorConfig) -> dict[str, list[str]]:
     }
 
 
-def policy(settings: MonitorConfig, types: set[str]) -> dict[str, Any]:
-    """The policy document for a deployment whose stacks hold these resource and data types."""
+def policy(settings: MonitorConfig, types: set[str], management: bool = False) -> dict[str, Any]:
+    """The policy document for a deployment whose stacks hold these resource and data types
+    (``management``: organization mode's management-account stack)."""
+    unscoped = list(UNSCOPED)
     unknown = sorted(types - set(ACTIONS))
     if unknown:
         raise OpsError(
@@ -303,6 +378,48 @@ def policy(settings: MonitorConfig, types: set[str]) -> dict[str, Any]:
                 "Condition": {"StringEquals": {"iam:PassedToService": "events.amazonaws.com"}},
             }
         )
+    if "aws_cloudformation_stack" in types:
+        statements += [
+            {
+                "Sid": "TemplateRole",
+                "Effect": "Allow",
+                "Action": list(TEMPLATE_ROLE_ACTIONS),
+                "Resource": arns["TemplateRole"],
+            },
+            {
+                "Sid": "TemplateRules",
+                "Effect": "Allow",
+                "Action": [
+                    "events:PutRule",
+                    "events:DescribeRule",
+                    "events:DeleteRule",
+                    "events:PutTargets",
+                    "events:RemoveTargets",
+                    "events:ListTargetsByRule",
+                ],
+                "Resource": [
+                    f"arn:{settings.partition}:events:*:*:rule/{settings.name_prefix}-org-forward-*"
+                ],
+            },
+            {
+                "Sid": "PassTheTemplateRoleToEventBridge",
+                "Effect": "Allow",
+                "Action": ["iam:PassRole"],
+                "Resource": arns["TemplateRole"],
+                "Condition": {"StringEquals": {"iam:PassedToService": "events.amazonaws.com"}},
+            },
+        ]
+    if "aws_cloudformation_stack_set" in types:
+        # A delegated administrator's calls fail with "Account used is not a delegated
+        # administrator" without it (Terraform registry, aws_cloudformation_stack_set).
+        unscoped.append("organizations:ListDelegatedAdministrators")
+    if "aws_cloudtrail" in types and settings.organization and management:
+        # An organization trail: CloudTrail checks the organization and its trusted access
+        # (CloudTrail guide, creating a trail for an organization).
+        unscoped += [
+            "organizations:DescribeOrganization",
+            "organizations:ListAWSServiceAccessForOrganization",
+        ]
     if "aws_cloudwatch_log_group" in types:
         # The trail names the role it writes to CloudWatch Logs with (metric-filter engine).
         statements.append(
@@ -317,7 +434,7 @@ def policy(settings: MonitorConfig, types: set[str]) -> dict[str, Any]:
             }
         )
     statements.append(
-        {"Sid": "ListAndDescribe", "Effect": "Allow", "Action": list(UNSCOPED), "Resource": "*"}
+        {"Sid": "ListAndDescribe", "Effect": "Allow", "Action": unscoped, "Resource": "*"}
     )
     backend = settings.state_backend
     if backend:
@@ -338,11 +455,19 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] = os.envi
         prog="make deployer-policy", description=__doc__.splitlines()[0]
     )
     parser.add_argument("--output", type=Path, help="write the policy here instead of stdout")
+    parser.add_argument(
+        "--management",
+        action="store_true",
+        help="organization mode: the policy of the role the management stack assumes",
+    )
     args = parser.parse_args(argv)
 
     def body() -> int:
         settings = settings_of(environ)
-        document = json.dumps(policy(settings, synthesized_types(settings, environ)), indent=2)
+        if args.management and not (settings.organization and settings.organization.management):
+            raise OpsError("--management: the configuration has no organization.management")
+        types = synthesized_types(settings, environ, management=args.management)
+        document = json.dumps(policy(settings, types, management=args.management), indent=2)
         if args.output:
             args.output.write_text(document + "\n", encoding="utf-8")
             print(f"wrote {args.output} ({len(json.dumps(json.loads(document)))} characters)")

@@ -285,6 +285,22 @@ DEPLOYER_CONFIGS = {
 }
 
 
+DEPLOYER_CONFIGS["organization"] = {
+    **TEST_CONTEXT,
+    "monitoredRegions": ["ap-northeast-1", "us-east-1", "eu-west-1"],
+    "detectionGroups": ["original", "cis", "self"],
+    "organization": {
+        "securityAccount": "111122223333",
+        "organizationId": "o-a1b2c3d4e5",
+        "organizationalUnits": ["r-ab12"],
+        "management": {
+            "roleArn": "arn:aws:iam::999988887777:role/api-alerts-deployer",
+            "organizationTrail": True,
+        },
+    },
+}
+
+
 @pytest.mark.parametrize("name", list(DEPLOYER_CONFIGS))
 def test_deployer_policy_covers_every_synthesized_type(name, tmp_path, monkeypatch, capsys):
     import botocore.session
@@ -317,6 +333,8 @@ def test_deployer_policy_covers_every_synthesized_type(name, tmp_path, monkeypat
         "kms": "kms",
         "sns": "sns",
         "sqs": "sqs",
+        "cloudformation": "cloudformation",
+        "organizations": "organizations",
     }
     permission_only = {"iam:PassRole"}  # an IAM permission with no API operation of its own
     for action in granted - permission_only:
@@ -325,7 +343,98 @@ def test_deployer_policy_covers_every_synthesized_type(name, tmp_path, monkeypat
             operations = models.get_service_model(prefixes[service]).operation_names
             assert operation in operations, action
     for statement in document["Statement"]:
-        if statement["Sid"] in ("Key", "CreateKeyTagged", "PassTheForwardingRoleToEventBridge"):
+        if statement["Sid"] in (
+            "Key",
+            "CreateKeyTagged",
+            "PassTheForwardingRoleToEventBridge",
+            "PassTheTemplateRoleToEventBridge",
+        ):
             assert statement["Condition"], statement["Sid"]
         if statement["Resource"] == "*":
             assert statement["Sid"] in ("CreateKeyTagged", "ListAndDescribe"), statement["Sid"]
+
+
+def test_the_management_roles_policy_covers_the_management_stack(tmp_path, monkeypatch, capsys):
+    from ops.deployer_policy import ACTIONS
+
+    context = DEPLOYER_CONFIGS["organization"]
+    stacks = synthesize_to(parse_config(context, {}), tmp_path / "cdktf.out")
+    management = stacks["management"].document
+    types = {*management["resource"], *(f"data.{kind}" for kind in management["data"])}
+    (tmp_path / "cdktf.json").write_text(json.dumps({"context": context}))
+    monkeypatch.chdir(tmp_path)
+    assert ops_main(["deployer-policy", "--management"]) == 0
+    document = json.loads(capsys.readouterr().out)
+    assert len(json.dumps(document, separators=(",", ":"))) <= 6144
+    granted = {a for st in document["Statement"] for a in st["Action"]}
+    for kind in types:
+        assert set(ACTIONS[kind][1]) <= granted, kind
+    # The template's own resources, created with these credentials, and the organization trail.
+    assert {"iam:CreateRole", "events:PutRule", "iam:PassRole"} <= granted
+    assert "organizations:DescribeOrganization" in granted
+    # Nothing of the security account's: no bus, no StackSet, no topics.
+    assert not any(a.startswith(("sns:", "cloudformation:CreateStackSet")) for a in granted)
+    assert "events:CreateEventBus" not in granted
+
+
+def test_verify_in_organization_mode_reads_the_organization_bus_rules_metrics(
+    tmp_path, monkeypatch, capsys
+):
+    """The self-test event goes to the security account's default bus, is forwarded to the
+    organization bus by the account's own member stack, and fires the self-test rule there,
+    whose metrics carry EventBusName and RuleName (EventBridge guide, eb-monitoring.html)."""
+    context = {
+        **DEPLOYER_CONFIGS["organization"],
+        "monitoredRegions": ["ap-northeast-1", "us-east-1"],
+        "detectionGroups": ["original", "self"],
+    }
+    synthesize_to(parse_config(context, {}), tmp_path / "cdktf.out")
+    (tmp_path / "cdktf.json").write_text(json.dumps({"context": context}))
+    monkeypatch.chdir(tmp_path)
+    with mock_aws():
+        stacks = load_stacks(tmp_path / "cdktf.out")
+        region_stacks = [name for name in stacks if name != "management"]
+        for region in region_stacks:  # deploy() without the management account's stack
+            sqs = boto3.client("sqs", region_name=region)
+            sns = boto3.client("sns", region_name=region)
+            for queue in stacks[region].resources("aws_sqs_queue").values():
+                sqs.create_queue(QueueName=queue["name"])
+            inbox = sqs.create_queue(QueueName="person")["QueueUrl"]
+            inbox_arn = sqs.get_queue_attributes(QueueUrl=inbox, AttributeNames=["QueueArn"])[
+                "Attributes"
+            ]["QueueArn"]
+            for topic in stacks[region].resources("aws_sns_topic").values():
+                arn = sns.create_topic(Name=topic["name"])["TopicArn"]
+                sns.subscribe(TopicArn=arn, Protocol="sqs", Endpoint=inbox_arn)
+
+        def invoked(region: str, dimensions: list[dict[str, str]]) -> None:
+            boto3.client("cloudwatch", region_name=region).put_metric_data(
+                Namespace="AWS/Events",
+                MetricData=[
+                    {
+                        "MetricName": "Invocations",
+                        "Dimensions": dimensions,
+                        "Timestamp": datetime.now(UTC),
+                        "Value": 1,
+                        "Unit": "Count",
+                    }
+                ],
+            )
+
+        for region in region_stacks:
+            # As if it ran on the default bus: not this rule's metric.
+            invoked(region, [{"Name": "RuleName", "Value": "api-alerts-self-test"}])
+            emit(region, "AWS/SNS", "NumberOfMessagesPublished", "TopicName", "api-alerts")
+        code, lines = run_verify(capsys)
+        assert code == 1 and set(lines) == set(region_stacks)
+        assert all("ran 0 of 1 times" in line for line in lines.values()), lines
+        for region in region_stacks:
+            invoked(
+                region,
+                [
+                    {"Name": "EventBusName", "Value": "api-alerts-org"},
+                    {"Name": "RuleName", "Value": "api-alerts-self-test"},
+                ],
+            )
+        code, lines = run_verify(capsys)
+        assert code == 0, lines

@@ -199,6 +199,8 @@ def test_the_stack_set_is_service_managed_auto_deployed_to_the_ous_in_every_need
     }
     assert stack_set["call_as"] == "DELEGATED_ADMIN"
     assert stack_set["capabilities"] == ["CAPABILITY_NAMED_IAM"]
+    # hashicorp/terraform-provider-aws#23464: no update loop on the filled-in role.
+    assert stack_set["lifecycle"] == {"ignore_changes": ["administration_role_arn"]}
     (instances,) = home.resources("aws_cloudformation_stack_instances").values()
     needed = [p.region for p in settings.region_plans()]
     assert instances["regions"] == needed
