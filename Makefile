@@ -8,7 +8,7 @@ VENV_PYTHON := .venv/bin/python
 # jsii supports Node.js 22 and 24; 20 still works, without its 11-line end-of-life banner.
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 
-.PHONY: synth test docs selftest verify readiness replay bench bench-replay deployer-policy install clean
+.PHONY: synth test docs selftest verify readiness replay bench bench-replay bench-organization deployer-policy install clean
 
 synth: .venv/.runtime
 	$(VENV_PYTHON) main.py
@@ -46,6 +46,10 @@ bench: .venv/.runtime
 # make replay's speed and peak memory on the corpus replicated to a million records.
 bench-replay: .venv/.dev
 	$(VENV_PYTHON) benchmarks/replay_bench.py $(ARGS)
+
+# Organization mode: synthesis with 1 and with 1,000 named accounts.
+bench-organization: .venv/.runtime
+	$(VENV_PYTHON) benchmarks/organization_bench.py $(ARGS)
 
 docs: .venv/.dev
 	$(VENV_PYTHON) scripts/catalog_table.py --write

@@ -41,9 +41,9 @@ HARDENING_CONFIGS = {
         "delivery": "central",
         "kmsKey": True,
     },
-    # Organization mode with the KMS key: the organization bus, the StackSet, the management
-    # account's stack and its organization trail pass with the same skip list.
-    "organization": {**ORG_CONTEXT, "kmsKey": True},
+    # Organization mode: the organization bus, the StackSet, the management account's stack and
+    # its organization trail pass with the same skip list.
+    "organization": ORG_CONTEXT,
 }
 
 
@@ -84,11 +84,19 @@ def _checkov(*folders: Path) -> list[dict]:
     return reports
 
 
-def _checkov_readable_copy(outdir: Path, into: Path) -> Path:
+# Organization mode's stacks checkov reads: home (bus, StackSet, trail), one other region (the
+# bus and the member stack without the trail) and the management stack; the other regions repeat
+# the second's resources (checkov's time grows with the resources it reads).
+ORGANIZATION_STACKS = ("ap-northeast-1", "us-east-2", "management")
+
+
+def _checkov_readable_copy(outdir: Path, into: Path, only: tuple[str, ...] = ()) -> Path:
     """The stacks without terraform.required_version, which checkov 3.1's terraform_json parser
     cannot read (it expects every entry of the terraform block to be an object: "this method
     receives only dicts"); checkov checks resources, which are untouched."""
     for source in (outdir / "stacks").iterdir():
+        if only and source.name not in only:
+            continue
         document = json.loads((source / "cdk.tf.json").read_text())
         document["terraform"].pop("required_version")
         (into / "stacks" / source.name).mkdir(parents=True)
@@ -103,7 +111,8 @@ def test_checkov_passes_every_stack_with_the_reviewed_skip_list(tmp_path):
     for name in ("default", "kms", "organization"):
         outdir = tmp_path / name / "cdktf.out"
         synthesize_to(parse_config(HARDENING_CONFIGS[name], {}), outdir)
-        readable.append(_checkov_readable_copy(outdir, tmp_path / f"{name}-readable"))
+        only = ORGANIZATION_STACKS if name == "organization" else ()
+        readable.append(_checkov_readable_copy(outdir, tmp_path / f"{name}-readable", only))
     reports = _checkov(*readable)
     failed = [
         f"{check['check_id']} {check['resource']}: {check['check_name']}"
@@ -381,7 +390,7 @@ def test_unconditioned_eventbridge_grants_are_exactly_the_cited_ones(hardened):
         and "condition" not in st
     }
     expected = {("AllowEventBridgeToPublish", ("sns:Publish",))}
-    if name != "default":
+    if HARDENING_CONFIGS[name].get("kmsKey"):
         expected.add(
             ("AllowEventBridgeToPublishToTheAlertTopic", ("kms:GenerateDataKey*", "kms:Decrypt"))
         )

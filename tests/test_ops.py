@@ -19,6 +19,7 @@ from ops import selftest, verify
 from ops.__main__ import main as ops_main
 from tests.conftest import TEST_CONTEXT, synthesize_to
 from tests.synthesized import load_stacks
+from tests.test_organization import ORG_CONTEXT
 
 REGIONS = ["ap-northeast-1", "us-east-1"]
 
@@ -285,20 +286,8 @@ DEPLOYER_CONFIGS = {
 }
 
 
-DEPLOYER_CONFIGS["organization"] = {
-    **TEST_CONTEXT,
-    "monitoredRegions": ["ap-northeast-1", "us-east-1", "eu-west-1"],
-    "detectionGroups": ["original", "cis", "self"],
-    "organization": {
-        "securityAccount": "111122223333",
-        "organizationId": "o-a1b2c3d4e5",
-        "organizationalUnits": ["r-ab12"],
-        "management": {
-            "roleArn": "arn:aws:iam::999988887777:role/api-alerts-deployer",
-            "organizationTrail": True,
-        },
-    },
-}
+# The organization tests' configuration (synthesized once per session).
+DEPLOYER_CONFIGS["organization"] = ORG_CONTEXT
 
 
 @pytest.mark.parametrize("name", list(DEPLOYER_CONFIGS))
@@ -383,11 +372,7 @@ def test_verify_in_organization_mode_reads_the_organization_bus_rules_metrics(
     """The self-test event goes to the security account's default bus, is forwarded to the
     organization bus by the account's own member stack, and fires the self-test rule there,
     whose metrics carry EventBusName and RuleName (EventBridge guide, eb-monitoring.html)."""
-    context = {
-        **DEPLOYER_CONFIGS["organization"],
-        "monitoredRegions": ["ap-northeast-1", "us-east-1"],
-        "detectionGroups": ["original", "self"],
-    }
+    context = ORG_CONTEXT
     synthesize_to(parse_config(context, {}), tmp_path / "cdktf.out")
     (tmp_path / "cdktf.json").write_text(json.dumps({"context": context}))
     monkeypatch.chdir(tmp_path)

@@ -1,0 +1,99 @@
+"""Organization mode at scale: 1 against 1,000 named accounts, 3 OUs, 3 monitored regions.
+
+`make bench-organization` (or `.venv/bin/python benchmarks/organization_bench.py [--runs N]`)
+runs, round after round, interleaved, whole `python main.py` processes with each configuration
+and prints per configuration the median, min and max synthesis time, the Terraform resources
+and the bytes of the synthesized stacks, and whether the two outputs are byte-identical. The
+account names only go to `make replay`: nothing synthesized depends on the number of accounts.
+Writes nothing in the project.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+PROJECT = Path(__file__).resolve().parent.parent
+ORGANIZATION = {
+    "securityAccount": "111122223333",
+    "organizationId": "o-a1b2c3d4e5",
+    "organizationalUnits": ["ou-ab12-11111111", "ou-ab12-22222222", "ou-ab12-33333333"],
+    "management": {
+        "roleArn": "arn:aws:iam::999988887777:role/api-alerts-deployer",
+        "organizationTrail": True,
+    },
+}
+
+
+def context(accounts: int) -> dict:
+    names = {f"{100000000000 + n:012d}": f"account-{n:04d}" for n in range(accounts)}
+    return {
+        "homeRegion": "ap-northeast-1",
+        "monitoredRegions": ["ap-northeast-1", "us-east-1", "eu-west-1"],
+        "notificationEmails": ["secops@example.com"],
+        "detectionGroups": ["original", "cis", "self"],
+        "organization": {**ORGANIZATION, "accounts": names},
+    }
+
+
+def measure(folder: Path) -> tuple[int, int, dict[str, bytes]]:
+    files = {
+        str(p.relative_to(folder)): p.read_bytes()
+        for p in (folder / "cdktf.out").rglob("*.json")
+        if p.is_file()
+    }
+    resources = 0
+    for name, content in files.items():
+        if name.endswith("cdk.tf.json"):
+            resources += sum(len(v) for v in json.loads(content).get("resource", {}).values())
+    return resources, sum(len(c) for c in files.values()), files
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=5)
+    args = parser.parse_args()
+    env = {**os.environ, "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20"}
+    sizes = {"1 account": 1, "1,000 accounts": 1000}
+    times: dict[str, list[float]] = {name: [] for name in sizes}
+    found = {}
+    with tempfile.TemporaryDirectory() as scratch:
+        folders = {}
+        for name, accounts in sizes.items():
+            folder = Path(scratch) / name.replace(" ", "-").replace(",", "")
+            folder.mkdir()
+            document = {"app": "python main.py", "context": context(accounts)}
+            (folder / "cdktf.json").write_text(json.dumps(document))
+            folders[name] = folder
+        for _ in range(args.runs):
+            for name, folder in folders.items():
+                start = time.perf_counter()
+                subprocess.run(
+                    [sys.executable, str(PROJECT / "main.py")], cwd=folder, env=env, check=True
+                )
+                times[name].append(time.perf_counter() - start)
+        for name, folder in folders.items():
+            found[name] = measure(folder)
+    print(
+        f"{'configuration':16} {'median s':>9} {'min':>6} {'max':>6} {'resources':>10} {'bytes':>9}"
+    )
+    for name, runs in times.items():
+        resources, size, _ = found[name]
+        print(
+            f"{name:16} {statistics.median(runs):9.2f} {min(runs):6.2f} {max(runs):6.2f} "
+            f"{resources:10} {size:9}"
+        )
+    (_, _, one), (_, _, thousand) = found.values()
+    print("synthesized output byte-identical:", one == thousand)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
