@@ -45,6 +45,11 @@ def forwarding_stack_name(name_prefix: str) -> str:
     return f"{name_prefix}-org-forwarding"
 
 
+def forwarding_role_prefix(name_prefix: str) -> str:
+    """The forwarding roles' names start so: ``<prefix>-org-forward-<region>``."""
+    return f"{name_prefix}-org-forward-"
+
+
 def forwarded(detections: Sequence[Detection]) -> tuple[Detection, ...]:
     """What members forward: every detection but those matching the security account's own KMS key,
     which no other account has (they keep their rule on that account's default bus)."""
@@ -87,7 +92,7 @@ def member_template(
             "Type": "AWS::IAM::Role",
             "Properties": {
                 # IAM names are global in an account: one role per region's stack instance.
-                "RoleName": {"Fn::Sub": f"{name_prefix}-org-forward-${{AWS::Region}}"},
+                "RoleName": {"Fn::Sub": f"{forwarding_role_prefix(name_prefix)}${{AWS::Region}}"},
                 "Description": f"Forwards {name_prefix} detections' matches to the security account's bus",
                 "AssumeRolePolicyDocument": {
                     "Version": "2012-10-17",

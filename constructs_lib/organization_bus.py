@@ -12,14 +12,15 @@ from cdktf_cdktf_provider_aws.data_aws_iam_policy_document import (
 )
 from constructs import Construct
 
-from constructs_lib.member_template import organization_bus_name
+from constructs_lib.member_template import forwarding_role_prefix, organization_bus_name
 from constructs_lib.region_account import Placement
 
 
 class OrganizationBus(Construct):
-    """A custom event bus ``<prefix>-org`` whose policy admits ``events:PutEvents`` from principals
-    of ``organization_id`` only (aws:PrincipalOrgID), the EventBridge guide's organization
-    statement: https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-event-bus-perms.html
+    """A custom event bus ``<prefix>-org`` whose policy admits ``events:PutEvents`` only from the
+    member template's forwarding roles (aws:PrincipalArn) in accounts of ``organization_id``
+    (aws:PrincipalOrgID, the EventBridge guide's organization statement:
+    https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-event-bus-perms.html).
 
     A forwarded event keeps the ``account`` it was recorded in: "Rules that have an event pattern
     containing an Account field do not match events sent from accounts that are not listed"
@@ -55,7 +56,18 @@ class OrganizationBus(Construct):
                             test="StringEquals",
                             variable="aws:PrincipalOrgID",
                             values=[organization_id],
-                        )
+                        ),
+                        # Only the member template's forwarding roles: for a role, the request
+                        # context's aws:PrincipalArn is the role's ARN (IAM User Guide, global
+                        # condition keys, reference_policies_condition-keys.html#condition-keys-principalarn).
+                        DataAwsIamPolicyDocumentStatementCondition(
+                            test="ArnLike",
+                            variable="aws:PrincipalArn",
+                            values=[
+                                f"arn:{placement.partition}:iam::*:role/"
+                                f"{forwarding_role_prefix(placement.name_prefix)}*"
+                            ],
+                        ),
                     ],
                 )
             ],

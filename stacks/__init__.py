@@ -27,8 +27,14 @@ def build_app(settings: MonitorConfig, outdir: str) -> App:
             security_account=organization.security_account,
         )
     )
-    for plan in plans:
-        RegionStack(app, plan, settings, body, regions)
+    stacks = [RegionStack(app, plan, settings, body, regions) for plan in plans]
+    # Deployment order (`cdktf deploy '*'`): every region's organization bus before the home
+    # stack's StackSet starts forwarding to them, and all of them before the management account.
+    home, others = stacks[0], stacks[1:]
+    for other in others:
+        home.add_dependency(other)
     if organization.management:
-        ManagementStack(app, settings, organization.management, regions, body)
+        management = ManagementStack(app, settings, organization.management, regions, body)
+        for stack in stacks:
+            management.add_dependency(stack)
     return app

@@ -48,9 +48,15 @@ from tests.synthesized import RULE, TARGET, SynthesizedStack
 SECURITY = "111122223333"
 MEMBER = "444455556666"
 OUTSIDER = "777788889999"  # an account of another organization
+INSIDER = "222233334444"  # of this organization, sending with a role not the template's
 MANAGEMENT = "999988887777"
 ORGANIZATION_ID = "o-a1b2c3d4e5"
-ORGANIZATION_OF = {SECURITY: ORGANIZATION_ID, MEMBER: ORGANIZATION_ID, OUTSIDER: "o-zzzzzzzzzz"}
+ORGANIZATION_OF = {
+    SECURITY: ORGANIZATION_ID,
+    MEMBER: ORGANIZATION_ID,
+    INSIDER: ORGANIZATION_ID,
+    OUTSIDER: "o-zzzzzzzzzz",
+}
 OUS = ["ou-ab12-11111111", "ou-ab12-22222222", "ou-ab12-33333333"]
 ROLE_ARN = f"arn:aws:iam::{MANAGEMENT}:role/api-alerts-deployer"
 ORGANIZATION = {
@@ -171,7 +177,12 @@ def test_security_account_stacks_put_every_rule_on_the_organization_only_bus(org
         assert statement["actions"] == ["events:PutEvents"]
         assert statement["resources"] == [f"${{aws_cloudwatch_event_bus.{bus_id}.arn}}"]
         assert statement["condition"] == [
-            {"test": "StringEquals", "variable": "aws:PrincipalOrgID", "values": [ORGANIZATION_ID]}
+            {"test": "StringEquals", "variable": "aws:PrincipalOrgID", "values": [ORGANIZATION_ID]},
+            {
+                "test": "ArnLike",
+                "variable": "aws:PrincipalArn",
+                "values": ["arn:aws:iam::*:role/api-alerts-org-forward-*"],
+            },
         ]
         rules = stack.resources(RULE)
         assert rules and all(
@@ -442,13 +453,24 @@ def allows(policy: dict[str, Any], action: str, resource: str, context: dict[str
         if not any(fnmatch.fnmatchcase(resource, r) for r in resources):
             continue
         if all(
-            test == "StringEquals"
-            and context.get(key) in ([values] if isinstance(values, str) else values)
+            _condition_holds(
+                test, context.get(key), [values] if isinstance(values, str) else values
+            )
             for test, pairs in statement.get("Condition", {}).items()
             for key, values in pairs.items()
         ):
             return True
     return False
+
+
+def _condition_holds(test: str, value: str | None, values: list[str]) -> bool:
+    if value is None:
+        return False  # the missing-key rule
+    if test == "StringEquals":
+        return value in values
+    if test == "ArnLike":  # * and ? within the ARN (our patterns put * in one part only)
+        return any(fnmatch.fnmatchcase(value, pattern) for pattern in values)
+    raise ValueError(f"not modelled: {test}")
 
 
 def test_allows_follows_the_missing_key_rule():
@@ -520,7 +542,11 @@ def test_a_member_event_in_eu_west_1_alerts_once_in_the_security_account_naming_
         for target in to_buses:
             arn = parse_arn(target["Arn"])
             receiver = events_backends[arn.account][arn.region].describe_event_bus(arn.resource_id)
-            context = {"aws:PrincipalOrgID": ORGANIZATION_OF[rule.account_id]}
+            # EventBridge sends with the target's role: that role is the principal.
+            context = {
+                "aws:PrincipalOrgID": ORGANIZATION_OF[rule.account_id],
+                "aws:PrincipalArn": target["RoleArn"],
+            }
             if not allows(json.loads(receiver.policy), "events:PutEvents", target["Arn"], context):
                 refused.append(rule.account_id)
                 continue
@@ -550,8 +576,10 @@ def test_a_member_event_in_eu_west_1_alerts_once_in_the_security_account_naming_
         )
         queues[rule_id] = url
 
-    # A member and an outsider, each with the template's rules for this region.
-    for account in (MEMBER, OUTSIDER):
+    # A member and an outsider with the template's rules for this region, and an insider with
+    # the same rules sending with a role of its own.
+    for account in (MEMBER, OUTSIDER, INSIDER):
+        role = "api-alerts-org-forward-" if account != INSIDER else "events-to-security-"
         monkeypatch.setenv("MOTO_ACCOUNT_ID", account)
         member_events = boto3.client("events", region_name=region)
         for properties in member_rules(template, region):
@@ -564,7 +592,7 @@ def test_a_member_event_in_eu_west_1_alerts_once_in_the_security_account_naming_
                     {
                         "Id": t["Id"],
                         "Arn": bus_arn,
-                        "RoleArn": f"arn:aws:iam::{account}:role/api-alerts-org-forward-{region}",
+                        "RoleArn": f"arn:aws:iam::{account}:role/{role}{region}",
                     }
                     for t in properties["Targets"]
                 ],
@@ -577,7 +605,7 @@ def test_a_member_event_in_eu_west_1_alerts_once_in_the_security_account_naming_
         and not item.record.get("errorCode")
     ][:1]
     event = envelope(record)
-    for account in (MEMBER, OUTSIDER):
+    for account in (MEMBER, OUTSIDER, INSIDER):
         monkeypatch.setenv("MOTO_ACCOUNT_ID", account)
         boto3.client("events", region_name=region).put_events(
             Entries=[
@@ -601,7 +629,7 @@ def test_a_member_event_in_eu_west_1_alerts_once_in_the_security_account_naming_
     assert rule_name == stack.resources(RULE)[rule_id]["name"]
     assert message["detail"] == delivered["detail"]
     assert (delivered["account"], delivered["region"]) == (MEMBER, region)
-    assert refused == [OUTSIDER]
+    assert refused == [OUTSIDER, INSIDER]
 
     (target,) = stack.targets_of(rule_id)
     transformer = target["input_transformer"]
@@ -656,3 +684,15 @@ def test_organization_alerts_read_as_written_and_point_to_the_right_account(org,
                     assert record_line.startswith(f'"Record:   in account {event["account"]}, ')
     assert not found, "\n".join(found)
     assert alerts > 100
+
+
+def test_cdktf_deploys_the_buses_before_the_stack_set_and_the_management_account_last(
+    org, tmp_path
+):
+    settings, _ = org
+    synthesize_to(settings, tmp_path / "cdktf.out")
+    manifest = json.loads((tmp_path / "cdktf.out" / "manifest.json").read_text())["stacks"]
+    regions = [p.region for p in settings.region_plans()]
+    assert sorted(manifest["ap-northeast-1"]["dependencies"]) == sorted(regions[1:])
+    assert sorted(manifest[MANAGEMENT_STACK]["dependencies"]) == sorted(regions)
+    assert all(not manifest[region]["dependencies"] for region in regions[1:])
