@@ -96,6 +96,13 @@ def main(environ: Mapping[str, str] = os.environ) -> int:
             "until someone subscribes to the alert topics",
             file=sys.stderr,
         )
+    organization = settings.organization
+    if organization and not organization.management:
+        print(
+            "warning: organization.management is not set: the management account, which "
+            "StackSets never deploy to, is not monitored",
+            file=sys.stderr,
+        )
     # The cdktf CLI passes its output folder in CDKTF_OUTDIR; `python main.py` writes cdktf.out.
     synthesize(settings, Path(environ.get("CDKTF_OUTDIR", "cdktf.out")))
     return 0

@@ -696,3 +696,17 @@ def test_cdktf_deploys_the_buses_before_the_stack_set_and_the_management_account
     assert sorted(manifest["ap-northeast-1"]["dependencies"]) == sorted(regions[1:])
     assert sorted(manifest[MANAGEMENT_STACK]["dependencies"]) == sorted(regions)
     assert all(not manifest[region]["dependencies"] for region in regions[1:])
+
+
+def test_without_the_management_account_synthesis_warns_in_one_line(tmp_path, monkeypatch, capsys):
+    import main
+
+    organization = {k: v for k, v in ORGANIZATION.items() if k != "management"}
+    (tmp_path / "cdktf.json").write_text(
+        json.dumps({"app": "x", "context": {**ORG_CONTEXT, "organization": organization}})
+    )
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(main, "synthesize", lambda settings, outdir: None)
+    assert main.main({"PATH": "/usr/bin:/bin:/usr/local/bin"}) == 0
+    (line,) = capsys.readouterr().err.splitlines()
+    assert line.startswith("warning: organization.management is not set")
