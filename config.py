@@ -101,6 +101,20 @@ class Subscription:
 
 
 @dataclass(frozen=True)
+class ChatChannel:
+    """A Slack or Microsoft Teams channel of Amazon Q Developer in chat applications."""
+
+    kind: str  # "slack" or "teams"
+    ids: Mapping[str, str]  # the channel configuration's ids, by the provider's argument names
+    minimum_severity: Severity  # the channel receives this severity and those above it
+
+    def severities(self) -> tuple[Severity, ...]:
+        """The severities routed to this channel, most severe first."""
+        order = list(Severity)
+        return tuple(order[: order.index(self.minimum_severity) + 1])
+
+
+@dataclass(frozen=True)
 class Management:
     """How the app reaches the organization's management account, which StackSets never deploy to."""
 
@@ -172,6 +186,7 @@ class MonitorConfig:
     log_retention_days: int  # the trail's CloudWatch Logs log group (metric-filter engine)
     prevent_destroy: bool  # False only for a deliberate teardown (README, Teardown)
     organization: Organization | None  # None: this account only
+    chat: tuple[ChatChannel, ...]  # chat channels (Amazon Q Developer in chat applications)
     partition: str  # derived from the regions, e.g. "aws"
     partition_regions: frozenset[str]
     global_region: str  # where the partition delivers IAM and root sign-in events
@@ -941,6 +956,74 @@ def _organization(key: str, value: Any, partition: str) -> Organization | None:
     )
 
 
+# The channel ids' formats: botocore's model of the Chatbot API (CreateSlackChannelConfiguration,
+# CreateMicrosoftTeamsChannelConfiguration), not patterns written here.
+CHAT_FIELDS = {
+    "slack": {
+        "workspaceId": ("CreateSlackChannelConfiguration", "SlackTeamId", "slack_team_id"),
+        "channelId": ("CreateSlackChannelConfiguration", "SlackChannelId", "slack_channel_id"),
+    },
+    "teams": {
+        "teamId": ("CreateMicrosoftTeamsChannelConfiguration", "TeamId", "team_id"),
+        "channelId": ("CreateMicrosoftTeamsChannelConfiguration", "ChannelId", "channel_id"),
+        "tenantId": ("CreateMicrosoftTeamsChannelConfiguration", "TenantId", "tenant_id"),
+    },
+}
+
+
+@cache
+def _chatbot_member(operation: str, member: str) -> dict[str, Any]:
+    import botocore.session
+
+    model = botocore.session.get_session().get_service_model("chatbot")
+    return model.operation_model(operation).input_shape.members[member].metadata
+
+
+def _chat(key: str, value: Any) -> tuple[ChatChannel, ...]:
+    if not isinstance(value, list):
+        raise ConfigError(key, value, 'must be a list of {"type": "slack" | "teams", ...}')
+    channels: list[ChatChannel] = []
+    for i, entry in enumerate(value):
+        where = f"{key}[{i}]"
+        if not isinstance(entry, dict) or entry.get("type") not in CHAT_FIELDS:
+            raise ConfigError(where, entry, 'must be an object with "type": "slack" or "teams"')
+        fields = CHAT_FIELDS[entry["type"]]
+        allowed = {"type", "minimumSeverity", *fields}
+        for name in entry:
+            if name not in allowed:
+                raise ConfigError(
+                    f"{where}.{name}",
+                    entry[name],
+                    f"unknown key{_did_you_mean(name, allowed)} (expected one of {sorted(allowed)})",
+                )
+        ids = {}
+        for name, (operation, member, argument) in fields.items():
+            if name not in entry:
+                raise ConfigError(f"{where}.{name}", None, "is required")
+            text = _string(f"{where}.{name}", entry[name])
+            rule = _chatbot_member(operation, member)
+            if not (
+                rule.get("min", 1) <= len(text) <= rule.get("max", 10**6)
+                and re.fullmatch(rule["pattern"], text)
+            ):
+                raise ConfigError(
+                    f"{where}.{name}",
+                    text,
+                    f"not a {member}: {operation} takes {rule['pattern']} "
+                    f"({rule.get('min', 1)} to {rule.get('max')} characters)",
+                )
+            ids[argument] = text
+        severity = entry.get("minimumSeverity", Severity.LOW.value)
+        choices = [s.value for s in Severity]
+        if severity not in choices:
+            raise ConfigError(f"{where}.minimumSeverity", severity, f"expected one of {choices}")
+        channel = ChatChannel(entry["type"], ids, Severity(severity))
+        if any(c.kind == channel.kind and c.ids == channel.ids for c in channels):
+            raise ConfigError(where, entry, "the same channel twice")
+        channels.append(channel)
+    return tuple(channels)
+
+
 def _delivery_mode(key: str, value: Any) -> str:
     mode = _string(key, value)
     if mode not in DELIVERY_MODES:
@@ -1039,6 +1122,7 @@ KEYS: tuple[Key, ...] = (
     Key("suppressions", "ALERTS_SUPPRESSIONS", [], _json_object),
     Key("knownNoise", "ALERTS_KNOWN_NOISE", [], lambda k, raw: _split(raw)),
     Key("organization", "ALERTS_ORGANIZATION", None, _json_object),
+    Key("chat", "ALERTS_CHAT", [], _json_object),
 )
 
 
@@ -1193,6 +1277,7 @@ def parse_config(
         organization=value(
             "organization", lambda k, v: _organization(k, v, partition["partition"])
         ),
+        chat=value("chat", _chat),
         engines=engines,
         log_retention_days=value("logRetentionDays", _log_retention),
         suppressions=(),

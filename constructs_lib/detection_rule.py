@@ -15,7 +15,8 @@ from cdktf_cdktf_provider_aws.cloudwatch_event_target import (
 from constructs import Construct
 
 from constructs_lib.alert_message import alert_message
-from constructs_lib.catalog import Detection
+from constructs_lib.catalog import Detection, Severity
+from constructs_lib.chat_message import chat_message
 from constructs_lib.outcomes import RuleVariant, rule_variants
 from constructs_lib.suppressions import Suppression
 
@@ -36,7 +37,9 @@ class DetectionRule(Construct):
 
     Targets: ``alert_topic_arn`` (if the stack has one) and, for detections that concern the alert
     path itself (``Detection.to_health_topic``), ``health_topic_arn``; each is sent a message a
-    person can read (alert_message), retried for 24 hours, then kept in ``dead_letter_arn``.
+    person can read (alert_message), retried for 24 hours, then kept in ``dead_letter_arn``. With
+    ``chat_topic_arns``, the chat topic of the detection's severity, if any, is a further target,
+    sent a custom notification (chat_message), retried and dead-lettered alike.
     ``names`` fills the pattern's placeholders besides the name prefix (the KMS key's id and ARN);
     ``suppressions`` (the configuration's) narrow the patterns of the detection they apply to.
     Each rule's construct id and Terraform resource names are the rule id (the detection id, or
@@ -57,12 +60,16 @@ class DetectionRule(Construct):
         names: Mapping[str, str] | None = None,
         suppressions: tuple[Suppression, ...] = (),
         event_bus_name: str = "default",
+        chat_topic_arns: Mapping[Severity, str] | None = None,
     ) -> None:
         super().__init__(scope, detection.id)
         self.event_bus_name = event_bus_name
         targets = {"alert-topic": alert_topic_arn} if alert_topic_arn else {}
         if detection.to_health_topic:
             targets["health-topic"] = health_topic_arn
+        # The chat channels' topic of this severity, if a channel takes it (routing by severity).
+        if chat_topic_arns and detection.severity in chat_topic_arns:
+            targets["chat"] = chat_topic_arns[detection.severity]
         if not targets:
             raise ValueError(f"{detection.id}: no target in this stack")
         self.rules: list[CloudwatchEventRule] = []
@@ -81,7 +88,13 @@ class DetectionRule(Construct):
         names: Mapping[str, str] | None,
     ) -> CloudwatchEventRule:
         # On the organization bus an event may come from any account of the organization.
-        message = alert_message(variant, other_accounts=self.event_bus_name != "default")
+        other_accounts = self.event_bus_name != "default"
+        messages = {
+            target_id: chat_message(variant, other_accounts)
+            if target_id == "chat"
+            else alert_message(variant, other_accounts)
+            for target_id in targets
+        }
         rule = CloudwatchEventRule(
             self,
             f"{variant.id}_rule",
@@ -94,6 +107,7 @@ class DetectionRule(Construct):
         )
         rule.override_logical_id(variant.id)
         for target_id, arn in targets.items():
+            message = messages[target_id]
             target = CloudwatchEventTarget(
                 self,
                 f"{variant.id}_{target_id}",
@@ -108,6 +122,8 @@ class DetectionRule(Construct):
                 dead_letter_config=CloudwatchEventTargetDeadLetterConfig(arn=dead_letter_arn),
                 provider=provider,
             )
-            suffix = "" if target_id == "alert-topic" else "_to_health_topic"
+            suffix = {"alert-topic": "", "health-topic": "_to_health_topic", "chat": "_to_chat"}[
+                target_id
+            ]
             target.override_logical_id(variant.id + suffix)
         return rule

@@ -12,7 +12,7 @@ from cdktf_cdktf_provider_aws.cloudwatch_log_metric_filter import (
 from cdktf_cdktf_provider_aws.cloudwatch_metric_alarm import CloudwatchMetricAlarm
 from constructs import Construct
 
-from constructs_lib.catalog import Detection, MetricFilter
+from constructs_lib.catalog import Detection, MetricFilter, Severity
 from constructs_lib.suppressions import Suppression, narrowed_filter
 
 # The metrics' namespace, one per deployment so that two never add into each other's metrics.
@@ -63,7 +63,8 @@ class MetricFilterAlarms(Construct):
     """For each distinct filter of ``detections``: an ``aws_cloudwatch_log_metric_filter`` on
     ``log_group_name`` counting into ``CloudTrailMetrics/<namePrefix>``, and an alarm on it (Sum >= 1
     over 5 minutes, missing data not breaching) notifying ``alert_topic_arn``, and the health topic
-    too for the detections that concern the alert path. Construct ids and Terraform names are the
+    too for the detections that concern the alert path, and the chat topic of the most severe
+    detection counted (``chat_topic_arns``, by severity), if there is one. Construct ids and Terraform names are the
     filter ids (``cloudwatch_4``, or the detection id). Also the self-test alarm (``self_test``),
     on a metric nothing publishes. Exposes ``alarms``.
     """
@@ -81,6 +82,7 @@ class MetricFilterAlarms(Construct):
         health_topic_arn: str,
         names: Mapping[str, str] | None = None,
         suppressions: Sequence[Suppression] = (),
+        chat_topic_arns: Mapping[Severity, str] | None = None,
     ) -> None:
         super().__init__(scope, id)
         self.alarms: list[CloudwatchMetricAlarm] = []
@@ -115,6 +117,11 @@ class MetricFilterAlarms(Construct):
             actions = [alert_topic_arn]
             if any(d.to_health_topic for d in counted):
                 actions.append(health_topic_arn)
+            # Chat: the topic of the most severe detection the filter counts, if a channel takes
+            # it; the chat integration renders CloudWatch alarm notifications natively.
+            severity = min((d.severity for d in counted), key=list(Severity).index)
+            if chat_topic_arns and severity in chat_topic_arns:
+                actions.append(chat_topic_arns[severity])
             self._alarm(
                 filter_id,
                 name=name,

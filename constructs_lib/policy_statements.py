@@ -47,6 +47,9 @@ ALARM_KEY_ACTIONS = ("kms:Decrypt", "kms:GenerateDataKey*")
 # stopped delivery (prowler-cloud/prowler#4714; services that send neither: prowler#7021).
 UNCONDITIONED_TRUSTS = {
     "cloudtrail.amazonaws.com": "https://docs.aws.amazon.com/awscloudtrail/latest/userguide/cloudtrail-required-policy-for-cloudwatch-logs.html",
+    # The chat channels' role, which holds no permission and is capped by a deny-all guardrail;
+    # the service's guides give its trust as chatbot.amazonaws.com alone, with no source keys.
+    "chatbot.amazonaws.com": "https://docs.aws.amazon.com/chatbot/latest/adminguide/security_iam_service-with-iam-id-based-policies.html",
 }
 
 

@@ -15,9 +15,13 @@ def build_app(settings: MonitorConfig, outdir: str) -> App:
     app = App(outdir=outdir, stack_traces=False)
     plans = settings.region_plans()
     organization = settings.organization
+    chat_regions = [plan.region for plan in plans if plan.carries_topic] if settings.chat else []
     if not organization:
-        for plan in plans:
-            RegionStack(app, plan, settings)
+        stacks = [RegionStack(app, plan, settings, chat_regions=chat_regions) for plan in plans]
+        if chat_regions:
+            # The chat channels (home) subscribe to every region's chat topics: those first.
+            for other in stacks[1:]:
+                stacks[0].add_dependency(other)
         return app
     regions = [plan.region for plan in plans]
     body = template_body(
@@ -27,7 +31,7 @@ def build_app(settings: MonitorConfig, outdir: str) -> App:
             security_account=organization.security_account,
         )
     )
-    stacks = [RegionStack(app, plan, settings, body, regions) for plan in plans]
+    stacks = [RegionStack(app, plan, settings, body, regions, chat_regions) for plan in plans]
     # Deployment order (`cdktf deploy '*'`): every region's organization bus before the home
     # stack's StackSet starts forwarding to them, and all of them before the management account.
     home, others = stacks[0], stacks[1:]

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from cdktf import TerraformOutput, TerraformStack
 from constructs import Construct
 
 from config import MonitorConfig, RegionPlan
 from constructs_lib.audit_trail import AuditTrail
-from constructs_lib.catalog import HEALTH_TOPIC_SUFFIX, KEY_ARN, KEY_ID
+from constructs_lib.catalog import HEALTH_TOPIC_SUFFIX, KEY_ARN, KEY_ID, Severity
+from constructs_lib.chat_channels import ChatChannels, chat_topic_name
 from constructs_lib.delivery_alarms import DeliveryAlarms
 from constructs_lib.detection_rule import DetectionRule
 from constructs_lib.encryption_key import EncryptionKey
@@ -27,7 +28,9 @@ from stacks.backend import use_backend
 
 
 class RegionStack(TerraformStack):
-    """``member_template_body``: in organization mode, the members' template (member_template)."""
+    """``member_template_body``: in organization mode, the members' template (member_template),
+    deployed to ``member_regions``; ``chat_regions``: the regions with chat topics, whose topics
+    the home stack's chat channels subscribe to."""
 
     def __init__(
         self,
@@ -36,6 +39,7 @@ class RegionStack(TerraformStack):
         settings: MonitorConfig,
         member_template_body: str | None = None,
         member_regions: Sequence[str] = (),
+        chat_regions: Sequence[str] = (),
     ) -> None:
         super().__init__(scope, plan.region)
         use_backend(self, plan.region, settings.state_backend)
@@ -86,6 +90,29 @@ class RegionStack(TerraformStack):
                 kms_key_arn=key_arn,
             ).topic.arn
             TerraformOutput(self, "alert_topic_arn", value=alert_topic_arn)
+        chat_topic_arns = {}
+        if settings.chat and plan.carries_topic:
+            # One topic per severity a channel takes: routing by severity, not by filtering.
+            wanted = {s for channel in settings.chat for s in channel.severities()}
+            for severity in (s for s in Severity if s in wanted):
+                chat_topic_arns[severity] = NotificationTopic(
+                    self,
+                    f"chat_topic_{severity.value}",
+                    placement=placement,
+                    name=chat_topic_name(prefix, severity),
+                    subscriptions=(),
+                    eventbridge=bool(plan.detections),
+                    alarms=bool(plan.metric_filters),
+                    kms_key_arn=key_arn,
+                ).topic.arn
+        if settings.chat and plan.carries_trail:
+            ChatChannels(
+                self,
+                "chat_channels",
+                placement=placement,
+                channels=settings.chat,
+                regions=chat_regions,
+            )
         organization_bus = None
         if settings.organization:
             organization_bus = OrganizationBus(
@@ -121,6 +148,7 @@ class RegionStack(TerraformStack):
                 key_names,
                 settings.suppressions,
                 organization_bus,
+                chat_topic_arns,
             )
 
         if plan.carries_trail:
@@ -145,6 +173,7 @@ class RegionStack(TerraformStack):
                     health_topic_arn=health_topic_arn,
                     names=key_names,
                     suppressions=settings.suppressions,
+                    chat_topic_arns=chat_topic_arns,
                 )
                 TerraformOutput(self, "trail_log_group_name", value=log_group.log_group.name)
             audit_trail = AuditTrail(
@@ -168,6 +197,7 @@ class RegionStack(TerraformStack):
         key_names: dict[str, str],
         suppressions: tuple[Suppression, ...],
         organization_bus: OrganizationBus | None,
+        chat_topic_arns: Mapping[Severity, str],
     ) -> None:
         """The EventBridge engine: a rule per detection and outcome, forwarding, the dead-letter
         queue and the alarms on delivery. In organization mode the rules watch the organization
@@ -190,6 +220,7 @@ class RegionStack(TerraformStack):
                 names=key_names,
                 suppressions=suppressions,
                 event_bus_name=bus,
+                chat_topic_arns=chat_topic_arns,
             ).rules:
                 rules.append(rule)
                 if detection.id in on_organization_bus:

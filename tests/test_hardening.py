@@ -20,6 +20,7 @@ from constructs_lib.policy_statements import (
 )
 from tests.conftest import ALL_GROUPS, TEST_CONTEXT, synthesize_to
 from tests.synthesized import SynthesizedStack
+from tests.test_chat import CHAT_CONTEXT
 from tests.test_organization import ORG_CONTEXT
 
 PROJECT = Path(__file__).resolve().parent.parent
@@ -44,6 +45,8 @@ HARDENING_CONFIGS = {
     # Organization mode: the organization bus, the StackSet, the management account's stack and
     # its organization trail pass with the same skip list.
     "organization": ORG_CONTEXT,
+    # Chat channels (Slack, Teams), with both engines: the channels' role, the chat topics.
+    "chat": CHAT_CONTEXT,
 }
 
 
@@ -100,7 +103,7 @@ def test_checkov_passes_every_stack_with_the_reviewed_skip_list(tmp_path):
     """The default configuration, both engines with a KMS key and Object Lock, and organization
     mode, every stack of each (the management stack and its organization trail included)."""
     readable = []
-    for name in ("default", "kms", "organization"):
+    for name in ("default", "kms", "organization", "chat"):
         outdir = tmp_path / name / "cdktf.out"
         synthesize_to(parse_config(HARDENING_CONFIGS[name], {}), outdir)
         readable.append(_checkov_readable_copy(outdir, tmp_path / f"{name}-readable"))
