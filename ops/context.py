@@ -33,6 +33,7 @@ class RegionDeployment:
     self_test_rule: str | None  # the rule that delivers self-tests here, if any
     self_test_bus: str | None  # its custom bus (organization mode), None on the default bus
     forwarding_rules: tuple[str, ...]  # central delivery: rules forwarding to the home bus
+    chat_topics: tuple[str, ...] = ()  # the chat channels' topics here, by name
 
 
 def settings_of(environ: Mapping[str, str]) -> MonitorConfig:
@@ -127,6 +128,7 @@ def _deployment(document: dict[str, Any], settings: MonitorConfig) -> RegionDepl
             for rid, rule in sorted(rules.items())
             if rid.startswith("forward_to_home_")
         ),
+        chat_topics=tuple(sorted(t for t in topics if t.startswith(f"{prefix}-chat-"))),
     )
 
 

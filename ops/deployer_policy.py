@@ -104,6 +104,31 @@ ACTIONS: Mapping[str, tuple[str, tuple[str, ...]]] = {
             "cloudformation:DescribeStackSetOperation",
         ),
     ),
+    # Chat: the channel configurations, created through the Chatbot API (us-east-2).
+    "aws_chatbot_slack_channel_configuration": (
+        "ChatChannels",
+        (
+            "chatbot:CreateSlackChannelConfiguration",
+            "chatbot:DescribeSlackChannelConfigurations",
+            "chatbot:UpdateSlackChannelConfiguration",
+            "chatbot:DeleteSlackChannelConfiguration",
+            "chatbot:ListTagsForResource",
+            "chatbot:TagResource",
+            "chatbot:UntagResource",
+        ),
+    ),
+    "aws_chatbot_teams_channel_configuration": (
+        "ChatChannels",
+        (
+            "chatbot:CreateMicrosoftTeamsChannelConfiguration",
+            "chatbot:GetMicrosoftTeamsChannelConfiguration",
+            "chatbot:UpdateMicrosoftTeamsChannelConfiguration",
+            "chatbot:DeleteMicrosoftTeamsChannelConfiguration",
+            "chatbot:ListTagsForResource",
+            "chatbot:TagResource",
+            "chatbot:UntagResource",
+        ),
+    ),
     "aws_cloudwatch_event_target": (
         "Rules",
         ("events:PutTargets", "events:RemoveTargets", "events:ListTargetsByRule"),
@@ -299,8 +324,11 @@ def resources(settings: MonitorConfig) -> dict[str, list[str]]:
         "ForwardingRole": [
             f"arn:{partition}:iam::*:role/{prefix}-forward-*",
             f"arn:{partition}:iam::*:role/{prefix}-trail-to-logs",
+            f"arn:{partition}:iam::*:role/{prefix}-chat",
         ],
         "TemplateRole": [f"arn:{partition}:iam::*:role/{prefix}-org-forward-*"],
+        "ChatChannels": [f"arn:{partition}:chatbot::*:chat-configuration/*/{prefix}-chat-*"],
+        "ChatRole": [f"arn:{partition}:iam::*:role/{prefix}-chat"],
         "EventBus": [f"arn:{partition}:events:*:*:event-bus/{organization_bus_name(prefix)}"],
         "ForwardingStack": [
             f"arn:{partition}:cloudformation:*:*:stack/{forwarding_stack_name(prefix)}/*"
@@ -409,6 +437,21 @@ def policy(settings: MonitorConfig, types: set[str], management: bool = False) -
                 "Condition": {"StringEquals": {"iam:PassedToService": "events.amazonaws.com"}},
             },
         ]
+    if "aws_chatbot_slack_channel_configuration" in types or (
+        "aws_chatbot_teams_channel_configuration" in types
+    ):
+        # Describing Slack configurations is a list call: it takes no configuration's ARN.
+        unscoped.append("chatbot:DescribeSlackChannelConfigurations")
+        # The channel configurations name the chat role.
+        statements.append(
+            {
+                "Sid": "PassTheChatRoleToTheChatIntegration",
+                "Effect": "Allow",
+                "Action": ["iam:PassRole"],
+                "Resource": arns["ChatRole"],
+                "Condition": {"StringEquals": {"iam:PassedToService": "chatbot.amazonaws.com"}},
+            }
+        )
     if "aws_cloudformation_stack_set" in types:
         # A delegated administrator's calls fail with "Account used is not a delegated
         # administrator" without it (Terraform registry, aws_cloudformation_stack_set).

@@ -137,6 +137,19 @@ def judge(
             "SNS could not deliver to a subscriber: check the subscriptions' endpoints and their permissions",
         )
     unconfirmed = [name for name, arn in topic_arns.items() if not _confirmed(sns, arn)]
+    # The chat channels subscribe to their topics themselves (Amazon Q Developer in chat
+    # applications); none means the channel configuration is missing or was deleted.
+    unsubscribed = [
+        name
+        for name in deployment.chat_topics
+        if not _confirmed(sns, f"arn:{partition}:sns:{region}:{account}:{name}")
+    ]
+    if unsubscribed:
+        return Verdict(
+            "FAIL",
+            f"no chat channel subscribed to {', '.join(unsubscribed)}: check the channel "
+            "configurations (home region stack) and the workspace's authorization",
+        )
     if unconfirmed:
         return Verdict(
             "FAIL",

@@ -20,6 +20,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from config import (
     ACCOUNT_ID,
     CDKTF_KEYS,
+    CHAT_FIELDS,
     DELIVERY_MODES,
     KEYS,
     LOG_RETENTION_DAYS,
@@ -32,7 +33,7 @@ from config import (
     ROOT_ID,
     known_regions,
 )
-from constructs_lib.catalog import CATALOG, ENGINES, GROUPS
+from constructs_lib.catalog import CATALOG, ENGINES, GROUPS, Severity
 from constructs_lib.suppressions import known_noise
 
 SCHEMA = Path(__file__).resolve().parent.parent / "cdktf.schema.json"
@@ -41,6 +42,13 @@ SCHEMA = Path(__file__).resolve().parent.parent / "cdktf.schema.json"
 def _unnamed(pattern: str) -> str:
     """A Python regular expression without group names, which ECMA-262 writes differently."""
     return re.sub(r"\(\?P<\w+>", "(", pattern)
+
+
+def _chat_pattern(kind: str, name: str) -> str:
+    from config import _chatbot_member
+
+    operation, member, _ = CHAT_FIELDS[kind][name]
+    return _chatbot_member(operation, member)["pattern"]
 
 
 def context_properties() -> dict[str, dict[str, Any]]:
@@ -178,6 +186,31 @@ def context_properties() -> dict[str, dict[str, Any]]:
         "logRetentionDays": {
             "enum": list(LOG_RETENTION_DAYS),
             "description": "Days the trail's CloudWatch Logs log group keeps records (metric filters).",
+        },
+        "chat": {
+            "type": "array",
+            "description": "Slack and Microsoft Teams channels (README, Chat).",
+            "items": {
+                "oneOf": [
+                    {
+                        "type": "object",
+                        "properties": {
+                            "type": {"const": kind},
+                            "minimumSeverity": {"enum": [s.value for s in Severity]},
+                            **{
+                                name: {
+                                    "type": "string",
+                                    "pattern": f"^{_chat_pattern(kind, name)}$",
+                                }
+                                for name in CHAT_FIELDS[kind]
+                            },
+                        },
+                        "required": ["type", *CHAT_FIELDS[kind]],
+                        "additionalProperties": False,
+                    }
+                    for kind in CHAT_FIELDS
+                ]
+            },
         },
         "organization": {
             "type": ["object", "null"],

@@ -395,7 +395,7 @@ def test_bad_input_is_one_clear_error(context, environ, message):
 
 def test_unknown_key_names_the_known_ones():
     with pytest.raises(
-        ConfigError, match=r"unknown key \(expected one of \['alertEngines', 'delivery'"
+        ConfigError, match=r"unknown key \(expected one of \['alertEngines', 'chat', 'delivery'"
     ):
         parse_config({"alerting": []}, {})
 

@@ -19,6 +19,7 @@ from ops import selftest, verify
 from ops.__main__ import main as ops_main
 from tests.conftest import TEST_CONTEXT, synthesize_to
 from tests.synthesized import load_stacks
+from tests.test_chat import CHAT_CONTEXT
 from tests.test_organization import ORG_CONTEXT
 
 REGIONS = ["ap-northeast-1", "us-east-1"]
@@ -286,8 +287,9 @@ DEPLOYER_CONFIGS = {
 }
 
 
-# The organization tests' configuration (synthesized once per session).
+# The organization and chat tests' configurations (each synthesized once per session).
 DEPLOYER_CONFIGS["organization"] = ORG_CONTEXT
+DEPLOYER_CONFIGS["chat"] = CHAT_CONTEXT
 
 
 @pytest.mark.parametrize("name", list(DEPLOYER_CONFIGS))
@@ -324,6 +326,7 @@ def test_deployer_policy_covers_every_synthesized_type(name, tmp_path, monkeypat
         "sqs": "sqs",
         "cloudformation": "cloudformation",
         "organizations": "organizations",
+        "chatbot": "chatbot",
     }
     permission_only = {"iam:PassRole"}  # an IAM permission with no API operation of its own
     for action in granted - permission_only:
@@ -337,6 +340,7 @@ def test_deployer_policy_covers_every_synthesized_type(name, tmp_path, monkeypat
             "CreateKeyTagged",
             "PassTheForwardingRoleToEventBridge",
             "PassTheTemplateRoleToEventBridge",
+            "PassTheChatRoleToTheChatIntegration",
         ):
             assert statement["Condition"], statement["Sid"]
         if statement["Resource"] == "*":
