@@ -87,11 +87,19 @@ def _checkov(*folders: Path) -> list[dict]:
     return reports
 
 
-def _checkov_readable_copy(outdir: Path, into: Path) -> Path:
+# Which stacks of a configuration checkov reads (all by default). The chat configuration's home
+# stack holds every resource chat adds (channel configurations, their role, the chat topics);
+# its other stacks are the default configuration's plus chat topics.
+CHECKOV_STACKS = {"chat": ("ap-northeast-1",)}
+
+
+def _checkov_readable_copy(outdir: Path, into: Path, only: tuple[str, ...] = ()) -> Path:
     """The stacks without terraform.required_version, which checkov 3.1's terraform_json parser
     cannot read (it expects every entry of the terraform block to be an object: "this method
     receives only dicts"); checkov checks resources, which are untouched."""
     for source in (outdir / "stacks").iterdir():
+        if only and source.name not in only:
+            continue
         document = json.loads((source / "cdk.tf.json").read_text())
         document["terraform"].pop("required_version")
         (into / "stacks" / source.name).mkdir(parents=True)
@@ -106,7 +114,8 @@ def test_checkov_passes_every_stack_with_the_reviewed_skip_list(tmp_path):
     for name in ("default", "kms", "organization", "chat"):
         outdir = tmp_path / name / "cdktf.out"
         synthesize_to(parse_config(HARDENING_CONFIGS[name], {}), outdir)
-        readable.append(_checkov_readable_copy(outdir, tmp_path / f"{name}-readable"))
+        only = CHECKOV_STACKS.get(name, ())
+        readable.append(_checkov_readable_copy(outdir, tmp_path / f"{name}-readable", only))
     reports = _checkov(*readable)
     failed = [
         f"{check['check_id']} {check['resource']}: {check['check_name']}"
