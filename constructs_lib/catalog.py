@@ -24,6 +24,8 @@ KEY_ID = "{keyId}"
 KEY_ARN = "{keyArn}"
 # The suffix of the health topic's name (<namePrefix>-health), which the delivery alarms notify.
 HEALTH_TOPIC_SUFFIX = "-health"
+# The chat topics: <namePrefix>-chat-<severity> (chat_channels.chat_topic_name).
+CHAT_TOPIC_INFIX = "-chat-"
 
 # Where IAM-user console sign-ins are recorded besides the regional sign-in endpoints' regions:
 # https://docs.aws.amazon.com/awscloudtrail/latest/userguide/cloudtrail-event-reference-aws-console-sign-in-events.html
@@ -731,7 +733,7 @@ CATALOG: tuple[Detection, ...] = (
     ),
     Detection(
         id="monitor_topic_tampered",
-        title="Alert or health topic deleted, re-policied or (un)subscribed",
+        title="Alert, health or chat topic deleted, re-policied or (un)subscribed",
         rationale=(
             "One of this monitor's topics was deleted, its policy or permissions changed, a "
             "subscription added, filtered or removed: alerts may stop reaching anyone, or reach "
@@ -749,6 +751,7 @@ CATALOG: tuple[Detection, ...] = (
                             "topicArn": [
                                 {"suffix": f":{NAME_PREFIX}"},
                                 {"suffix": f":{NAME_PREFIX}{HEALTH_TOPIC_SUFFIX}"},
+                                {"wildcard": f"*:{NAME_PREFIX}{CHAT_TOPIC_INFIX}*"},
                             ]
                         }
                     },
@@ -757,6 +760,7 @@ CATALOG: tuple[Detection, ...] = (
                             "subscriptionArn": [
                                 {"wildcard": f"arn:*:sns:*:*:{NAME_PREFIX}:*"},
                                 {"wildcard": f"arn:*:sns:*:*:{NAME_PREFIX}{HEALTH_TOPIC_SUFFIX}:*"},
+                                {"wildcard": f"arn:*:sns:*:*:{NAME_PREFIX}{CHAT_TOPIC_INFIX}*:*"},
                             ]
                         }
                     },
@@ -774,7 +778,9 @@ CATALOG: tuple[Detection, ...] = (
             where=f'($.requestParameters.topicArn = "*:{NAME_PREFIX}") || '
             f'($.requestParameters.topicArn = "*:{NAME_PREFIX}{HEALTH_TOPIC_SUFFIX}") || '
             f'($.requestParameters.subscriptionArn = "arn:*:sns:*:*:{NAME_PREFIX}:*") || '
-            f'($.requestParameters.subscriptionArn = "arn:*:sns:*:*:{NAME_PREFIX}{HEALTH_TOPIC_SUFFIX}:*")',
+            f'($.requestParameters.subscriptionArn = "arn:*:sns:*:*:{NAME_PREFIX}{HEALTH_TOPIC_SUFFIX}:*") || '
+            f'($.requestParameters.topicArn = "*:{NAME_PREFIX}{CHAT_TOPIC_INFIX}*") || '
+            f'($.requestParameters.subscriptionArn = "arn:*:sns:*:*:{NAME_PREFIX}{CHAT_TOPIC_INFIX}*:*")',
         ),
         to_health_topic=True,
     ),

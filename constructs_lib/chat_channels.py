@@ -29,7 +29,7 @@ from cdktf_cdktf_provider_aws.data_aws_iam_policy_document import (
 from cdktf_cdktf_provider_aws.iam_role import IamRole
 from constructs import Construct
 
-from constructs_lib.catalog import Severity
+from constructs_lib.catalog import CHAT_TOPIC_INFIX, Severity
 from constructs_lib.region_account import Placement
 
 # The Chatbot API's regions are us-east-2, us-west-2, ap-southeast-1 and eu-west-1, its console
@@ -42,7 +42,7 @@ CHATBOT = "chatbot.amazonaws.com"
 
 
 def chat_topic_name(name_prefix: str, severity: Severity) -> str:
-    return f"{name_prefix}-chat-{severity.value}"
+    return f"{name_prefix}{CHAT_TOPIC_INFIX}{severity.value}"
 
 
 class ChatChannels(Construct):

@@ -225,8 +225,9 @@ def monitor_rules_tampered(event: dict[str, Any]) -> bool:
 
 
 def monitor_topic_tampered(event: dict[str, Any]) -> bool:
-    """Our alert or health topic (api-alerts, api-alerts-health) deleted, its attributes or
-    permissions changed, or a subscription of it added, filtered or removed."""
+    """Our alert, health or chat topic (api-alerts, api-alerts-health, api-alerts-chat-<severity>)
+    deleted, its attributes or permissions changed, or a subscription of it added, filtered or
+    removed."""
     params = event["detail"].get("requestParameters") or {}
     topic = params.get("topicArn") or ""
     subscription = params.get("subscriptionArn") or ""
@@ -236,8 +237,10 @@ def monitor_topic_tampered(event: dict[str, Any]) -> bool:
         "sns",
         {"DeleteTopic", "SetTopicAttributes", "AddPermission", "RemovePermission"}
         | {"Subscribe", "Unsubscribe", "SetSubscriptionAttributes"},
-    ) and (
-        topic.split(":")[-1] in ours or subscription.split(":")[-2:-1] in [[name] for name in ours]
+    ) and any(
+        name in ours or name.startswith(f"{NAME_PREFIX}-chat-")
+        for name in (topic.split(":")[-1], *subscription.split(":")[-2:-1])
+        if name
     )
 
 
