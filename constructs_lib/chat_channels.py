@@ -21,15 +21,12 @@ from cdktf_cdktf_provider_aws.chatbot_slack_channel_configuration import (
 from cdktf_cdktf_provider_aws.chatbot_teams_channel_configuration import (
     ChatbotTeamsChannelConfiguration,
 )
-from cdktf_cdktf_provider_aws.data_aws_iam_policy_document import (
-    DataAwsIamPolicyDocument,
-    DataAwsIamPolicyDocumentStatement,
-    DataAwsIamPolicyDocumentStatementPrincipals,
-)
+from cdktf_cdktf_provider_aws.data_aws_iam_policy_document import DataAwsIamPolicyDocument
 from cdktf_cdktf_provider_aws.iam_role import IamRole
 from constructs import Construct
 
 from constructs_lib.catalog import CHAT_TOPIC_INFIX, Severity
+from constructs_lib.policy_statements import trusted_service
 from constructs_lib.region_account import Placement
 
 # The Chatbot API's regions are us-east-2, us-west-2, ap-southeast-1 and eu-west-1, its console
@@ -64,18 +61,7 @@ class ChatChannels(Construct):
         trust = DataAwsIamPolicyDocument(
             self,
             "trust_policy",
-            statement=[
-                DataAwsIamPolicyDocumentStatement(
-                    sid="AmazonQDeveloperInChatApplications",
-                    effect="Allow",
-                    principals=[
-                        DataAwsIamPolicyDocumentStatementPrincipals(
-                            type="Service", identifiers=[CHATBOT]
-                        )
-                    ],
-                    actions=["sts:AssumeRole"],
-                )
-            ],
+            statement=[trusted_service("AmazonQDeveloperInChatApplications", CHATBOT)],
             provider=provider,
         )
         # No policy: delivery runs under the service-linked role; nothing runs from the channel.

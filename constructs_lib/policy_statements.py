@@ -84,6 +84,16 @@ def allow_service_from(
     )
 
 
+def trusted_service(sid: str, service: str) -> DataAwsIamPolicyDocumentStatement:
+    """A role's trust in ``service`` with no condition: only for the services of
+    UNCONDITIONED_TRUSTS, each with the page that gives its trust so."""
+    if service not in UNCONDITIONED_TRUSTS:
+        raise ValueError(f"{sid}: bind {service}'s trust with allow_service_from")
+    return DataAwsIamPolicyDocumentStatement(
+        sid=sid, effect="Allow", principals=_service(service), actions=["sts:AssumeRole"]
+    )
+
+
 def allow_eventbridge_unconditioned(
     sid: str, actions: Sequence[str], resources: Sequence[str]
 ) -> DataAwsIamPolicyDocumentStatement:

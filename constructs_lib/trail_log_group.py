@@ -7,12 +7,12 @@ from cdktf_cdktf_provider_aws.cloudwatch_log_group import CloudwatchLogGroup
 from cdktf_cdktf_provider_aws.data_aws_iam_policy_document import (
     DataAwsIamPolicyDocument,
     DataAwsIamPolicyDocumentStatement,
-    DataAwsIamPolicyDocumentStatementPrincipals,
 )
 from cdktf_cdktf_provider_aws.iam_role import IamRole
 from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
 from constructs import Construct
 
+from constructs_lib.policy_statements import trusted_service
 from constructs_lib.region_account import Placement
 
 CLOUDTRAIL = "cloudtrail.amazonaws.com"  # one of policy_statements.UNCONDITIONED_TRUSTS
@@ -62,18 +62,7 @@ class TrailLogGroup(Construct):
         trust = DataAwsIamPolicyDocument(
             self,
             "trust",
-            statement=[
-                DataAwsIamPolicyDocumentStatement(
-                    sid="CloudTrailWritesTheTrailLogGroup",
-                    effect="Allow",
-                    principals=[
-                        DataAwsIamPolicyDocumentStatementPrincipals(
-                            type="Service", identifiers=[CLOUDTRAIL]
-                        )
-                    ],
-                    actions=["sts:AssumeRole"],
-                )
-            ],
+            statement=[trusted_service("CloudTrailWritesTheTrailLogGroup", CLOUDTRAIL)],
             provider=provider,
         )
         self.role = IamRole(

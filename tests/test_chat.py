@@ -315,27 +315,24 @@ def test_verify_fails_a_region_whose_chat_topic_no_channel_subscribed(
     import boto3
     from moto import mock_aws
 
-    from tests.test_ops import emit, run_verify
+    from tests.test_ops import deploy, emit, run_verify
 
     settings, stacks = chat
     synthesize_to(settings, tmp_path / "cdktf.out")
     (tmp_path / "cdktf.json").write_text(json.dumps({"context": CHAT_CONTEXT}))
     monkeypatch.chdir(tmp_path)
     with mock_aws():
-        for region, stack in stacks.items():
-            sqs = boto3.client("sqs", region_name=region)
-            sns = boto3.client("sns", region_name=region)
-            for queue in stack.resources("aws_sqs_queue").values():
-                sqs.create_queue(QueueName=queue["name"])
-            inbox = sqs.create_queue(QueueName="person")["QueueUrl"]
-            inbox_arn = sqs.get_queue_attributes(QueueUrl=inbox, AttributeNames=["QueueArn"])[
-                "Attributes"
-            ]["QueueArn"]
-            for topic in stack.resources("aws_sns_topic").values():
-                arn = sns.create_topic(Name=topic["name"])["TopicArn"]
-                # The channel configuration's subscription, but none on us-east-1's low topic.
-                if (region, topic["name"]) != ("us-east-1", "api-alerts-chat-low"):
-                    sns.subscribe(TopicArn=arn, Protocol="sqs", Endpoint=inbox_arn)
+        deploy(tmp_path / "cdktf.out")
+        # No channel subscribed to us-east-1's low topic: take away its subscription.
+        sns = boto3.client("sns", region_name="us-east-1")
+        (low,) = [
+            t["TopicArn"]
+            for t in sns.list_topics()["Topics"]
+            if t["TopicArn"].endswith(":api-alerts-chat-low")
+        ]
+        for subscription in sns.list_subscriptions_by_topic(TopicArn=low)["Subscriptions"]:
+            sns.unsubscribe(SubscriptionArn=subscription["SubscriptionArn"])
+        for region in stacks:
             emit(region, "AWS/Events", "Invocations", "RuleName", "api-alerts-self-test")
             emit(region, "AWS/SNS", "NumberOfMessagesPublished", "TopicName", "api-alerts")
         code, lines = run_verify(capsys)
