@@ -95,21 +95,26 @@ class AuditTrail(Construct):
                 variable="s3:x-amz-acl",
                 values=["bucket-owner-full-control"],
             )
-            organization = []
-            if organization_id:
-                # The organization trail's statement, from the same page ("Create or update an
-                # Amazon S3 bucket to use to store the log files for an organization trail"):
-                # the trail is the management account's, so aws:SourceArn still names it.
-                organization.append(
-                    DataAwsIamPolicyDocumentStatement(
-                        sid="AWSCloudTrailOrganizationWrite",
-                        effect="Allow",
-                        principals=[CLOUDTRAIL],
-                        actions=["s3:PutObject"],
-                        resources=[f"{bucket_arn}/AWSLogs/{organization_id}/*"],
-                        condition=[owner_full_control, this_trail],
-                    )
+
+            def write(sid: str, logs: str) -> DataAwsIamPolicyDocumentStatement:
+                return DataAwsIamPolicyDocumentStatement(
+                    sid=sid,
+                    effect="Allow",
+                    principals=[CLOUDTRAIL],
+                    actions=["s3:PutObject"],
+                    resources=[f"{bucket_arn}/AWSLogs/{logs}/*"],
+                    condition=[owner_full_control, this_trail],
                 )
+
+            # An organization trail also writes every member's logs under the organization's
+            # id (the same page, "Create or update an Amazon S3 bucket to use to store the log
+            # files for an organization trail"); the trail is the management account's, so
+            # aws:SourceArn still names it.
+            organization = (
+                [write("AWSCloudTrailOrganizationWrite", organization_id)]
+                if organization_id
+                else []
+            )
             return [
                 DataAwsIamPolicyDocumentStatement(
                     sid="AWSCloudTrailAclCheck",
@@ -119,14 +124,7 @@ class AuditTrail(Construct):
                     resources=[bucket_arn],
                     condition=[this_trail],
                 ),
-                DataAwsIamPolicyDocumentStatement(
-                    sid="AWSCloudTrailWrite",
-                    effect="Allow",
-                    principals=[CLOUDTRAIL],
-                    actions=["s3:PutObject"],
-                    resources=[f"{bucket_arn}/AWSLogs/{account_id}/*"],
-                    condition=[owner_full_control, this_trail],
-                ),
+                write("AWSCloudTrailWrite", account_id),
                 *organization,
             ]
 
