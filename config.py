@@ -121,6 +121,7 @@ class Management:
     role_arn: str  # the role Terraform assumes there (the management stack's provider)
     account_id: str  # the role's account
     organization_trail: bool  # an organization trail from the management account
+    protect_forwarding: bool  # an SCP: only StackSets may change the members' forwarding
 
 
 @dataclass(frozen=True)
@@ -831,7 +832,7 @@ ORGANIZATION_KEYS = {
     "accounts",
     "management",
 }
-MANAGEMENT_KEYS = {"roleArn", "organizationTrail"}
+MANAGEMENT_KEYS = {"roleArn", "organizationTrail", "protectForwarding"}
 
 
 def _account_id(key: str, value: Any) -> str:
@@ -887,7 +888,12 @@ def _management(key: str, value: Any, partition: str) -> Management | None:
     if value is None:
         return None
     if not isinstance(value, dict) or "roleArn" not in value or set(value) - MANAGEMENT_KEYS:
-        raise ConfigError(key, value, 'must be {"roleArn": ..., "organizationTrail": true | false}')
+        raise ConfigError(
+            key,
+            value,
+            'must be {"roleArn": ..., "organizationTrail": true | false, '
+            '"protectForwarding": true | false}',
+        )
     where = f"{key}.roleArn"
     role_arn = _string(where, value["roleArn"])
     try:
@@ -909,6 +915,9 @@ def _management(key: str, value: Any, partition: str) -> Management | None:
         account_id=arn["account"],
         organization_trail=_boolean(
             f"{key}.organizationTrail", value.get("organizationTrail", False)
+        ),
+        protect_forwarding=_boolean(
+            f"{key}.protectForwarding", value.get("protectForwarding", False)
         ),
     )
 

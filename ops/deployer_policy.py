@@ -129,6 +129,26 @@ ACTIONS: Mapping[str, tuple[str, tuple[str, ...]]] = {
             "chatbot:UntagResource",
         ),
     ),
+    # Organization mode's forwarding guard (management account): the SCP and its attachments.
+    "aws_organizations_policy": (
+        "ForwardingGuard",
+        (
+            "organizations:DescribePolicy",
+            "organizations:UpdatePolicy",
+            "organizations:DeletePolicy",
+            "organizations:ListTagsForResource",
+            "organizations:TagResource",
+            "organizations:UntagResource",
+        ),
+    ),
+    "aws_organizations_policy_attachment": (
+        "ForwardingGuard",
+        (
+            "organizations:AttachPolicy",
+            "organizations:DetachPolicy",
+            "organizations:ListTargetsForPolicy",
+        ),
+    ),
     "aws_cloudwatch_event_target": (
         "Rules",
         ("events:PutTargets", "events:RemoveTargets", "events:ListTargetsByRule"),
@@ -314,6 +334,20 @@ TEMPLATE_ROLE_ACTIONS = (
 )
 
 
+def _organization_resources(settings: MonitorConfig) -> list[str]:
+    """The organization's service control policies, OUs and root, by its id."""
+    organization = settings.organization
+    if not organization:
+        return []
+    base = f"arn:{settings.partition}:organizations::*"
+    org_id = organization.organization_id
+    return [
+        f"{base}:policy/{org_id}/service_control_policy/*",
+        f"{base}:ou/{org_id}/*",
+        f"{base}:root/{org_id}/*",
+    ]
+
+
 def resources(settings: MonitorConfig) -> dict[str, list[str]]:
     """Statement name -> the ARNs this deployment's resources of that kind have."""
     partition, prefix = settings.partition, settings.name_prefix
@@ -329,6 +363,7 @@ def resources(settings: MonitorConfig) -> dict[str, list[str]]:
         "TemplateRole": [f"arn:{partition}:iam::*:role/{prefix}-org-forward-*"],
         "ChatChannels": [f"arn:{partition}:chatbot::*:chat-configuration/*/{prefix}-chat-*"],
         "ChatRole": [f"arn:{partition}:iam::*:role/{prefix}-chat"],
+        "ForwardingGuard": _organization_resources(settings),
         "EventBus": [f"arn:{partition}:events:*:*:event-bus/{organization_bus_name(prefix)}"],
         "ForwardingStack": [
             f"arn:{partition}:cloudformation:*:*:stack/{forwarding_stack_name(prefix)}/*"
@@ -452,6 +487,9 @@ def policy(settings: MonitorConfig, types: set[str], management: bool = False) -
                 "Condition": {"StringEquals": {"iam:PassedToService": "chatbot.amazonaws.com"}},
             }
         )
+    if "aws_organizations_policy" in types:
+        # CreatePolicy names no policy yet: it takes only "*".
+        unscoped.append("organizations:CreatePolicy")
     if "aws_cloudformation_stack_set" in types:
         # A delegated administrator's calls fail with "Account used is not a delegated
         # administrator" without it (Terraform registry, aws_cloudformation_stack_set).

@@ -240,6 +240,7 @@ def context_properties() -> dict[str, dict[str, Any]]:
                             "pattern": "^arn:[a-z-]+:iam::\\d{12}:role/.+$",
                         },
                         "organizationTrail": {"type": "boolean"},
+                        "protectForwarding": {"type": "boolean"},
                     },
                     "required": ["roleArn"],
                     "additionalProperties": False,

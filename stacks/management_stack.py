@@ -10,6 +10,7 @@ from constructs import Construct
 
 from config import MANAGEMENT_STACK, Management, MonitorConfig
 from constructs_lib.audit_trail import AuditTrail
+from constructs_lib.forwarding_guard import ForwardingGuard
 from constructs_lib.member_forwarding import MemberStack
 from constructs_lib.region_account import RegionAccount
 from stacks.backend import use_backend
@@ -47,6 +48,15 @@ class ManagementStack(TerraformStack):
                 placement=placement,
                 template_body=member_template_body,
             )
+            if management.protect_forwarding and region == settings.home_region:
+                # Organizations is global: one policy, from the home region's provider.
+                ForwardingGuard(
+                    self,
+                    "forwarding_guard",
+                    placement=placement,
+                    security_account=organization.security_account,
+                    organizational_units=organization.organizational_units,
+                )
             if management.organization_trail and region == settings.home_region:
                 trail = AuditTrail(
                     self,

@@ -302,6 +302,8 @@ def test_deployer_policy_covers_every_synthesized_type(name, tmp_path, monkeypat
 
     context = DEPLOYER_CONFIGS[name]
     stacks = synthesize_to(parse_config(context, {}), tmp_path / "cdktf.out")
+    # This account's stacks: the management stack's are the --management policy's (below).
+    stacks = {name: stack for name, stack in stacks.items() if name != "management"}
     types = {
         *(kind for stack in stacks.values() for kind in stack.document.get("resource", {})),
         *(f"data.{kind}" for stack in stacks.values() for kind in stack.document.get("data", {})),
@@ -364,9 +366,18 @@ def test_the_management_roles_policy_covers_the_management_stack(tmp_path, monke
     granted = {a for st in document["Statement"] for a in st["Action"]}
     for kind in types:
         assert set(ACTIONS[kind][1]) <= granted, kind
-    # The template's own resources, created with these credentials, and the organization trail.
+    # The template's own resources, created with these credentials, the organization trail and
+    # the forwarding guard.
     assert {"iam:CreateRole", "events:PutRule", "iam:PassRole"} <= granted
     assert "organizations:DescribeOrganization" in granted
+    assert {"organizations:CreatePolicy", "organizations:AttachPolicy"} <= granted
+    import botocore.session
+
+    models = botocore.session.get_session()
+    for action in granted - {"iam:PassRole"}:
+        service, operation = action.split(":")
+        if service in ("organizations", "cloudformation", "events", "iam", "cloudtrail"):
+            assert operation in models.get_service_model(service).operation_names, action
     # Nothing of the security account's: no bus, no StackSet, no topics.
     assert not any(a.startswith(("sns:", "cloudformation:CreateStackSet")) for a in granted)
     assert "events:CreateEventBus" not in granted

@@ -64,7 +64,7 @@ ORGANIZATION = {
     "organizationId": ORGANIZATION_ID,
     "organizationalUnits": OUS,
     "accounts": {MEMBER: "payments-prod"},
-    "management": {"roleArn": ROLE_ARN, "organizationTrail": True},
+    "management": {"roleArn": ROLE_ARN, "organizationTrail": True, "protectForwarding": True},
 }
 ORG_CONTEXT = {
     **TEST_CONTEXT,
@@ -710,3 +710,81 @@ def test_without_the_management_account_synthesis_warns_in_one_line(tmp_path, mo
     assert main.main({"PATH": "/usr/bin:/bin:/usr/local/bin"}) == 0
     (line,) = capsys.readouterr().err.splitlines()
     assert line.startswith("warning: organization.management is not set")
+
+
+def denies(policy: dict[str, Any], action: str, resource: str, context: dict[str, str]) -> bool:
+    """Whether a Deny statement of ``policy`` applies: action, resource and every condition
+    match (IAM's rules as in ``allows``; for the negated operators, a key missing from the
+    request matches: "...IfExists" is not needed for them to hold, IAM User Guide,
+    reference_policies_elements_condition_operators.html)."""
+    for statement in policy["Statement"]:
+        if statement["Effect"] != "Deny":
+            continue
+        if not any(fnmatch.fnmatchcase(action, a) for a in statement["Action"]):
+            continue
+        if not any(fnmatch.fnmatchcase(resource, r) for r in statement["Resource"]):
+            continue
+        holds = []
+        for test, pairs in statement.get("Condition", {}).items():
+            for key, values in pairs.items():
+                value = context.get(key)
+                if test == "ArnNotLike":
+                    holds.append(
+                        value is None or not any(fnmatch.fnmatchcase(value, v) for v in values)
+                    )
+                elif test == "StringNotEquals":
+                    holds.append(value is None or value not in values)
+                else:
+                    raise ValueError(f"not modelled: {test}")
+        if all(holds):
+            return True
+    return False
+
+
+def test_the_forwarding_guard_leaves_the_forwarding_to_stacksets(org):
+    _, stacks = org
+    management = stacks[MANAGEMENT_STACK]
+    (policy,) = management.resources("aws_organizations_policy").values()
+    assert policy["type"] == "SERVICE_CONTROL_POLICY"
+    assert management.region_of(policy) == "ap-northeast-1"
+    document = json.loads(policy["content"])
+    attachments = management.resources("aws_organizations_policy_attachment").values()
+    assert sorted(a["target_id"] for a in attachments) == sorted(OUS)
+    rule = f"arn:aws:events:eu-west-1:{MEMBER}:rule/api-alerts-org-forward-3"
+    role = f"arn:aws:iam::{MEMBER}:role/api-alerts-org-forward-eu-west-1"
+    admin = {
+        "aws:PrincipalArn": f"arn:aws:iam::{MEMBER}:role/Admin",
+        "aws:PrincipalAccount": MEMBER,
+    }
+    stacksets = {
+        "aws:PrincipalArn": f"arn:aws:iam::{MEMBER}:role/stacksets-exec-0a1b2c3d4e5f",
+        "aws:PrincipalAccount": MEMBER,
+    }
+    security = {
+        "aws:PrincipalArn": f"arn:aws:iam::{SECURITY}:role/Deployer",
+        "aws:PrincipalAccount": SECURITY,
+    }
+    for action, resource in (
+        ("events:DeleteRule", rule),
+        ("events:DisableRule", rule),
+        ("events:RemoveTargets", rule),
+        ("iam:PutRolePolicy", role),
+        ("iam:DeleteRole", role),
+    ):
+        assert denies(document, action, resource, admin), action
+        assert not denies(document, action, resource, stacksets), action
+        assert not denies(document, action, resource, security), action
+    # Nothing else of the account's.
+    other = f"arn:aws:events:eu-west-1:{MEMBER}:rule/team-rule"
+    assert not denies(document, "events:DeleteRule", other, admin)
+    assert not denies(document, "events:PutEvents", rule, admin)
+
+
+def test_without_protect_forwarding_there_is_no_guard(tmp_path):
+    management = {"roleArn": ROLE_ARN}
+    settings = parse_config(
+        {**ORG_CONTEXT, "organization": {**ORGANIZATION, "management": management}}, {}
+    )
+    stacks = synthesize_to(settings, tmp_path / "cdktf.out")
+    assert not stacks[MANAGEMENT_STACK].resources("aws_organizations_policy")
+    assert not stacks[MANAGEMENT_STACK].resources("aws_cloudtrail")

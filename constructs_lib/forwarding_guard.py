@@ -1,0 +1,104 @@
+"""Organization mode, optional: a service control policy that keeps the members' forwarding
+rules and role out of reach of everyone in the member accounts but StackSets itself.
+
+Why: a member account's administrator who deletes the forwarding rule that carries EventBridge's
+own events silences the record of that very deletion (the rule is gone before the event of its
+deletion is matched), and every later change. SCPs apply to every principal of the accounts
+below the OUs they are attached to, administrators included, but not to the management account
+(AWS Organizations User Guide, "Service control policies (SCPs)"). StackSets works in a member
+account through the execution role it creates there, "named stacksets-exec-*" (CloudFormation
+User Guide, stacksets-custom-execution-role.html): it alone may change them. The security account
+may too, since it deploys its own copy of the template with Terraform.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+
+from cdktf_cdktf_provider_aws.organizations_policy import OrganizationsPolicy
+from cdktf_cdktf_provider_aws.organizations_policy_attachment import (
+    OrganizationsPolicyAttachment,
+)
+from constructs import Construct
+
+from constructs_lib.member_template import forwarding_role_prefix
+from constructs_lib.region_account import Placement
+
+# The service control policy document's size limit (AWS Organizations quotas): 5,120 characters.
+MAX_SCP = 5120
+GUARDED_ACTIONS = (
+    "events:DeleteRule",
+    "events:DisableRule",
+    "events:PutRule",
+    "events:PutTargets",
+    "events:RemoveTargets",
+    "iam:AttachRolePolicy",
+    "iam:DeleteRole",
+    "iam:DeleteRolePolicy",
+    "iam:DetachRolePolicy",
+    "iam:PutRolePolicy",
+    "iam:UpdateAssumeRolePolicy",
+)
+
+
+def guard_document(partition: str, name_prefix: str, security_account: str) -> dict:
+    """The SCP: deny changing the forwarding rules and role, but to StackSets' execution role and
+    to the security account."""
+    prefix = forwarding_role_prefix(name_prefix)  # the rules and the role share it
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "OnlyStackSetsChangesTheAlertForwarding",
+                "Effect": "Deny",
+                "Action": list(GUARDED_ACTIONS),
+                "Resource": [
+                    f"arn:{partition}:events:*:*:rule/{prefix}*",
+                    f"arn:{partition}:iam::*:role/{prefix}*",
+                ],
+                "Condition": {
+                    "ArnNotLike": {
+                        "aws:PrincipalArn": [f"arn:{partition}:iam::*:role/stacksets-exec-*"]
+                    },
+                    "StringNotEquals": {"aws:PrincipalAccount": [security_account]},
+                },
+            }
+        ],
+    }
+
+
+class ForwardingGuard(Construct):
+    """The SCP, attached to each of ``organizational_units``. Exposes ``policy``."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        placement: Placement,
+        security_account: str,
+        organizational_units: Sequence[str],
+    ) -> None:
+        super().__init__(scope, id)
+        document = guard_document(placement.partition, placement.name_prefix, security_account)
+        content = json.dumps(document, separators=(",", ":"))
+        if len(content) > MAX_SCP:
+            raise ValueError(f"the forwarding guard needs {len(content)} characters")
+        self.policy = OrganizationsPolicy(
+            self,
+            "policy",
+            name=f"{placement.name_prefix}-protect-alert-forwarding",
+            description="Only StackSets may change the API-call alert forwarding rules and role",
+            type="SERVICE_CONTROL_POLICY",
+            content=content,
+            provider=placement.provider,
+        )
+        for unit in organizational_units:
+            OrganizationsPolicyAttachment(
+                self,
+                f"attachment_{unit.replace('-', '_')}",
+                policy_id=self.policy.id,
+                target_id=unit,
+                provider=placement.provider,
+            )
