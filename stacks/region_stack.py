@@ -90,55 +90,10 @@ class RegionStack(TerraformStack):
                 kms_key_arn=key_arn,
             ).topic.arn
             TerraformOutput(self, "alert_topic_arn", value=alert_topic_arn)
-        chat_topic_arns = {}
-        if settings.chat and plan.carries_topic:
-            # One topic per severity a channel takes: routing by severity, not by filtering.
-            wanted = {s for channel in settings.chat for s in channel.severities()}
-            for severity in (s for s in Severity if s in wanted):
-                chat_topic_arns[severity] = NotificationTopic(
-                    self,
-                    f"chat_topic_{severity.value}",
-                    placement=placement,
-                    name=chat_topic_name(prefix, severity),
-                    subscriptions=(),
-                    eventbridge=bool(plan.detections),
-                    alarms=bool(plan.metric_filters),
-                    kms_key_arn=key_arn,
-                ).topic.arn
-        if settings.chat and plan.carries_trail:
-            ChatChannels(
-                self,
-                "chat_channels",
-                placement=placement,
-                channels=settings.chat,
-                regions=chat_regions,
-            )
-        organization_bus = None
-        if settings.organization:
-            organization_bus = OrganizationBus(
-                self,
-                "organization_bus",
-                placement=placement,
-                organization_id=settings.organization.organization_id,
-            )
-            # The security account's own events reach the organization bus like a member's.
-            MemberStack(
-                self,
-                "member_forwarding",
-                placement=placement,
-                template_body=member_template_body,
-                depends_on=[organization_bus.policy],
-            )
-            if plan.carries_trail:
-                MemberStackSet(
-                    self,
-                    "member_stack_set",
-                    placement=placement,
-                    template_body=member_template_body,
-                    organizational_units=settings.organization.organizational_units,
-                    regions=member_regions,
-                    excluded_accounts=[settings.organization.security_account],
-                )
+        chat_topic_arns = self._chat(plan, placement, settings, key_arn, chat_regions)
+        organization_bus = self._organization(
+            plan, placement, settings, member_template_body, member_regions
+        )
         if plan.detections:
             self._eventbridge(
                 plan,
@@ -187,6 +142,79 @@ class RegionStack(TerraformStack):
             )
             TerraformOutput(self, "trail_arn", value=audit_trail.trail.arn)
             TerraformOutput(self, "trail_bucket_name", value=audit_trail.trail_bucket.bucket)
+
+    def _chat(
+        self,
+        plan: RegionPlan,
+        placement: Placement,
+        settings: MonitorConfig,
+        key_arn: str | None,
+        chat_regions: Sequence[str],
+    ) -> dict[Severity, str]:
+        """Chat: a topic per severity a channel takes (routing by severity, not by filtering),
+        and at home the channel configurations. Returns the topics' ARNs by severity."""
+        chat_topic_arns: dict[Severity, str] = {}
+        if settings.chat and plan.carries_topic:
+            wanted = {s for channel in settings.chat for s in channel.severities()}
+            for severity in (s for s in Severity if s in wanted):
+                chat_topic_arns[severity] = NotificationTopic(
+                    self,
+                    f"chat_topic_{severity.value}",
+                    placement=placement,
+                    name=chat_topic_name(placement.name_prefix, severity),
+                    subscriptions=(),
+                    eventbridge=bool(plan.detections),
+                    alarms=bool(plan.metric_filters),
+                    kms_key_arn=key_arn,
+                ).topic.arn
+        if settings.chat and plan.carries_trail:
+            ChatChannels(
+                self,
+                "chat_channels",
+                placement=placement,
+                channels=settings.chat,
+                regions=chat_regions,
+            )
+        return chat_topic_arns
+
+    def _organization(
+        self,
+        plan: RegionPlan,
+        placement: Placement,
+        settings: MonitorConfig,
+        member_template_body: str | None,
+        member_regions: Sequence[str],
+    ) -> OrganizationBus | None:
+        """Organization mode: the organization bus, this account's own forwarding, and at home
+        the StackSet for the members."""
+        organization = settings.organization
+        if not organization or member_template_body is None:
+            return None
+        organization_bus = OrganizationBus(
+            self,
+            "organization_bus",
+            placement=placement,
+            organization_id=organization.organization_id,
+        )
+        # The security account's own events reach the organization bus like a member's.
+        MemberStack(
+            self,
+            "member_forwarding",
+            placement=placement,
+            template_body=member_template_body,
+            depends_on=[organization_bus.policy],
+        )
+        if plan.carries_trail:
+            MemberStackSet(
+                self,
+                "member_stack_set",
+                placement=placement,
+                template_body=member_template_body,
+                organizational_units=organization.organizational_units,
+                regions=member_regions,
+                excluded_accounts=[organization.security_account],
+            )
+        return organization_bus
 
     def _eventbridge(
         self,
