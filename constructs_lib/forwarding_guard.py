@@ -2,10 +2,10 @@
 rules and role out of reach of everyone in the member accounts but StackSets itself.
 
 Why: a member account's administrator who deletes the forwarding rule that carries EventBridge's
-own events silences the record of that very deletion (the rule is gone before the event of its
-deletion is matched), and every later change. SCPs apply to every principal of the accounts
+own events can hardly be reported (the call removed the rule that would forward its record),
+and every later change goes unforwarded. SCPs apply to every principal of the accounts
 below the OUs they are attached to, administrators included, but not to the management account
-(AWS Organizations User Guide, "Service control policies (SCPs)"). StackSets works in a member
+(AWS Organizations User Guide, orgs_manage_policies_scps.html). StackSets works in a member
 account through the execution role it creates there, "named stacksets-exec-*" (CloudFormation
 User Guide, stacksets-custom-execution-role.html): it alone may change them. The security account
 may too, since it deploys its own copy of the template with Terraform.
