@@ -18,7 +18,7 @@ from tests.chat_notifications import SCHEMA, problems
 from tests.cloudtrail import envelope, fixture_records
 from tests.conftest import ALL_GROUPS, TEST_CONTEXT, synthesize_to
 from tests.eventbridge_templates import Rule, fill
-from tests.synthesized import RULE
+from tests.synthesized import RULE, TARGET
 
 SLACK = {"type": "slack", "workspaceId": "T0123ABCD", "channelId": "C0123ABCDE"}
 TEAMS = {
@@ -342,3 +342,35 @@ def test_verify_fails_a_region_whose_chat_topic_no_channel_subscribed(
             "configurations (home region stack) and the workspace's authorization"
         )
         assert all(line.startswith("PASS") for r, line in lines.items() if r != "us-east-1")
+
+
+def test_central_delivery_and_the_metric_filters_alone_reach_chat_from_home(tmp_path):
+    central = {
+        **CHAT_CONTEXT,
+        "alertEngines": ["eventbridge"],
+        "monitoredRegions": ["ap-northeast-1", "eu-west-1"],
+        "delivery": "central",
+    }
+    stacks = synthesize_to(parse_config(central, {}), tmp_path / "central")
+    home = stacks["ap-northeast-1"]
+    for name, stack in stacks.items():
+        chat_topics = [
+            t for t in stack.resources("aws_sns_topic").values() if "-chat-" in t["name"]
+        ]
+        chat_targets = [t for t in stack.resources(TARGET).values() if t["target_id"] == "chat"]
+        if name == "ap-northeast-1":
+            assert len(chat_topics) == 4 and chat_targets
+        else:  # forwarded home; the local (health) rules alert in their own region only
+            assert not chat_topics and not chat_targets, name
+    (slack,) = home.resources("aws_chatbot_slack_channel_configuration").values()
+    assert {arn.split(":")[3] for arn in slack["sns_topic_arns"]} == {"ap-northeast-1"}
+
+    alone = {k: v for k, v in CHAT_CONTEXT.items() if k not in ("monitoredRegions", "delivery")}
+    stacks = synthesize_to(
+        parse_config({**alone, "alertEngines": ["metric-filters"]}, {}), tmp_path / "alone"
+    )
+    (only,) = stacks.values()
+    alarms = only.resources("aws_cloudwatch_metric_alarm").values()
+    assert sum(any("chat_topic_" in a for a in alarm["alarm_actions"]) for alarm in alarms) >= 19
+    (teams,) = only.resources("aws_chatbot_teams_channel_configuration").values()
+    assert len(teams["sns_topic_arns"]) == 2  # critical and high, at home
