@@ -58,6 +58,25 @@ def _variable(label: str) -> str:
     return "field" + "".join(word.capitalize() for word in words)
 
 
+def field_placeholders(
+    detection: Detection, skip: frozenset[str] = frozenset()
+) -> tuple[list[tuple[str, str]], dict[str, str]]:
+    """The detection's key request parameters: (label, its placeholders) per field, and the
+    variables' paths; the paths in ``skip`` are left out (a field left with none goes)."""
+    fields, paths = [], {}
+    for label, field_paths in detection.alert_fields.items():
+        if isinstance(field_paths, str):
+            field_paths = (field_paths,)
+        kept = [path for path in field_paths if path not in skip]
+        if not kept:
+            continue
+        variable = _variable(label)
+        names = [f"{variable}{n}" if len(kept) > 1 else variable for n in range(len(kept))]
+        paths |= dict(zip(names, kept, strict=True))
+        fields.append((label, "".join(f"<{name}>" for name in names)))
+    return fields, paths
+
+
 def message_lines(
     variant: RuleVariant, other_accounts: bool = False
 ) -> tuple[list[str], dict[str, str]]:
@@ -69,15 +88,8 @@ def message_lines(
     detection: Detection = variant.detection
     outcome = variant.outcome
     title = f"[{detection.severity.value.upper()}] {outcome.title_prefix}{detection.title}"
-    extra = {}
-    field_lines = []
-    for label, paths in detection.alert_fields.items():
-        variable = _variable(label)
-        if isinstance(paths, str):
-            paths = (paths,)
-        names = [f"{variable}{n}" if len(paths) > 1 else variable for n in range(len(paths))]
-        extra |= dict(zip(names, paths, strict=True))
-        field_lines.append(f"  {label}: " + "".join(f"<{name}>" for name in names))
+    fields, extra = field_placeholders(detection)
+    field_lines = [f"  {label}: {placeholders}" for label, placeholders in fields]
     if not outcome.line:
         lines = [
             title,

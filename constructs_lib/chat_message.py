@@ -22,7 +22,7 @@ from constructs_lib.alert_message import (
     MAX_TEMPLATE,
     PLACEHOLDER,
     AlertMessage,
-    _variable,
+    field_placeholders,
 )
 from constructs_lib.catalog import Severity
 from constructs_lib.outcomes import RuleVariant
@@ -61,17 +61,8 @@ def chat_message(variant: RuleVariant, other_accounts: bool = False) -> AlertMes
     outcome = variant.outcome
     severity = detection.severity.value.upper()
     title = f"{EMOJI[detection.severity]} [{severity}] {outcome.title_prefix}{detection.title}"
-    fields, paths = [], {}
-    for label, field_paths in detection.alert_fields.items():
-        if isinstance(field_paths, str):
-            field_paths = (field_paths,)
-        kept = [p for p in field_paths if p not in STRUCTURED_PATHS]
-        if not kept:
-            continue
-        variable = _variable(label)
-        names = [f"{variable}{n}" if len(kept) > 1 else variable for n in range(len(kept))]
-        paths |= dict(zip(names, kept, strict=True))
-        fields.append(f"*{label}:* " + "".join(f"<{name}>" for name in names))
+    found, paths = field_placeholders(detection, skip=STRUCTURED_PATHS)
+    fields = [f"*{label}:* {placeholders}" for label, placeholders in found]
     if outcome.line:
         paths |= {k: v for k, v in CLOUDTRAIL_FIELDS.items() if k not in FREE_TEXT}
         record = (

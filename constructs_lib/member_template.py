@@ -86,7 +86,7 @@ def member_template(
     bus_arn = {
         "Fn::Sub": f"arn:${{AWS::Partition}}:events:${{AWS::Region}}:{security_account}:event-bus/{bus}"
     }
-    rule_prefix = f"{name_prefix}-org-forward-"
+    rule_prefix = forwarding_role_prefix(name_prefix)  # the rules are named like the role
     resources: dict[str, Any] = {
         "ForwardingRole": {
             "Type": "AWS::IAM::Role",
