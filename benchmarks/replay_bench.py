@@ -23,7 +23,9 @@ from datetime import date, timedelta
 from pathlib import Path
 
 PROJECT = Path(__file__).resolve().parent.parent
-CORPUS = PROJECT.parent / "shared" / "cloudtrail-events"
+CORPUS = Path(
+    os.environ.get("CLOUDTRAIL_EVENTS_DIR", PROJECT.parent / "shared" / "cloudtrail-events")
+)
 PER_FILE = 1000
 CONTEXT = {
     "homeRegion": "ap-northeast-1",

@@ -31,7 +31,10 @@ def delivery_region(record: dict[str, Any]) -> str | None:
         return GLOBAL_REGION
     if source == "sts.amazonaws.com" and host == "sts.amazonaws.com":
         return GLOBAL_REGION
-    if source == "signin.amazonaws.com" and record.get("userIdentity", {}).get("type") == "Root":
+    if (
+        source == "signin.amazonaws.com"
+        and (record.get("userIdentity") or {}).get("type") == "Root"
+    ):
         return GLOBAL_REGION
     return record.get("awsRegion")
 
@@ -43,8 +46,22 @@ def _event_type(record: dict[str, Any]) -> str:
     return "AwsConsoleSignIn" if record.get("eventName") == "ConsoleLogin" else "AwsApiCall"
 
 
-def envelope(record: dict[str, Any]) -> dict[str, Any]:
-    """The EventBridge event that carries this CloudTrail record as its detail.
+def detail_type(record: dict[str, Any]) -> str:
+    """The detail-type EventBridge gives the record."""
+    event_type = _event_type(record)
+    found = DETAIL_TYPES.get(event_type)
+    # Other types (network activity: AwsVpceEvent) are not API calls; any other name will do.
+    return found if found is not None else f"{event_type} via CloudTrail"
+
+
+def source_of(record: dict[str, Any]) -> str:
+    """The event's source: aws.iam for iam.amazonaws.com."""
+    return "aws." + record["eventSource"].removesuffix(".amazonaws.com")
+
+
+def envelope(record: dict[str, Any], region: str | None = None) -> dict[str, Any]:
+    """The EventBridge event that carries this CloudTrail record as its detail (``region``: its
+    delivery_region, if known).
 
     A fixture that is already an EventBridge event (the self-test's) is returned as it is.
     """
@@ -53,14 +70,11 @@ def envelope(record: dict[str, Any]) -> dict[str, Any]:
     return {
         "version": "0",
         "id": record.get("eventID", "00000000-0000-0000-0000-000000000000"),
-        # Other types (network activity: AwsVpceEvent) are not API calls; any other name will do.
-        "detail-type": DETAIL_TYPES.get(
-            _event_type(record), f"{_event_type(record)} via CloudTrail"
-        ),
-        "source": "aws." + record["eventSource"].removesuffix(".amazonaws.com"),
+        "detail-type": detail_type(record),
+        "source": source_of(record),
         "account": record.get("recipientAccountId", "111122223333"),
         "time": record.get("eventTime", "1970-01-01T00:00:00Z"),
-        "region": delivery_region(record),
+        "region": delivery_region(record) if region is None else region,
         "resources": [],
         "detail": record,
     }

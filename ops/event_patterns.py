@@ -67,13 +67,25 @@ def compile_pattern(pattern: Mapping[str, Any] | str) -> Callable[[Mapping[str, 
 
 
 def _all(tests: list[Callable[[Mapping[str, Any]], bool]]) -> Callable[[Mapping[str, Any]], bool]:
+    if not tests:
+        return lambda event: True
     if len(tests) == 1:
         return tests[0]
     if len(tests) == 2:
         first, second = tests
         return lambda event: first(event) and second(event)
+    if len(tests) == 3:
+        first, second, third = tests
+        return lambda event: first(event) and second(event) and third(event)
     frozen = tuple(tests)
-    return lambda event: all(test(event) for test in frozen)
+
+    def every(event: Mapping[str, Any]) -> bool:
+        for test in frozen:  # noqa: SIM110 (a loop: no generator object per event)
+            if not test(event):
+                return False
+        return True
+
+    return every
 
 
 def _node(node: Mapping[str, Any], path: tuple[str, ...]) -> list:
@@ -82,7 +94,14 @@ def _node(node: Mapping[str, Any], path: tuple[str, ...]) -> list:
         if key == "$or" and isinstance(value, list) and all(isinstance(b, Mapping) for b in value):
             # eb-create-pattern-operators.html, "Or (multiple fields)": any sub-pattern.
             branches = tuple(_all(_node(branch, path)) for branch in value)
-            tests.append(lambda event, branches=branches: any(b(event) for b in branches))
+
+            def one_of(event: Mapping[str, Any], branches: tuple = branches) -> bool:
+                for branch in branches:  # noqa: SIM110 (as in every())
+                    if branch(event):
+                        return True
+                return False
+
+            tests.append(one_of)
         elif isinstance(value, Mapping):
             tests.extend(_node(value, (*path, key)))
         elif isinstance(value, list):
@@ -132,7 +151,7 @@ def _field(path: tuple[str, ...], allowed: list) -> Callable[[Mapping[str, Any]]
     """One field: any of the allowed values, or exists / does not exist."""
     if not allowed:
         raise PatternError(f"{'.'.join(path)}: an empty array matches nothing")
-    exact: set = set()
+    exact: list = []
     tests: list[Test] = []
     exists: set[bool] = set()
     for item in allowed:
@@ -149,47 +168,59 @@ def _field(path: tuple[str, ...], allowed: list) -> Callable[[Mapping[str, Any]]
         elif isinstance(item, list):
             raise PatternError(f"{'.'.join(path)}: an array inside the values: {json.dumps(item)}")
         else:
-            exact.add(_key(item))
+            exact.append(item)
+    value_matches = _value_test(exact, tests, present=True in exists)
+    absent = False in exists
 
-    def value_matches(value: Any) -> bool:
-        return _key(value) in exact or any(test(value) for test in tests)
-
-    if not tests and not exists and len(path) <= 2 and all(type(v) is str for v in allowed):
-        # The common case, plain strings on a dict path: a set lookup.
-        strings = frozenset(allowed)
-        head = path[0]
-        if len(path) == 1:
-
-            def plain(event: Mapping[str, Any]) -> bool:
-                value = event.get(head, _MISSING)
-                if type(value) is str:
-                    return value in strings
-                return value is not _MISSING and any(
-                    type(v) is str and v in strings for v in values_at(event, path)
-                )
-
-            return plain
-        tail = path[1]
-
-        def nested(event: Mapping[str, Any]) -> bool:
-            parent = event.get(head)
-            if type(parent) is dict:
-                value = parent.get(tail, _MISSING)
-                if type(value) is str:
-                    return value in strings
-                if value is _MISSING:
-                    return False
-            return any(type(v) is str and v in strings for v in values_at(event, path))
-
-        return nested
-
-    def field(event: Mapping[str, Any]) -> bool:
+    def slow(event: Mapping[str, Any]) -> bool:
         values = values_at(event, path)
         if values:
-            return True in exists or any(value_matches(v) for v in values)
-        return False in exists
+            return any(value_matches(v) for v in values)
+        return absent
+
+    def field(event: Mapping[str, Any]) -> bool:
+        # The usual case, objects down to a single value, without building a list of values.
+        node = event
+        for key in path:
+            if type(node) is not dict:
+                return slow(event)
+            node = node.get(key, _MISSING)
+            if node is _MISSING:
+                return absent
+        if type(node) is list or type(node) is dict:
+            return slow(event)
+        return value_matches(node)
 
     return field
+
+
+def _value_test(exact: list, tests: list[Test], present: bool) -> Test:
+    """Whether one leaf value matches any of the field's values or operators."""
+    if present:  # exists: true, and the field has a value
+        return lambda value: True
+    if all(type(v) is str for v in exact):
+        strings = frozenset(exact)  # a string equals no number, boolean or null
+        if not tests:
+            return strings.__contains__
+        if not strings and len(tests) == 1:
+            return tests[0]
+        return lambda value: value in strings or any(test(value) for test in tests)
+    keys = frozenset(_key(v) for v in exact)
+    return lambda value: _key(value) in keys or any(test(value) for test in tests)
+
+
+def paths_of(pattern: Mapping[str, Any], path: tuple[str, ...] = ()) -> set[tuple[str, ...]]:
+    """Every field path the pattern reads ($or's branches included)."""
+    found: set[tuple[str, ...]] = set()
+    for key, value in pattern.items():
+        if key == "$or" and isinstance(value, list) and all(isinstance(b, Mapping) for b in value):
+            for branch in value:
+                found |= paths_of(branch, path)
+        elif isinstance(value, Mapping):
+            found |= paths_of(value, (*path, key))
+        else:
+            found.add((*path, key))
+    return found
 
 
 def _key(value: Any) -> tuple[type, Any]:
