@@ -33,6 +33,7 @@ import time
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any, TypedDict
 
@@ -40,7 +41,7 @@ from config import MonitorConfig
 from constructs_lib.catalog import EVENTBRIDGE, KEY_ARN, KEY_ID
 from constructs_lib.outcomes import detection_id_of, rule_variants
 from ops.cloudtrail_logs import Files, LogsError, records_in
-from ops.cloudtrail_records import delivery_region, detail_type, envelope
+from ops.cloudtrail_records import DEFAULT_ACCOUNT, delivery_region, detail_type, envelope
 from ops.context import OpsError, run, settings_of, synthesized_documents
 from ops.event_patterns import compile_pattern, paths_of
 
@@ -153,19 +154,26 @@ class RuleIndex:
     ) -> None:
         self._index: dict[tuple, list] = defaultdict(list)
         self._every: list = []  # (name, the whole pattern)
+        self.names: list[str] = []
         self.texts: list[str] = []
         self._candidates: dict[tuple, tuple] = {}
         for name, text in patterns:
+            self.names.append(name)
             self.texts.append(text)
             required, rest = _required(json.loads(text))
-            self._every.append((name, compile(text)))
-            entry = (name, compile(json.dumps(rest)))
+            self._every.append((name, compile(text), None))
+            # The rest of most patterns is of the record alone: tested on it, unwrapped.
+            on_record = (
+                compile(json.dumps(rest.get("detail", {}))) if set(rest) <= {"detail"} else None
+            )
+            entry = (name, compile(json.dumps(rest)), on_record)
             for key in itertools.product(*((_ANY,) if r is None else r for r in required)):
                 self._index[key].append(entry)
 
     def candidates(self, dimensions: tuple | None) -> tuple:
-        """(name, test) of the patterns an event with these dimensions could match; each test
-        is of the rest of its pattern, except where the event's dimensions are unknown."""
+        """(name, test, record test) of the patterns an event with these dimensions could match:
+        the test of the rest of its pattern (the whole, where the event's dimensions are unknown),
+        and the same as a test of the record alone, or None."""
         if dimensions is None:
             return tuple(self._every)
         found = self._candidates.get(dimensions)
@@ -179,7 +187,7 @@ class RuleIndex:
         """The names of the patterns matching the event (``dimensions``: its dimensions_of)."""
         if dimensions is False:
             dimensions = dimensions_of(event)
-        return [name for name, test in self.candidates(dimensions) if test(event)]
+        return [name for name, test, _ in self.candidates(dimensions) if test(event)]
 
 
 def _rules_of(document: Mapping[str, Any]) -> dict[str, str]:
@@ -231,7 +239,14 @@ class Matcher:
                 compile,
             )
         positive = [(s, json.dumps(s.positive_pattern())) for s in settings.suppressions]
+        self.suppression_texts = positive
         self.suppressions = [(s, compile(text)) for s, text in positive]
+        self.suppressions_on_record = [
+            (s, compile(json.dumps(s.positive_pattern().get("detail", {}))))
+            for s in settings.suppressions
+        ]
+        if any(set(s.positive_pattern()) - {"detail"} for s in settings.suppressions):
+            raise ValueError("a suppression's pattern is of the record's detail alone")
         self.pattern_texts = [text for _, text in positive] + [
             text
             for indexes in (self.deployed, self.forwarding, self.plain)
@@ -242,7 +257,9 @@ class Matcher:
 
     def plan(self, region: str, dimensions: tuple | None) -> tuple | None:
         """The candidates an event with these dimensions meets in ``region``: (deployed rules,
-        their unsuppressed variants, rules forwarding it home), or None if there are none."""
+        their unsuppressed variants, rules forwarding it home, the first two as (detection,
+        record test) where every one has a record test and nothing forwards it, else None), or
+        None if there are none."""
         key = (region, dimensions)
         try:
             return self._plans[key]
@@ -255,7 +272,16 @@ class Matcher:
             if self.central and region != self.home
             else (),
         )
-        self._plans[key] = found if any(found) else None
+        if not any(found):
+            self._plans[key] = None
+            return None
+        on_record = None
+        if not found[2] and all(e[2] for e in (*found[0], *found[1])):
+            on_record = (
+                tuple((_detection_id(name), test) for name, _, test in found[0]),
+                tuple((_detection_id(name), test) for name, _, test in found[1]),
+            )
+        self._plans[key] = (*found, on_record)
         return self._plans[key]
 
     def may_match(self, region: str, dimensions: tuple | None) -> bool:
@@ -275,13 +301,21 @@ class Matcher:
         plans = [self.plan(region, dimensions)]
         if plans[0] is None:
             return region, set(), {}
-        if any(test(event) for _, test in plans[0][2]):
+        if any(test(event) for _, test, _ in plans[0][2]):
             plans.append(self.plan(self.home, dimensions))  # forwarded, judged at home too
         alerting = {
-            _detection_id(name) for plan in plans if plan for name, test in plan[0] if test(event)
+            _detection_id(name)
+            for plan in plans
+            if plan
+            for name, test, _ in plan[0]
+            if test(event)
         }
         unsuppressed = {
-            _detection_id(name) for plan in plans if plan for name, test in plan[1] if test(event)
+            _detection_id(name)
+            for plan in plans
+            if plan
+            for name, test, _ in plan[1]
+            if test(event)
         }
         if unsuppressed <= alerting:
             return region, alerting, {}
@@ -359,8 +393,22 @@ def replay(
                     unplaced += 1
                     continue
                 plan = plan_of(region, dimensions)
-            if plan is not None:  # some rule there requires what it has
+            if plan is None:  # no rule there requires what it has
+                continue
+            if plan[3] is None:
                 _judge(found, matcher, envelope(item, region), dimensions)
+                continue
+            # The rest of each candidate is of the record alone: no envelope needed.
+            deployed, plain = plan[3]
+            alerting = {detection for detection, test in deployed if test(item)}
+            if alerting:
+                _count_alerts(
+                    found, alerting, item, item.get("recipientAccountId", DEFAULT_ACCOUNT)
+                )
+            if plain:
+                silenced = {d for d, test in plain if test(item)} - alerting
+                if silenced:
+                    _count_silenced(found, matcher, silenced, item)
     finally:
         if collecting:
             gc.enable()
@@ -468,27 +516,58 @@ def _judge(found: Replay, matcher: Matcher, event: dict[str, Any], dimensions: A
     if region is None:
         found.unplaced += 1
         return
-    for detection_id in alerting:
-        counts = found.detections.get(detection_id) or found.detections.setdefault(
-            detection_id, DetectionCounts()
-        )
-        counts.alerts += 1
-        counts.principals[_principal(record)] += 1
-        counts.event_names[record.get("eventName", event.get("detail-type", "?"))] += 1
-        counts.source_ips[record.get("sourceIPAddress", "-")] += 1
-        counts.accounts[event.get("account", "-")] += 1
+    if alerting:
+        _count_alerts(found, alerting, record, event.get("account", "-"), event)
     for detection_id, names in silenced.items():
-        counts = found.detections.get(detection_id) or found.detections.setdefault(
-            detection_id, DetectionCounts()
-        )
-        counts.suppressed += 1
+        _counts(found, detection_id).suppressed += 1
         for name in names:
             found.suppressions[name][detection_id] += 1
 
 
+def _counts(found: Replay, detection_id: str) -> DetectionCounts:
+    counts = found.detections.get(detection_id)
+    if counts is None:
+        counts = found.detections[detection_id] = DetectionCounts()
+    return counts
+
+
+def _count_alerts(
+    found: Replay,
+    alerting: Iterable[str],
+    record: Mapping[str, Any],
+    account: Any,
+    event: Mapping[str, Any] | None = None,
+) -> None:
+    principal = _principal(record)
+    name = record.get("eventName", _MISSING)
+    if name is _MISSING:
+        name = (event or envelope(dict(record))).get("detail-type", "?")
+    source_ip = record.get("sourceIPAddress", "-")
+    for detection_id in alerting:
+        counts = _counts(found, detection_id)
+        counts.alerts += 1
+        counts.principals[principal] += 1
+        counts.event_names[name] += 1
+        counts.source_ips[source_ip] += 1
+        counts.accounts[account] += 1
+
+
+def _count_silenced(
+    found: Replay, matcher: Matcher, silenced: set[str], record: Mapping[str, Any]
+) -> None:
+    """The suppressions that hold, of the record alone (each pattern is of its detail)."""
+    for detection_id in silenced:
+        _counts(found, detection_id).suppressed += 1
+        for suppression, matches in matcher.suppressions_on_record:
+            if suppression.applies_to(detection_id) and matches(record):
+                found.suppressions[suppression.name][detection_id] += 1
+
+
 def _top(counter: Counter, limit: int | None = TOP) -> str:
-    """The most common first; the rest as "and N more (their count)", so that it adds up."""
-    shown = counter.most_common(limit)
+    """The most common first (ties by name, so that the order is the data's, not the reading's);
+    the rest as "and N more (their count)", so that it adds up."""
+    ranked = sorted(counter.items(), key=lambda item: (-item[1], str(item[0])))
+    shown = ranked if limit is None else ranked[:limit]
     text = ", ".join(f"{key} ({count})" for key, count in shown) or "-"
     rest = len(counter) - len(shown)
     if rest:
@@ -527,11 +606,27 @@ def report(found: Replay, settings: MonitorConfig) -> list[str]:
     return lines
 
 
+def _day(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date (YYYY-MM-DD)") from None
+
+
 def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] = os.environ) -> int:
     parser = argparse.ArgumentParser(prog="make replay", description=__doc__.splitlines()[0])
     parser.add_argument(
-        "logs", metavar="LOGS", type=Path, help="a CloudTrail log file or a folder of them"
+        "logs", metavar="LOGS", type=Path, nargs="?", help="an AWSLogs/ folder, or a log file"
     )
+    athena = parser.add_argument_group("Athena", "the trail bucket's table instead of LOGS")
+    athena.add_argument("--athena", action="store_true", help="run the replay as Athena SQL")
+    athena.add_argument("--database", help="the Glue database of the CloudTrail table")
+    athena.add_argument("--table", help="the CloudTrail table (the Athena guide's DDL)")
+    athena.add_argument("--workgroup", help="the Athena workgroup (default: primary)")
+    athena.add_argument("--output-location", help="s3:// for results, unless the workgroup has one")
+    athena.add_argument("--region", help="Athena's region (default: the home region)")
+    athena.add_argument("--from", dest="start", type=_day, help="first day, YYYY-MM-DD")
+    athena.add_argument("--to", dest="end", type=_day, help="last day, YYYY-MM-DD")
     args = parser.parse_args(argv)
 
     def body() -> int:
@@ -541,6 +636,10 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] = os.envi
                 "replay follows the EventBridge rules; with alertEngines "
                 f"{json.dumps(list(settings.engines))} there are none to replay against"
             )
+        if args.athena:
+            return _athena(settings, environ, args)
+        if args.logs is None:
+            raise OpsError("say which logs: make replay LOGS=path, or ARGS=--athena ...")
         if not args.logs.exists():
             raise OpsError(f"{args.logs}: no such file or folder")
         documents = synthesized_documents(settings, environ)
@@ -562,6 +661,39 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] = os.envi
         return 0
 
     return run(body)
+
+
+def _athena(settings: MonitorConfig, environ: Mapping[str, str], args: argparse.Namespace) -> int:
+    from ops import athena
+
+    if not args.database or not args.table:
+        raise OpsError("--athena needs --database and --table (the CloudTrail table)")
+    if args.start and args.end and args.start > args.end:
+        raise OpsError(f"--from {args.start} is after --to {args.end}")
+    for name, value in (("database", args.database), ("table", args.table)):
+        if not re.fullmatch(r"[A-Za-z0-9_]+", value):
+            raise OpsError(f"--{name} {value!r}: Athena names are letters, digits and _")
+    if args.output_location and not args.output_location.startswith("s3://"):
+        raise OpsError(f"--output-location {args.output_location!r}: an s3:// location")
+    matcher = Matcher(settings, synthesized_documents(settings, environ))
+    table = f'"{args.database}"."{args.table}"'
+    sql = athena.query(matcher, settings, table, args.start, args.end)
+    import boto3
+
+    session = boto3.Session()
+    if session.get_credentials() is None:
+        print(sql + ";")
+        print(
+            "no AWS credentials: printed the query; run it in Athena's console, or set "
+            "AWS_PROFILE and run this again",
+            file=sys.stderr,
+        )
+        return 0
+    client = session.client("athena", region_name=args.region or settings.home_region)
+    rows = athena.run_query(client, sql, args.database, args.workgroup, args.output_location)
+    for line in report(athena.replay_of(rows, settings), settings):
+        print(line)
+    return 0
 
 
 if __name__ == "__main__":

@@ -281,7 +281,6 @@ def test_where_moto_differs_ours_follows_aws(page, pattern, event, aws):
 # ---- agreement with moto on every synthesized pattern, over the corpus and the fixtures ----
 
 
-
 def _configurations() -> dict[str, dict[str, Any]]:
     from tests.test_central import CENTRAL
     from tests.test_hardening import HARDENING_CONFIGS

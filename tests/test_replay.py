@@ -21,7 +21,7 @@ from ops import replay
 from ops.cloudtrail_logs import Files, records_in
 from ops.cloudtrail_records import envelope
 from tests.cloudtrail import CORPUS
-from tests.conftest import CORPUS_REGIONS_CONTEXT, synthesize_to
+from tests.conftest import CORPUS_REGIONS_CONTEXT
 from tests.synthesized import load_stacks
 
 PROJECT = Path(__file__).resolve().parent.parent
@@ -32,19 +32,6 @@ SUPPRESSION = {
     "reason": "the red-team user of the corpus",
     "expires": (date.today() + timedelta(days=30)).isoformat(),
 }
-
-
-@pytest.fixture(scope="module")
-def project(tmp_path_factory):
-    """A project folder with a cdktf.json and its synthesized stacks."""
-
-    def make(context: dict):
-        folder = tmp_path_factory.mktemp("replay")
-        (folder / "cdktf.json").write_text(json.dumps({"context": context}))
-        stacks = synthesize_to(parse_config(context, {}), folder / "cdktf.out")
-        return folder, stacks
-
-    return make
 
 
 def run_replay(folder, path, monkeypatch, capsys) -> tuple[int, list[str], str]:
