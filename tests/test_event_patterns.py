@@ -21,6 +21,7 @@ from tests import synthesized
 from tests.cloudtrail import FIXTURES, fixture_records
 from tests.conftest import ALL_GROUPS, CONFIGS, CORPUS_REGIONS_CONTEXT, TEST_CONTEXT, synthesize_to
 from tests.synthesized import RULE
+from tests.test_eventbridge_templates import EC2_EVENT
 
 GUIDE = "https://docs.aws.amazon.com/eventbridge/latest/userguide/"
 PATTERNS = GUIDE + "eb-event-patterns.html"
@@ -56,17 +57,8 @@ AUTOSCALING = {
     "resources": [],
     "detail": {"eventVersion": "", "responseElements": None},
 }
-PENDING = {
-    "version": "0",
-    "id": "7bf73129-1428-4cd3-a780-95db273d1602",
-    "detail-type": "EC2 Instance State-change Notification",
-    "source": "aws.ec2",
-    "account": "123456789012",
-    "time": "2015-11-11T21:29:54Z",
-    "region": "us-east-1",
-    "resources": ["arn:aws:ec2:us-east-1:123456789012:instance/i-abcd1111"],
-    "detail": {"instance-id": "i-abcd1111", "state": "pending"},
-}
+# The content filtering page's exists example: the guide's EC2 event, state pending.
+PENDING = {**EC2_EVENT, "detail": {"instance-id": "i-abcd1111", "state": "pending"}}
 NO_STATE = {
     "detail-type": ["EC2 Instance State-change Notification"],
     "resources": ["arn:aws:ec2:us-east-1:123456789012:instance/i-02ebd4584a2ebd341"],
