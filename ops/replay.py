@@ -11,10 +11,10 @@ them (https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-service-event-
 Prints, per detection, the alerts it would have sent and who, what and from where caused them,
 and per suppression the events it silenced.
 
-Speed: a record is decoded in full only if a rule could match it. Its head (source, name,
-region, readOnly, the identity's type, the host header) decides that first: rules are indexed
-by the ``source`` and ``detail.eventName`` they require, so read-only calls, records of regions
-with no stack and calls no rule names cost one small decode each (`make bench-replay`).
+Speed (`make bench-replay`): a log file's records are decoded only as far as the rules, the
+placing and the report read them (projection_of). Read-only calls and records of regions with no
+stack go no further; the rest meet only the rules that require what they have in DIMENSIONS
+(RuleIndex), and only the rest of each rule, usually of the record alone, without the envelope.
 
 ``--athena`` runs the same detections as SQL on Amazon Athena instead (ops.athena).
 """
@@ -284,11 +284,6 @@ class Matcher:
         self._plans[key] = (*found, on_record)
         return self._plans[key]
 
-    def may_match(self, region: str, dimensions: tuple | None) -> bool:
-        """Whether any rule the event meets in ``region`` could match it (a deployed one, its
-        unsuppressed variant, or a rule forwarding it home)."""
-        return self.plan(region, dimensions) is not None
-
     def judge(
         self, event: Mapping[str, Any], dimensions: Any = False
     ) -> tuple[str | None, set[str], dict[str, list[str]]]:
@@ -366,7 +361,7 @@ def replay(
         found.detections.setdefault(detection.id, DetectionCounts())
     for suppression in settings.suppressions:
         found.suppressions[suppression.name] = Counter()
-    plans, plan_of = matcher._plans, matcher.plan
+    routes: dict[tuple, tuple] = {}
     records = read_only = unplaced = 0
     # Every object here is a tree, freed by reference counting: the cycle collector, triggered
     # by the thousands of objects a log file decodes to, would only walk them (a fifth of the
@@ -384,15 +379,31 @@ def replay(
             if item.get("readOnly") is True:
                 read_only += 1
                 continue
-            region = delivery_region(item)
-            dimensions = _record_dimensions(item, source)
+            # Its region and its candidates depend on these fields alone: worked out once per
+            # combination of them (_route).
+            identity = item.get("userIdentity", _MISSING)
+            tls = item.get("tlsDetails", _MISSING)
+            key = (
+                source,
+                item.get("eventName", _MISSING),
+                item.get("awsRegion", _MISSING),
+                item.get("eventType", _MISSING),
+                identity.get("type", _MISSING) if type(identity) is dict else type(identity),
+                tls.get("clientProvidedHostHeader", _MISSING) if type(tls) is dict else None,
+                type(item.get("errorCode", _MISSING)),  # absent, a value, or an array
+            )
             try:
-                plan = plans[(region, dimensions)]
+                route = routes[key]
             except KeyError:
-                if region not in matcher.deployed:
-                    unplaced += 1
-                    continue
-                plan = plan_of(region, dimensions)
+                route = _route(matcher, item, source)
+                if len(routes) < ROUTES:
+                    routes[key] = route
+            except TypeError:  # an unhashable value (an array, an object) where a name is
+                route = _route(matcher, item, source)
+            region, plan, dimensions = route
+            if region is None:
+                unplaced += 1
+                continue
             if plan is None:  # no rule there requires what it has
                 continue
             if plan[3] is None:
@@ -416,6 +427,18 @@ def replay(
     found.read_only += read_only
     found.unplaced += unplaced
     return found
+
+
+ROUTES = 100_000  # combinations remembered (a few MB), far more than a trail's
+
+
+def _route(matcher: Matcher, record: Mapping[str, Any], source: str) -> tuple:
+    """(the region it arrives in, or None where no stack is; its plan there; its dimensions)."""
+    region = delivery_region(record)
+    if region not in matcher.deployed:
+        return None, None, None
+    dimensions = _record_dimensions(record, source)
+    return region, matcher.plan(region, dimensions), dimensions
 
 
 def _record_dimensions(record: Mapping[str, Any], source: str) -> tuple | None:
