@@ -322,6 +322,9 @@ def test_a_readme_named_as_logs_is_one_line(project, monkeypatch, capsys, tmp_pa
 def test_make_replay_needs_no_test_tooling(project, tmp_path):
     """`make replay` installs the runtime packages only: replay runs with every package of the
     lock's develop section unimportable."""
+    makefile = (PROJECT / "Makefile").read_text()
+    assert "\nreplay: .venv/.runtime\n" in makefile
+    assert "\nbench-replay: .venv/.runtime\n" in makefile
     lock = json.loads((PROJECT / "Pipfile.lock").read_text())
     dev_only = set(lock["develop"]) - set(lock["default"])
     modules = {
