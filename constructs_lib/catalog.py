@@ -210,11 +210,6 @@ class Detection:
         return tuple(name for name in names if isinstance(name, str))
 
 
-# A filter pattern holds at most 1,024 characters (CloudWatch Logs API, MetricFilter):
-# https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_MetricFilter.html
-MAX_FILTER_PATTERN = 1024
-
-
 @dataclass(frozen=True)
 class MetricFilter:
     """A CloudWatch Logs filter pattern over CloudTrail records, and the metric it counts into."""

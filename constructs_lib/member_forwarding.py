@@ -22,15 +22,10 @@ from constructs import Construct
 
 from constructs_lib.member_template import forwarding_stack_name
 from constructs_lib.region_account import Placement
+from models import terraform
 
 # The template names its IAM role (CreateStack's "Acknowledging IAM resources").
 CAPABILITIES = ["CAPABILITY_NAMED_IAM"]
-
-
-def terraform_literal(text: str) -> str:
-    """``text`` as a Terraform string that is not a template: CloudFormation's ${AWS::Region}
-    would otherwise be read as a Terraform interpolation (Terraform escapes it as $${)."""
-    return text.replace("${", "$${").replace("%{", "%%{")
 
 
 class MemberStack(Construct):
@@ -50,7 +45,7 @@ class MemberStack(Construct):
             self,
             "stack",
             name=forwarding_stack_name(placement.name_prefix),
-            template_body=terraform_literal(template_body),
+            template_body=terraform.literal(template_body),
             capabilities=CAPABILITIES,
             on_failure="ROLLBACK",
             depends_on=list(depends_on) or None,
@@ -96,7 +91,7 @@ class MemberStackSet(Construct):
             # Operations queue rather than fail when another is running.
             managed_execution=CloudformationStackSetManagedExecution(active=True),
             capabilities=CAPABILITIES,
-            template_body=terraform_literal(template_body),
+            template_body=terraform.literal(template_body),
             operation_preferences=CloudformationStackSetOperationPreferences(
                 region_concurrency_type="PARALLEL",
                 max_concurrent_percentage=100,

@@ -12,13 +12,9 @@ import pytest
 from moto.events.models import EventPattern
 
 from config import ConfigError, parse_config
-from constructs_lib.catalog import CATALOG, CIS_FILTERS, KEY_ARN, KEY_ID, MAX_FILTER_PATTERN
-from constructs_lib.metric_filter_alarms import (
-    MAX_ALARM_DESCRIPTION,
-    MAX_FILTERS_PER_LOG_GROUP,
-    filters_of,
-    namespace,
-)
+from constructs_lib.catalog import CATALOG, CIS_FILTERS, KEY_ARN, KEY_ID
+from constructs_lib.metric_filter_alarms import filters_of, namespace
+from models import limits
 from ops import readiness
 from ops.readiness import evaluate
 from tests import synthesized
@@ -199,15 +195,15 @@ def test_every_detection_has_a_filter_or_says_why_not_and_fits_cloudwatch_logs()
             assert detection.no_log_filter, detection.id
             continue
         FilterPattern(metric_filter.pattern)  # parses
-        assert len(metric_filter.pattern) <= MAX_FILTER_PATTERN, detection.id
+        assert len(metric_filter.pattern) <= limits.FILTER_PATTERN.value, detection.id
     # Every filter of the whole catalog fits one log group.
-    assert len(FILTERS) <= MAX_FILTERS_PER_LOG_GROUP
+    assert len(FILTERS) <= limits.FILTERS_PER_LOG_GROUP.value
 
 
 def test_alarm_descriptions_fit_and_name_the_control(metric_only):
     alarms = metric_only["ap-northeast-1"].resources("aws_cloudwatch_metric_alarm")
     for name, alarm in alarms.items():
-        assert len(alarm["alarm_description"]) <= MAX_ALARM_DESCRIPTION
+        assert len(alarm["alarm_description"]) <= limits.ALARM_DESCRIPTION.value
         if name.startswith("cloudwatch_"):
             assert alarm["alarm_description"].startswith(f"Security Hub CloudWatch.{name[11:]}. ")
 
