@@ -382,6 +382,86 @@ BAD_INPUTS = [
         "S3 reserves this prefix or suffix",
     ),
     ({"preventDestroy": "no"}, {}, "must be true or false"),
+    # AWS's limits (models.limits) and what Terraform and AWS refuse at plan or apply.
+    (
+        {"tags": {f"Tag{i}": "x" for i in range(50)}},
+        {},
+        "50 tags: every resource also carries Project, and AWS takes 50 per resource",
+    ),
+    ({"tags": {"Owner": ""}}, {}, 'tags.Owner = "": tag values are strings of 1 to 256'),
+    (
+        {"tags": {"owner": "a", "Owner": "b"}},
+        {},
+        "tags.Owner = \"b\": IAM roles take tag names case-insensitively: 'owner' is already",
+    ),
+    ({"tags": {"project": "x"}}, {}, "IAM roles take tag names case-insensitively"),
+    (
+        {
+            "stateBackend": {
+                "type": "s3",
+                "bucket": "acme-tf",
+                "region": "eu-west-1",
+                "keyPrefix": "/",
+            }
+        },
+        {},
+        'stateBackend.keyPrefix = "/": names no folder: the S3 backend refuses such a key',
+    ),
+    (
+        {
+            "stateBackend": {
+                "type": "s3",
+                "bucket": "acme-tf",
+                "region": "eu-west-1",
+                "keyPrefix": "a//b",
+            }
+        },
+        {},
+        'stateBackend.keyPrefix = "a//b": the S3 backend refuses a key holding "//"',
+    ),
+    (
+        {"subscriptions": [{"protocol": "https", "endpoint": "https://hooks.exa mple.com/x"}]},
+        {},
+        "a URL holds no spaces",
+    ),
+    (
+        {"subscriptions": [{"protocol": "https", "endpoint": "https://hooks.example.com\n/x"}]},
+        {},
+        "must not hold control characters",
+    ),
+    (
+        {"subscriptions": [{"protocol": "https", "endpoint": "https://my_hooks.example.com/x"}]},
+        {},
+        "'my_hooks.example.com' is not a public host name",
+    ),
+    (
+        {"subscriptions": [{"protocol": "https", "endpoint": "https://10.0.0.7/alerts"}]},
+        {},
+        "10.0.0.7 is not a public address: SNS delivers to public endpoints only",
+    ),
+    (
+        {"subscriptions": [{"protocol": "https", "endpoint": "https://localhost:8443/x"}]},
+        {},
+        "'localhost' is not a public host name",
+    ),
+    (
+        {
+            "homeRegion": "cn-north-1",
+            "chat": [{"type": "slack", "workspaceId": "T0123ABCD", "channelId": "C0123ABCDE"}],
+        },
+        {},
+        "has no API in partition 'aws-cn'",
+    ),
+    (
+        {
+            "homeRegion": "us-gov-west-1",
+            "chat": [{"type": "slack", "workspaceId": "T0123ABCD", "channelId": "C0123ABCDE"}],
+        },
+        {},
+        "has no API in partition 'aws-us-gov'",
+    ),
+    ({"namePrefix": "a" * 10_000}, {}, "aaa... (10,002 characters): at most"),
+    ({"delivery": "per-\nregion"}, {}, "must not hold control characters"),
 ]
 
 
