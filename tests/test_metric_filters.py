@@ -360,6 +360,21 @@ def test_readiness_names_every_control_a_deployment_without_subscribers_fails(
     assert "CloudWatch.1, CloudWatch.2" in err and "CloudWatch.14 would fail" in err
 
 
+def test_readiness_says_which_setting_the_controls_need(tmp_path, monkeypatch, capsys):
+    """The default configuration (EventBridge, no "cis"): every control fails, and one line per
+    missing setting says what to add."""
+    context = {"notificationEmails": ["secops@example.com"]}
+    (tmp_path / "cdktf.json").write_text(json.dumps({"context": context}))
+    synthesize_to(parse_config(context, {}), tmp_path / "cdktf.out")
+    monkeypatch.chdir(tmp_path)
+    assert readiness.main([], environ={}) == 1
+    warnings = capsys.readouterr().err.splitlines()
+    assert [w.split(":")[1].strip() for w in warnings] == [
+        'alertEngines lacks "metric-filters"',
+        'detectionGroups lacks "cis"',
+    ]
+
+
 def test_readiness_fails_the_eventbridge_engine_alone_for_want_of_a_log_group(stacks):
     results = evaluate(stacks["ap-northeast-1"].document)
     assert {why for _, passes, why in results if not passes} == {
