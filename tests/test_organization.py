@@ -64,7 +64,7 @@ ORGANIZATION = {
     "organizationId": ORGANIZATION_ID,
     "organizationalUnits": OUS,
     "accounts": {MEMBER: "payments-prod"},
-    "management": {"roleArn": ROLE_ARN, "organizationTrail": True, "protectForwarding": True},
+    "management": {"roleArn": ROLE_ARN, "protectForwarding": True},
 }
 ORG_CONTEXT = {
     **TEST_CONTEXT,
@@ -131,6 +131,8 @@ def _template(stacks: dict[str, SynthesizedStack]) -> dict[str, Any]:
             "organization.management.roleArn",
         ),
         ({"management": {"roleArn": ROLE_ARN, "trail": True}}, "organization.management"),
+        ({"memberTrails": "none"}, "organization.memberTrails"),
+        ({"memberTrails": "organization", "management": None}, "organization.memberTrails"),
         ({"securityAcount": SECURITY}, "organization.securityAcount"),
     ],
 )
@@ -150,6 +152,42 @@ def test_organization_mode_refuses_what_it_cannot_do():
         parse_config({**context, "alertEngines": ["metric-filters"]}, {})
 
 
+def test_members_get_a_logging_trail_by_default_or_on_the_users_word():
+    """EventBridge sees a member's API calls only while a trail logs them there ("To record
+    events with one of the CloudTrail detail-type values, you must enable a CloudTrail trail with
+    logging", EventBridge guide, eb-service-event-cloudtrail.html): the default is the
+    organization trail, which needs the management account."""
+    settings = parse_config(ORG_CONTEXT, {})
+    assert settings.organization.member_trails == "organization"
+    without = {k: v for k, v in ORGANIZATION.items() if k != "management"}
+    with pytest.raises(ConfigError) as raised:
+        parse_config({**ORG_CONTEXT, "organization": without}, {})
+    message = str(raised.value)
+    assert raised.value.key == "organization.memberTrails" and "\n" not in message
+    assert message.startswith('organization.memberTrails = "organization": (the default) ')
+    for words in ("eb-service-event-cloudtrail.html", "organization.management", '"existing"'):
+        assert words in message, words
+    existing = parse_config(
+        {**ORG_CONTEXT, "organization": {**without, "memberTrails": "existing"}}, {}
+    )
+    assert existing.organization.member_trails == "existing"
+    # Shell overrides name their variable.
+    with pytest.raises(ConfigError) as raised:
+        parse_config(ORG_CONTEXT, {"ALERTS_ORGANIZATION": json.dumps(without)})
+    assert raised.value.key == "ALERTS_ORGANIZATION.memberTrails"
+
+
+@pytest.mark.parametrize("value", [True, False])
+def test_organization_trail_is_replaced_by_member_trails(value):
+    management = {"roleArn": ROLE_ARN, "organizationTrail": value}
+    with pytest.raises(ConfigError) as raised:
+        parse_config(
+            {**ORG_CONTEXT, "organization": {**ORGANIZATION, "management": management}}, {}
+        )
+    assert raised.value.key == "organization.management.organizationTrail"
+    assert "replaced by organization.memberTrails" in str(raised.value)
+
+
 def test_a_bad_id_exits_2_with_one_line_and_writes_nothing(tmp_path, monkeypatch):
     from main import main
 
@@ -157,6 +195,21 @@ def test_a_bad_id_exits_2_with_one_line_and_writes_nothing(tmp_path, monkeypatch
     (tmp_path / "cdktf.json").write_text(json.dumps({"app": "x", "context": bad}))
     monkeypatch.chdir(tmp_path)
     assert main({"PATH": "/usr/bin:/bin"}) == 2
+    assert not (tmp_path / "cdktf.out").exists()
+
+
+def test_members_without_a_trail_exit_2_with_one_line_and_write_nothing(
+    tmp_path, monkeypatch, capsys
+):
+    from main import main
+
+    organization = {k: v for k, v in ORGANIZATION.items() if k != "management"}
+    context = {**ORG_CONTEXT, "organization": organization}
+    (tmp_path / "cdktf.json").write_text(json.dumps({"app": "x", "context": context}))
+    monkeypatch.chdir(tmp_path)
+    assert main({"PATH": "/usr/bin:/bin"}) == 2
+    (line,) = capsys.readouterr().err.splitlines()
+    assert line.startswith("configuration error: organization.memberTrails = ")
     assert not (tmp_path / "cdktf.out").exists()
 
 
@@ -702,6 +755,7 @@ def test_without_the_management_account_synthesis_warns_in_one_line(tmp_path, mo
     import main
 
     organization = {k: v for k, v in ORGANIZATION.items() if k != "management"}
+    organization["memberTrails"] = "existing"  # no management account: no organization trail
     (tmp_path / "cdktf.json").write_text(
         json.dumps({"app": "x", "context": {**ORG_CONTEXT, "organization": organization}})
     )
@@ -782,9 +836,8 @@ def test_the_forwarding_guard_leaves_the_forwarding_to_stacksets(org):
 
 def test_without_protect_forwarding_there_is_no_guard(tmp_path):
     management = {"roleArn": ROLE_ARN}
-    settings = parse_config(
-        {**ORG_CONTEXT, "organization": {**ORGANIZATION, "management": management}}, {}
-    )
+    organization = {**ORGANIZATION, "management": management, "memberTrails": "existing"}
+    settings = parse_config({**ORG_CONTEXT, "organization": organization}, {})
     stacks = synthesize_to(settings, tmp_path / "cdktf.out")
     assert not stacks[MANAGEMENT_STACK].resources("aws_organizations_policy")
-    assert not stacks[MANAGEMENT_STACK].resources("aws_cloudtrail")
+    assert not stacks[MANAGEMENT_STACK].resources("aws_cloudtrail")  # memberTrails "existing"
