@@ -824,6 +824,12 @@ def test_the_forwarding_guard_leaves_the_forwarding_to_stacksets(org):
         ("events:RemoveTargets", rule),
         ("iam:PutRolePolicy", role),
         ("iam:DeleteRole", role),
+        # A boundary that allows nothing caps the role as surely as a deny policy (IAM User
+        # Guide, access_policies_boundaries.html: the intersection of both policy types).
+        ("iam:PutRolePermissionsBoundary", role),
+        ("iam:DeleteRolePermissionsBoundary", role),
+        ("iam:AttachRolePolicy", role),
+        ("iam:UpdateAssumeRolePolicy", role),
     ):
         assert denies(document, action, resource, admin), action
         assert not denies(document, action, resource, stacksets), action
@@ -832,6 +838,18 @@ def test_the_forwarding_guard_leaves_the_forwarding_to_stacksets(org):
     other = f"arn:aws:events:eu-west-1:{MEMBER}:rule/team-rule"
     assert not denies(document, "events:DeleteRule", other, admin)
     assert not denies(document, "events:PutEvents", rule, admin)
+
+
+def test_the_forwarding_guard_fits_an_scp_with_the_longest_name_prefix():
+    """An SCP holds at most 5,120 characters, whitespace included (Organizations guide,
+    orgs_reference_limits.html); the guard is minified and grows only with namePrefix."""
+    from config import MAX_NAME_PREFIX
+    from constructs_lib.forwarding_guard import MAX_SCP, guard_document
+
+    longest = "a" * MAX_NAME_PREFIX
+    content = json.dumps(guard_document("aws-us-gov", longest, SECURITY), separators=(",", ":"))
+    print(f"\nforwarding guard SCP, namePrefix of {MAX_NAME_PREFIX}: {len(content)} characters")
+    assert len(content) <= MAX_SCP == 5120
 
 
 def test_without_protect_forwarding_there_is_no_guard(tmp_path):
