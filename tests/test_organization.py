@@ -284,6 +284,49 @@ def test_the_stack_set_is_service_managed_auto_deployed_to_the_ous_in_every_need
             assert not stack.resources("aws_cloudformation_stack_set")
 
 
+def _stack_set_and_instances(stacks) -> tuple[str, dict[str, Any], dict[str, Any]]:
+    home = stacks["ap-northeast-1"]
+    ((set_id, stack_set),) = home.resources("aws_cloudformation_stack_set").items()
+    (instances,) = home.resources("aws_cloudformation_stack_instances").values()
+    return set_id, stack_set, instances
+
+
+def test_a_new_security_account_replaces_the_instances_and_prevent_destroy_refuses_it(
+    org, tmp_path
+):
+    """hashicorp/aws updates a DIFFERENCE list by deleting instances for the accounts it drops,
+    which deletes every member's (hashicorp/terraform-provider-aws#47721): the instances are
+    replaced when the security account changes ("If the reference is to a single attribute of a
+    resource instance, any change to the attribute value will trigger replacement", Terraform,
+    lifecycle meta-argument), a plan prevent_destroy rejects."""
+    set_id, stack_set, instances = _stack_set_and_instances(org[1])
+    assert instances["lifecycle"] == {
+        "prevent_destroy": True,
+        "replace_triggered_by": [f"aws_cloudformation_stack_set.{set_id}.description"],
+    }
+    assert SECURITY in stack_set["description"]
+    # Another security account changes the trigger; nothing of the organization's OUs does.
+    moved = {**ORGANIZATION, "securityAccount": "121212121212"}
+    stacks = synthesize_to(
+        parse_config({**ORG_CONTEXT, "organization": moved}, {}), tmp_path / "moved"
+    )
+    _, moved_set, moved_instances = _stack_set_and_instances(stacks)
+    assert moved_set["description"] != stack_set["description"]
+    assert moved_instances["deployment_targets"]["accounts"] == ["121212121212"]
+    more_ous = {**ORGANIZATION, "organizationalUnits": [*OUS, "ou-ab12-44444444"]}
+    stacks = synthesize_to(
+        parse_config({**ORG_CONTEXT, "organization": more_ous}, {}), tmp_path / "more"
+    )
+    _, more_set, _ = _stack_set_and_instances(stacks)
+    assert more_set["description"] == stack_set["description"]
+    # A deliberate teardown (preventDestroy false) lets the plan replace them, as it says.
+    stacks = synthesize_to(
+        parse_config({**ORG_CONTEXT, "preventDestroy": False}, {}), tmp_path / "teardown"
+    )
+    _, _, teardown = _stack_set_and_instances(stacks)
+    assert teardown["lifecycle"]["prevent_destroy"] is False
+
+
 def test_one_template_everywhere_and_the_management_account_reached_by_its_role(org):
     settings, stacks = org
     (stack_set,) = stacks["ap-northeast-1"].resources("aws_cloudformation_stack_set").values()
