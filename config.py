@@ -129,7 +129,6 @@ class Management:
 
     role_arn: str  # the role Terraform assumes there (the management stack's provider)
     account_id: str  # the role's account
-    organization_trail: bool  # an organization trail from the management account
     protect_forwarding: bool  # an SCP: only StackSets may change the members' forwarding
 
 
@@ -142,6 +141,9 @@ class Organization:
     organizational_units: tuple[str, ...]  # OU ids and/or the root id the StackSet covers
     accounts: Mapping[str, str]  # account id -> display name
     management: Management | None
+    # Where the members' trails come from: "organization" (the management stack's organization
+    # trail) or "existing" (the user's word that every member account already has one).
+    member_trails: str
 
 
 @dataclass(frozen=True)
@@ -973,8 +975,17 @@ ORGANIZATION_KEYS = {
     "organizationalUnits",
     "accounts",
     "management",
+    "memberTrails",
 }
-MANAGEMENT_KEYS = {"roleArn", "organizationTrail", "protectForwarding"}
+MANAGEMENT_KEYS = {"roleArn", "protectForwarding"}
+# EventBridge receives a member's API calls only while a trail logs them there: "To record events
+# with one of the CloudTrail detail-type values, you must enable a CloudTrail trail with logging"
+# (EventBridge guide, https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-service-event-cloudtrail.html).
+# An organization trail is one: "a trail with the name that you give it is created in every AWS
+# account that belongs to your organization" (CloudTrail guide,
+# https://docs.aws.amazon.com/awscloudtrail/latest/userguide/creating-trail-organization.html).
+MEMBER_TRAILS = ("organization", "existing")
+TRAIL_SOURCE = "EventBridge guide, eb-service-event-cloudtrail.html"
 
 
 def _account_id(key: str, value: Any) -> str:
@@ -1029,12 +1040,19 @@ def _account_names(key: str, value: Any) -> dict[str, str]:
 def _management(key: str, value: Any, partition: str) -> Management | None:
     if value is None:
         return None
+    if isinstance(value, dict) and "organizationTrail" in value:
+        raise ConfigError(
+            f"{key}.organizationTrail",
+            value["organizationTrail"],
+            'replaced by organization.memberTrails: "organization" (the default) creates the '
+            'organization trail, "existing" states that every member account already has a '
+            "trail that is logging; remove organizationTrail",
+        )
     if not isinstance(value, dict) or "roleArn" not in value or set(value) - MANAGEMENT_KEYS:
         raise ConfigError(
             key,
             value,
-            'must be {"roleArn": ..., "organizationTrail": true | false, '
-            '"protectForwarding": true | false}',
+            'must be {"roleArn": ..., "protectForwarding": true | false}',
         )
     where = f"{key}.roleArn"
     role_arn = _string(where, value["roleArn"])
@@ -1055,9 +1073,6 @@ def _management(key: str, value: Any, partition: str) -> Management | None:
     return Management(
         role_arn=role_arn,
         account_id=arn["account"],
-        organization_trail=_boolean(
-            f"{key}.organizationTrail", value.get("organizationTrail", False)
-        ),
         protect_forwarding=_boolean(
             f"{key}.protectForwarding", value.get("protectForwarding", False)
         ),
@@ -1096,6 +1111,24 @@ def _organization(key: str, value: Any, partition: str) -> Organization | None:
             "is in securityAccount: the security account must be a member account, "
             "registered as the StackSets delegated administrator",
         )
+    member_trails = value.get("memberTrails", MEMBER_TRAILS[0])
+    if member_trails not in MEMBER_TRAILS:
+        raise ConfigError(
+            f"{key}.memberTrails",
+            member_trails,
+            f'must be "organization" (the management stack creates the organization trail) or '
+            f'"existing" (every member account already has a trail that is logging; {TRAIL_SOURCE})',
+        )
+    if member_trails == "organization" and not management:
+        raise ConfigError(
+            f"{key}.memberTrails",
+            member_trails,
+            f"{'' if 'memberTrails' in value else '(the default) '}members' EventBridge receives "
+            f"API calls only from a trail that is logging ({TRAIL_SOURCE}), and the organization "
+            "trail is created in the management account: set organization.management, or "
+            '"memberTrails": "existing" if every member account already has a trail that is '
+            "logging (e.g. AWS Control Tower's organization trail)",
+        )
     return Organization(
         security_account=security,
         organization_id=organization_id,
@@ -1104,6 +1137,7 @@ def _organization(key: str, value: Any, partition: str) -> Organization | None:
         ),
         accounts=_account_names(f"{key}.accounts", value.get("accounts", {})),
         management=management,
+        member_trails=member_trails,
     )
 
 

@@ -25,10 +25,8 @@ ORGANIZATION = {
     "securityAccount": "111122223333",
     "organizationId": "o-a1b2c3d4e5",
     "organizationalUnits": ["ou-ab12-11111111", "ou-ab12-22222222", "ou-ab12-33333333"],
-    "management": {
-        "roleArn": "arn:aws:iam::999988887777:role/api-alerts-deployer",
-        "organizationTrail": True,
-    },
+    # memberTrails "organization" (the default): the management stack's organization trail.
+    "management": {"roleArn": "arn:aws:iam::999988887777:role/api-alerts-deployer"},
 }
 
 

@@ -9,6 +9,14 @@ below the OUs they are attached to, administrators included, but not to the mana
 account through the execution role it creates there, "named stacksets-exec-*" (CloudFormation
 User Guide, stacksets-custom-execution-role.html): it alone may change them. The security account
 may too, since it deploys its own copy of the template with Terraform.
+
+The IAM actions are every write that changes what the forwarding role may do or who may assume
+it: its inline and attached policies, its trust policy, its deletion, and its permissions boundary
+("The effective permissions are the intersection of both policy types", IAM User Guide,
+access_policies_boundaries.html: a boundary allowing nothing silences the account as surely as a
+deleted rule). Tags decide nothing here (no condition of the template, the bus policy or this
+SCP reads a tag), and iam:UpdateRole changes only the description and the maximum session
+duration (IAM API reference, UpdateRole), so neither is denied.
 """
 
 from __future__ import annotations
@@ -35,8 +43,10 @@ GUARDED_ACTIONS = (
     "events:RemoveTargets",
     "iam:AttachRolePolicy",
     "iam:DeleteRole",
+    "iam:DeleteRolePermissionsBoundary",
     "iam:DeleteRolePolicy",
     "iam:DetachRolePolicy",
+    "iam:PutRolePermissionsBoundary",
     "iam:PutRolePolicy",
     "iam:UpdateAssumeRolePolicy",
 )

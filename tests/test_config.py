@@ -35,6 +35,7 @@ SELF_EVERYWHERE = {
     "self_test",
 }
 SELF_HOME = {"monitor_trail_selectors_changed", "monitor_trail_bucket_tampered"}
+SELF_GLOBAL = {"monitor_roles_tampered"}  # IAM events: us-east-1 only
 
 
 def test_defaults_are_the_originals_two_regions():
@@ -45,7 +46,7 @@ def test_defaults_are_the_originals_two_regions():
     assert settings.delivery_mode == "per-region"
     assert _ids(plans["ap-northeast-1"]) == REGIONAL | SELF_EVERYWHERE | SELF_HOME
     assert plans["ap-northeast-1"].carries_trail and plans["ap-northeast-1"].carries_topic
-    assert _ids(plans["us-east-1"]) == REGIONAL | GLOBAL | SELF_EVERYWHERE
+    assert _ids(plans["us-east-1"]) == REGIONAL | GLOBAL | SELF_EVERYWHERE | SELF_GLOBAL
     assert not plans["us-east-1"].carries_trail and plans["us-east-1"].carries_topic
     assert settings.name_prefix == "api-alerts"
     assert settings.notification_emails == ()
@@ -56,7 +57,7 @@ def test_global_detections_live_in_us_east_1_monitored_or_not():
     plans = {p.region: p for p in settings.region_plans()}
     assert list(plans) == ["ap-northeast-1", "eu-west-1", "us-east-1"]
     assert _ids(plans["eu-west-1"]) == REGIONAL | SELF_EVERYWHERE
-    assert _ids(plans["us-east-1"]) == GLOBAL | SELF_EVERYWHERE
+    assert _ids(plans["us-east-1"]) == GLOBAL | SELF_EVERYWHERE | SELF_GLOBAL
 
 
 def test_adding_a_region_changes_no_other_regions_plan():
@@ -103,7 +104,7 @@ def test_central_delivery_forwards_everything_but_home():
 def test_home_in_the_global_region_is_one_stack_carrying_both():
     settings = parse_config({"homeRegion": "us-east-1"}, {})
     (plan,) = settings.region_plans()
-    assert _ids(plan) == REGIONAL | GLOBAL | SELF_EVERYWHERE | SELF_HOME
+    assert _ids(plan) == REGIONAL | GLOBAL | SELF_EVERYWHERE | SELF_HOME | SELF_GLOBAL
     assert plan.carries_trail
 
 

@@ -56,6 +56,7 @@ def test_metric_filters_alone_are_one_stack_with_the_14_cis_filters_byte_for_byt
         "monitor_trail_selectors_changed",
         "monitor_trail_bucket_tampered",
         "monitor_alarms_tampered",
+        "monitor_roles_tampered",  # the trail's CloudWatch Logs role among them
     }
     # Nothing of the EventBridge engine.
     assert not home.resources("aws_cloudwatch_event_rule")
@@ -137,7 +138,7 @@ def test_both_engines_add_the_log_group_filters_and_alarms_to_todays_stacks(tmp_
     filters = home.resources("aws_cloudwatch_log_metric_filter")
     # original + self: five CIS controls (1, 4, 5, 10, 11) and seven filters of our own.
     assert len([f for f in filters.values() if f["pattern"] in CIS_FILTERS.values()]) == 5
-    assert len(filters) == 12
+    assert len(filters) == 13
     assert not both["us-east-1"].resources("aws_cloudwatch_log_metric_filter")
 
 
