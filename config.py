@@ -978,6 +978,10 @@ ORGANIZATION_KEYS = {
     "memberTrails",
 }
 MANAGEMENT_KEYS = {"roleArn", "protectForwarding"}
+# A role ARN's resource: role/<path/><name>, RoleName [\w+=,.@-]{1,64} (IAM CreateRole,
+# https://docs.aws.amazon.com/IAM/latest/APIReference/API_CreateRole.html); the path, which IAM
+# allows any printable ASCII, is held to the name's characters here.
+ROLE_RESOURCE = re.compile(r"role/(?:[\w+=,.@-]+/)*[\w+=,.@-]{1,64}", re.ASCII)
 # EventBridge receives a member's API calls only while a trail logs them there: "To record events
 # with one of the CloudTrail detail-type values, you must enable a CloudTrail trail with logging"
 # (EventBridge guide, https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-service-event-cloudtrail.html).
@@ -1064,9 +1068,12 @@ def _management(key: str, value: Any, partition: str) -> Management | None:
         raise ConfigError(
             where, role_arn, "must be an IAM role ARN: arn:<partition>:iam::<account>:role/<name>"
         )
-    if not ACCOUNT_ID.fullmatch(arn["account"]) or arn["resource"] == "role/":
+    if not ACCOUNT_ID.fullmatch(arn["account"]) or not ROLE_RESOURCE.fullmatch(arn["resource"]):
         raise ConfigError(
-            where, role_arn, "must be an IAM role ARN: arn:<partition>:iam::<account>:role/<name>"
+            where,
+            role_arn,
+            "must be an IAM role ARN: arn:<partition>:iam::<account>:role/<path/><name>, the "
+            "name of 1 to 64 letters, digits and +=,.@_- (IAM quotas and CreateRole)",
         )
     if arn["partition"] != partition:
         raise ConfigError(where, role_arn, f"in partition {arn['partition']!r}, not {partition!r}")

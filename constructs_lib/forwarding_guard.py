@@ -32,9 +32,8 @@ from constructs import Construct
 
 from constructs_lib.member_template import forwarding_role_prefix
 from constructs_lib.region_account import Placement
+from models import limits
 
-# The service control policy document's size limit (AWS Organizations quotas): 5,120 characters.
-MAX_SCP = 5120
 GUARDED_ACTIONS = (
     "events:DeleteRule",
     "events:DisableRule",
@@ -93,7 +92,7 @@ class ForwardingGuard(Construct):
         super().__init__(scope, id)
         document = guard_document(placement.partition, placement.name_prefix, security_account)
         content = json.dumps(document, separators=(",", ":"))
-        if len(content) > MAX_SCP:
+        if len(content) > limits.SCP_SIZE.value:
             raise ValueError(f"the forwarding guard needs {len(content)} characters")
         self.policy = OrganizationsPolicy(
             self,

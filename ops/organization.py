@@ -27,10 +27,10 @@ from typing import Any
 
 from config import MonitorConfig
 from constructs_lib.member_template import forwarding_stack_name
+from models import limits
 from ops.context import OpsError, synthesized_documents
 
-# Service control policies directly attached to one root, OU or account (Organizations quotas).
-MAX_SCPS_PER_TARGET = 5
+MAX_SCPS_PER_TARGET = limits.SCPS_PER_TARGET.value  # directly attached to one root, OU, account
 # A stack instance that forwards as the StackSet says (StackInstanceSummary.Status and
 # StackInstanceComprehensiveStatus.DetailedStatus).
 CURRENT, SUCCEEDED = "CURRENT", "SUCCEEDED"

@@ -463,6 +463,18 @@ BAD_INPUTS = [
     ),
     ({"namePrefix": "a" * 10_000}, {}, "aaa... (10,002 characters): at most"),
     ({"delivery": "per-\nregion"}, {}, "must not hold control characters"),
+    (
+        {
+            "organization": {
+                "securityAccount": "111122223333",
+                "organizationId": "o-a1b2c3d4e5",
+                "organizationalUnits": ["ou-ab12-11111111"],
+                "management": {"roleArn": "arn:aws:iam::999988887777:role/deployer${x}"},
+            }
+        },
+        {},
+        "the name of 1 to 64 letters, digits and +=,.@_-",
+    ),
 ]
 
 

@@ -887,12 +887,13 @@ def test_the_forwarding_guard_fits_an_scp_with_the_longest_name_prefix():
     """An SCP holds at most 5,120 characters, whitespace included (Organizations guide,
     orgs_reference_limits.html); the guard is minified and grows only with namePrefix."""
     from config import MAX_NAME_PREFIX
-    from constructs_lib.forwarding_guard import MAX_SCP, guard_document
+    from constructs_lib.forwarding_guard import guard_document
+    from models import limits
 
     longest = "a" * MAX_NAME_PREFIX
     content = json.dumps(guard_document("aws-us-gov", longest, SECURITY), separators=(",", ":"))
     print(f"\nforwarding guard SCP, namePrefix of {MAX_NAME_PREFIX}: {len(content)} characters")
-    assert len(content) <= MAX_SCP == 5120
+    assert len(content) <= limits.SCP_SIZE.value == 5120
 
 
 def test_without_protect_forwarding_there_is_no_guard(tmp_path):
