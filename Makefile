@@ -48,7 +48,7 @@ bench: .venv/.runtime
 bench-replay: .venv/.dev
 	$(VENV_PYTHON) benchmarks/replay_bench.py $(ARGS)
 
-# Organization mode: synthesis with 1 and with 1,000 named accounts.
+# Organization mode: synthesis with 1 and with 1,000 named accounts (ARGS=--record: the README's).
 bench-organization: .venv/.runtime
 	$(VENV_PYTHON) benchmarks/organization_bench.py $(ARGS)
 
@@ -56,6 +56,7 @@ docs: .venv/.dev
 	$(VENV_PYTHON) scripts/catalog_table.py --write
 	$(VENV_PYTHON) scripts/config_schema.py --write
 	$(VENV_PYTHON) scripts/chat_picture.py --write
+	$(VENV_PYTHON) scripts/readme_figures.py --write
 
 install: .venv/.runtime
 

@@ -14,3 +14,22 @@ def test_the_chat_picture_is_current():
     from scripts.chat_picture import PICTURE, rendered
 
     assert PICTURE.read_text(encoding="utf-8") == rendered(), "run `make docs`"
+
+
+def test_the_measured_figures_are_current(tmp_path):
+    """Costs counted in freshly synthesized stacks; speed and scale from the recorded benchmarks."""
+    from config import parse_config
+    from scripts import readme_figures
+    from tests.conftest import synthesize_to
+
+    def synthesize(context):
+        stacks = synthesize_to(
+            parse_config(context, {}), tmp_path / str(len(list(tmp_path.iterdir())))
+        )
+        return {name: stack.document for name, stack in stacks.items()}
+
+    blocks = {**readme_figures.BLOCKS, "costs": lambda: readme_figures.cost_cells(synthesize)}
+    text = README.read_text(encoding="utf-8")
+    assert text == readme_figures.rendered(text, blocks), (
+        "README.md's figures are stale: run `make docs`"
+    )
