@@ -36,9 +36,10 @@ readiness: .venv/.runtime
 replay: .venv/.runtime
 	$(VENV_PYTHON) -m ops replay $(LOGS) $(ARGS)
 
-# The IAM policy the deploying identity needs, from the synthesized stacks: deployer-policy.json.
+# The IAM policy the deploying identity needs, from the synthesized stacks: deployer-policy.json
+# (ARGS="--management --output management-policy.json": the management role's).
 deployer-policy: .venv/.runtime
-	$(VENV_PYTHON) -m ops deployer-policy --output deployer-policy.json
+	$(VENV_PYTHON) -m ops deployer-policy --output deployer-policy.json $(ARGS)
 
 # Synthesis time against the original CDK app (ARGS=--record also writes benchmarks/*).
 bench: .venv/.runtime
@@ -49,7 +50,7 @@ bench: .venv/.runtime
 bench-replay: .venv/.runtime
 	$(VENV_PYTHON) benchmarks/replay_bench.py $(ARGS)
 
-# Organization mode: synthesis with 1 and with 1,000 named accounts.
+# Organization mode: synthesis with 1 and with 1,000 named accounts (ARGS=--record: the README's).
 bench-organization: .venv/.runtime
 	$(VENV_PYTHON) benchmarks/organization_bench.py $(ARGS)
 
@@ -57,16 +58,22 @@ docs: .venv/.dev
 	$(VENV_PYTHON) scripts/catalog_table.py --write
 	$(VENV_PYTHON) scripts/config_schema.py --write
 	$(VENV_PYTHON) scripts/chat_picture.py --write
+	$(VENV_PYTHON) scripts/readme_figures.py --write
 
 install: .venv/.runtime
 
+# PYTHON_ORIGIN: whether PYTHON was chosen (command line, environment) or is the default here, so
+# that a .venv made with another Python is reused, or named, never silently rebuilt.
 .venv/.runtime: Pipfile.lock scripts/install.py
-	$(PYTHON) scripts/install.py runtime
+	PYTHON_ORIGIN=$(origin PYTHON) $(PYTHON) scripts/install.py runtime
 	touch $@
 
 .venv/.dev: .venv/.runtime
-	$(PYTHON) scripts/install.py dev
+	PYTHON_ORIGIN=$(origin PYTHON) $(PYTHON) scripts/install.py dev
 	touch $@
 
+# Everything the commands made, but Terraform's .terraform.lock.hcl files (the providers'
+# checksums: keep them) and the state files beside this Makefile.
 clean:
-	rm -rf cdktf.out .venv .pytest_cache
+	rm -rf .venv .pytest_cache
+	if [ -d cdktf.out ]; then find cdktf.out -type f ! -name .terraform.lock.hcl -delete; find cdktf.out -depth -type d -empty -delete; fi

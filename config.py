@@ -10,7 +10,7 @@ import ipaddress
 import json
 import re
 import unicodedata
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from functools import cache
@@ -32,7 +32,6 @@ from constructs_lib.catalog import (
     GROUPS,
     KEY_ARN,
     KEY_ID,
-    MAX_FILTER_PATTERN,
     METRIC_FILTERS,
     SIGN_IN_REGIONS,
     Delivery,
@@ -40,8 +39,8 @@ from constructs_lib.catalog import (
     Severity,
     selected,
 )
-from constructs_lib.forwarding_patterns import MAX_PATTERN_CHARACTERS
-from constructs_lib.outcomes import MAX_DESCRIPTION, rule_variants
+from constructs_lib.member_template import forwarded
+from constructs_lib.outcomes import RuleVariant, rule_variants
 from constructs_lib.suppressions import (
     ACCOUNT,
     INVOKED_BY,
@@ -55,14 +54,24 @@ from constructs_lib.suppressions import (
     known_noise,
     narrowed_filter,
 )
+from models import limits
 
 
 class ConfigError(ValueError):
     """A configuration value is missing, malformed or inconsistent."""
 
     def __init__(self, key: str, value: Any, problem: str) -> None:
-        super().__init__(f"{key} = {json.dumps(value)}: {problem}")
+        shown = json.dumps(value)
+        if len(shown) > MAX_SHOWN:
+            shown = f"{shown[:MAX_SHOWN]}... ({len(shown):,} characters)"
+        super().__init__(f"{key} = {shown}: {problem}")
         self.key = key
+
+
+MAX_SHOWN = 200  # an error line quotes at most this much of the value
+# Configured text may hold no control character: none belongs in any value here, and
+# models.terraform's placeholders are made of them.
+CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 # Resource names are "<namePrefix>-<suffix>": the trail bucket's bucket_prefix "<namePrefix>-trail-"
@@ -120,7 +129,6 @@ class Management:
 
     role_arn: str  # the role Terraform assumes there (the management stack's provider)
     account_id: str  # the role's account
-    organization_trail: bool  # an organization trail from the management account
     protect_forwarding: bool  # an SCP: only StackSets may change the members' forwarding
 
 
@@ -133,6 +141,9 @@ class Organization:
     organizational_units: tuple[str, ...]  # OU ids and/or the root id the StackSet covers
     accounts: Mapping[str, str]  # account id -> display name
     management: Management | None
+    # Where the members' trails come from: "organization" (the management stack's organization
+    # trail) or "existing" (the user's word that every member account already has one).
+    member_trails: str
 
 
 @dataclass(frozen=True)
@@ -317,6 +328,8 @@ def _string(key: str, value: Any) -> str:
         raise ConfigError(key, value, "must not be empty")
     if value != value.strip():
         raise ConfigError(key, value, "must not start or end with spaces")
+    if CONTROL.search(value):
+        raise ConfigError(key, value, "must not hold control characters (line breaks, tabs)")
     return value
 
 
@@ -407,10 +420,7 @@ def _endpoint(key: str, protocol: str, endpoint: str, partition: str) -> str:
         except EmailNotValidError as error:
             raise ConfigError(key, endpoint, f"not a valid e-mail address ({error})") from None
     if protocol == "https":
-        url = urlsplit(endpoint)
-        if url.scheme != "https" or not url.hostname:
-            raise ConfigError(key, endpoint, "must be an https:// URL")
-        return endpoint
+        return _https_endpoint(key, endpoint)
     try:
         arn = ArnParser().parse_arn(endpoint)
     except InvalidArnException:
@@ -423,6 +433,51 @@ def _endpoint(key: str, protocol: str, endpoint: str, partition: str) -> str:
         raise ConfigError(key, endpoint, f"in partition {arn['partition']!r}, not {partition!r}")
     _partition_of(key, arn["region"])
     return endpoint
+
+
+# A host name's labels (RFC 1123): letters, digits and inner hyphens; SNS refuses an underscore
+# ("Your hostname must not contain an underscore",
+# https://repost.aws/knowledge-center/sns-topic-https-endpoints-notification).
+HOST_LABEL = re.compile(r"(?!-)[A-Za-z0-9-]{1,63}(?<!-)")
+
+
+def _https_endpoint(key: str, endpoint: str) -> str:
+    """A public https:// URL: "For the https protocol, the (public) endpoint is a URL beginning
+    with https://" (SNS Subscribe); "Amazon SNS does not currently support private HTTP(S)
+    endpoints" (sns-http-https-endpoint-as-subscriber.html)."""
+    if any(c.isspace() for c in endpoint):
+        raise ConfigError(key, endpoint, "a URL holds no spaces: encode them as %20")
+    try:
+        url = urlsplit(endpoint)
+        host, port = url.hostname, url.port
+    except ValueError as error:
+        raise ConfigError(key, endpoint, f"not a URL ({error})") from None
+    if url.scheme != "https" or not host:
+        raise ConfigError(key, endpoint, "must be an https:// URL")
+    del port  # read to have urlsplit check it
+    address = _ip_address(host)
+    if address is None:
+        labels = host.rstrip(".").split(".")
+        if len(labels) < 2 or not all(HOST_LABEL.fullmatch(label) for label in labels):
+            raise ConfigError(
+                key,
+                endpoint,
+                f"{host!r} is not a public host name (letters, digits, hyphens, dots)",
+            )
+        if labels[-1].lower() in ("localhost", "local", "internal"):
+            raise ConfigError(key, endpoint, "SNS delivers to public endpoints only")
+    elif not address.is_global:
+        raise ConfigError(
+            key, endpoint, f"{host} is not a public address: SNS delivers to public endpoints only"
+        )
+    return endpoint
+
+
+def _ip_address(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    try:
+        return ipaddress.ip_address(text)
+    except ValueError:
+        return None
 
 
 def _boolean(key: str, value: Any) -> bool:
@@ -487,13 +542,32 @@ def _state_backend(key: str, value: Any) -> StateBackend | None:
         )
     if value["type"] != "s3":
         raise ConfigError(f"{key}.type", value["type"], 'only "s3" is supported')
-    prefix = value.get("keyPrefix", "api-call-alerts")
     return StateBackend(
         bucket=_bucket_name(f"{key}.bucket", value["bucket"]),
-        key_prefix=_string(f"{key}.keyPrefix", prefix).strip("/"),
+        key_prefix=_key_prefix(f"{key}.keyPrefix", value.get("keyPrefix", "api-call-alerts")),
         region=_region(f"{key}.region", value["region"]),
         lockfile=_boolean(f"{key}.lockfile", value.get("lockfile", True)),
     )
+
+
+# Terraform's S3 backend refuses a key that is empty, starts or ends with "/" or holds "//"
+# (hashicorp/terraform, internal/backend/remote-state/s3: validateStringNotEmpty,
+# validateStringS3Path, validateStringDoesNotContain("//")); S3's keys are at most 1,024 bytes.
+S3_BACKEND = "https://developer.hashicorp.com/terraform/language/backend/s3"
+
+
+def _key_prefix(key: str, value: Any) -> str:
+    """The state objects' folder: outer slashes dropped (<prefix>/<stack>.tfstate adds one)."""
+    prefix = _string(key, value).strip("/")
+    if not prefix:
+        raise ConfigError(
+            key, value, f"names no folder: the S3 backend refuses such a key ({S3_BACKEND})"
+        )
+    if "//" in prefix:
+        raise ConfigError(key, value, f'the S3 backend refuses a key holding "//" ({S3_BACKEND})')
+    if len(prefix.encode()) > 900:
+        raise ConfigError(key, value, "too long: an S3 key holds at most 1,024 bytes")
+    return prefix
 
 
 def _choices(key: str, value: Any, allowed: Iterable[str], noun: str) -> tuple[str, ...]:
@@ -556,6 +630,8 @@ PRINCIPAL = re.compile(
     r"(?P<type>role|user|assumed-role)/(?P<name>[\w+=,.@*/-]+)"
 )
 SERVICE = re.compile(r"[a-z0-9*][a-z0-9.*-]*\.amazonaws\.com")
+# A principal pattern with * names which roles or users with at least this many characters.
+MIN_NAMED = 3
 # EventBridge's anything-but takes no cidr (operators table, eb-create-pattern-operators.html):
 # an IPv4 block is written as an address prefix, so only whole octets can be.
 OCTET_PREFIXES = {8: 1, 16: 2, 24: 3}
@@ -593,9 +669,17 @@ def _principals(key: str, value: Any) -> list[Condition]:
                 "an IAM role or user ARN, or an STS assumed-role ARN, with * wildcards, "
                 "e.g. arn:aws:iam::*:role/eks-*",
             )
-        if not found["name"].replace("*", "").replace("/", ""):
+        named = found["name"].replace("*", "").replace("/", "")
+        if not named:
             raise ConfigError(
                 f"{key}[{i}]", pattern, f"widens to every {found['type']}: name which ones"
+            )
+        if "*" in found["name"] and len(named) < MIN_NAMED:
+            raise ConfigError(
+                f"{key}[{i}]",
+                pattern,
+                f"widens to almost every {found['type']}: name which ones, with at least "
+                f"{MIN_NAMED} characters besides *",
             )
         (roles if found["type"] == "role" else others).append(pattern)
     fields = []
@@ -763,37 +847,47 @@ def _known_noise(
 
 
 def _check_suppressed_patterns(settings: MonitorConfig, where: str) -> None:
-    """Every narrowed rule fits EventBridge, and every narrowed filter fits CloudWatch Logs."""
+    """Every narrowed rule fits EventBridge (size, description, wildcards per pattern and rules
+    with wildcards per bus), and every narrowed filter fits CloudWatch Logs."""
     if not settings.suppressions:
         return
     names = {
         KEY_ID: "1234abcd-12ab-34cd-56ef-1234567890ab",
         KEY_ARN: f"arn:{settings.partition}:kms:{settings.home_region}:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab",
     }
+    if EVENTBRIDGE in settings.engines:
+        _check_wildcard_rules(settings, where, names)
     for detection in settings.detections:
         mine = tuple(s for s in settings.suppressions if s.applies_to(detection.id))
         if not mine:
             continue
         for variant in rule_variants(detection, mine) if EVENTBRIDGE in settings.engines else ():
-            try:
-                size = len(variant.event_pattern_json(settings.name_prefix, names))
-            except InexpressibleError as error:
-                raise ConfigError(
-                    where, [s.name for s in mine], f"{detection.id}: {error}"
-                ) from None
-            if size > MAX_PATTERN_CHARACTERS:
+            pattern = _narrowed(variant, settings.name_prefix, names, where, mine)
+            size = len(json.dumps(pattern))
+            if size > limits.EVENT_PATTERN.value:
                 raise ConfigError(
                     where,
                     [s.name for s in mine],
                     f"{variant.id}'s pattern would be {size} characters with its suppressions; "
-                    f"EventBridge takes {MAX_PATTERN_CHARACTERS}: split or shorten them",
+                    f"EventBridge takes {limits.EVENT_PATTERN.value} "
+                    f"({limits.EVENTBRIDGE_QUOTAS}): split or shorten them",
                 )
-            if len(variant.description) > MAX_DESCRIPTION:
+            count = limits.wildcards(pattern)
+            if count > limits.WILDCARDS_PER_PATTERN.value:
+                raise ConfigError(
+                    where,
+                    [s.name for s in mine],
+                    f"{variant.id}'s pattern would hold {count} wildcard values; EventBridge "
+                    f"refuses a rule too complex ({limits.WILDCARD_COMPLEXITY}), and we hold "
+                    f"each to {limits.WILDCARDS_PER_PATTERN.value}: use exact values or one "
+                    "leading or trailing *, which need none",
+                )
+            if len(variant.description) > limits.RULE_DESCRIPTION.value:
                 raise ConfigError(
                     where,
                     [s.name for s in mine],
                     f"{variant.id}'s description would be {len(variant.description)} characters; "
-                    f"EventBridge takes {MAX_DESCRIPTION}: shorten the reasons",
+                    f"EventBridge takes {limits.RULE_DESCRIPTION.value}: shorten the reasons",
                 )
         if METRIC_FILTERS in settings.engines and detection in settings.metric_filter_detections:
             if detection.cis_control:
@@ -807,12 +901,62 @@ def _check_suppressed_patterns(settings: MonitorConfig, where: str) -> None:
             text = narrowed_filter(
                 detection.metric_filter(settings.name_prefix, names).pattern, mine
             )
-            if len(text) > MAX_FILTER_PATTERN:
+            if len(text) > limits.FILTER_PATTERN.value:
                 raise ConfigError(
                     where,
                     [s.name for s in mine],
                     f"{detection.id}'s filter would be {len(text)} characters; "
-                    f"CloudWatch Logs takes {MAX_FILTER_PATTERN}",
+                    f"CloudWatch Logs takes {limits.FILTER_PATTERN.value}",
+                )
+
+
+def _narrowed(
+    variant: RuleVariant,
+    name_prefix: str,
+    names: Mapping[str, str],
+    where: str,
+    suppressions: Sequence[Suppression],
+) -> dict[str, Any]:
+    try:
+        return variant.event_pattern(name_prefix, names)
+    except InexpressibleError as error:
+        raise ConfigError(
+            where, [s.name for s in suppressions], f"{variant.detection.id}: {error}"
+        ) from None
+
+
+def _check_wildcard_rules(settings: MonitorConfig, where: str, names: Mapping[str, str]) -> None:
+    """No bus gets more rules with wildcards than EventBridge takes (30, not adjustable)."""
+    quota = limits.WILDCARD_RULES_PER_BUS
+    organization_bus = settings.organization is not None
+    for plan in settings.region_plans():
+        on_organization_bus = {d.id for d in forwarded(plan.local)} if organization_bus else set()
+        buses: dict[str, list[str]] = {}
+        widened: dict[str, set[str]] = {}
+        for detection in plan.local:
+            bus = "organization" if detection.id in on_organization_bus else "default"
+            own = limits.wildcards(detection.pattern) > 0
+            for variant in rule_variants(detection, settings.suppressions):
+                widens = bool(variant.active_suppressions) and not own
+                if widens:
+                    pattern = _narrowed(variant, settings.name_prefix, names, where, ())
+                    widens = limits.wildcards(pattern) > 0
+                if own or widens:
+                    buses.setdefault(bus, []).append(variant.id)
+                if widens:
+                    widened.setdefault(bus, set()).update(
+                        s.name for s in variant.active_suppressions
+                    )
+        for bus, rules in buses.items():
+            if len(rules) > quota.value:
+                raise ConfigError(
+                    where,
+                    sorted(widened.get(bus, ())),
+                    f"{plan.region}'s {bus} event bus would hold {len(rules)} rules containing "
+                    f"wildcards; EventBridge takes {quota.value} per bus, not adjustable "
+                    f"({quota.source}): these suppressions add wildcards to rules without any. "
+                    "Exact values, or one leading or trailing *, need none; or name fewer "
+                    "detections",
                 )
 
 
@@ -831,8 +975,21 @@ ORGANIZATION_KEYS = {
     "organizationalUnits",
     "accounts",
     "management",
+    "memberTrails",
 }
-MANAGEMENT_KEYS = {"roleArn", "organizationTrail", "protectForwarding"}
+MANAGEMENT_KEYS = {"roleArn", "protectForwarding"}
+# A role ARN's resource: role/<path/><name>, RoleName [\w+=,.@-]{1,64} (IAM CreateRole,
+# https://docs.aws.amazon.com/IAM/latest/APIReference/API_CreateRole.html); the path, which IAM
+# allows any printable ASCII, is held to the name's characters here.
+ROLE_RESOURCE = re.compile(r"role/(?:[\w+=,.@-]+/)*[\w+=,.@-]{1,64}", re.ASCII)
+# EventBridge receives a member's API calls only while a trail logs them there: "To record events
+# with one of the CloudTrail detail-type values, you must enable a CloudTrail trail with logging"
+# (EventBridge guide, https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-service-event-cloudtrail.html).
+# An organization trail is one: "a trail with the name that you give it is created in every AWS
+# account that belongs to your organization" (CloudTrail guide,
+# https://docs.aws.amazon.com/awscloudtrail/latest/userguide/creating-trail-organization.html).
+MEMBER_TRAILS = ("organization", "existing")
+TRAIL_SOURCE = "EventBridge guide, eb-service-event-cloudtrail.html"
 
 
 def _account_id(key: str, value: Any) -> str:
@@ -887,12 +1044,19 @@ def _account_names(key: str, value: Any) -> dict[str, str]:
 def _management(key: str, value: Any, partition: str) -> Management | None:
     if value is None:
         return None
+    if isinstance(value, dict) and "organizationTrail" in value:
+        raise ConfigError(
+            f"{key}.organizationTrail",
+            value["organizationTrail"],
+            'replaced by organization.memberTrails: "organization" (the default) creates the '
+            'organization trail, "existing" states that every member account already has a '
+            "trail that is logging; remove organizationTrail",
+        )
     if not isinstance(value, dict) or "roleArn" not in value or set(value) - MANAGEMENT_KEYS:
         raise ConfigError(
             key,
             value,
-            'must be {"roleArn": ..., "organizationTrail": true | false, '
-            '"protectForwarding": true | false}',
+            'must be {"roleArn": ..., "protectForwarding": true | false}',
         )
     where = f"{key}.roleArn"
     role_arn = _string(where, value["roleArn"])
@@ -904,18 +1068,18 @@ def _management(key: str, value: Any, partition: str) -> Management | None:
         raise ConfigError(
             where, role_arn, "must be an IAM role ARN: arn:<partition>:iam::<account>:role/<name>"
         )
-    if not ACCOUNT_ID.fullmatch(arn["account"]) or arn["resource"] == "role/":
+    if not ACCOUNT_ID.fullmatch(arn["account"]) or not ROLE_RESOURCE.fullmatch(arn["resource"]):
         raise ConfigError(
-            where, role_arn, "must be an IAM role ARN: arn:<partition>:iam::<account>:role/<name>"
+            where,
+            role_arn,
+            "must be an IAM role ARN: arn:<partition>:iam::<account>:role/<path/><name>, the "
+            "name of 1 to 64 letters, digits and +=,.@_- (IAM quotas and CreateRole)",
         )
     if arn["partition"] != partition:
         raise ConfigError(where, role_arn, f"in partition {arn['partition']!r}, not {partition!r}")
     return Management(
         role_arn=role_arn,
         account_id=arn["account"],
-        organization_trail=_boolean(
-            f"{key}.organizationTrail", value.get("organizationTrail", False)
-        ),
         protect_forwarding=_boolean(
             f"{key}.protectForwarding", value.get("protectForwarding", False)
         ),
@@ -954,6 +1118,24 @@ def _organization(key: str, value: Any, partition: str) -> Organization | None:
             "is in securityAccount: the security account must be a member account, "
             "registered as the StackSets delegated administrator",
         )
+    member_trails = value.get("memberTrails", MEMBER_TRAILS[0])
+    if member_trails not in MEMBER_TRAILS:
+        raise ConfigError(
+            f"{key}.memberTrails",
+            member_trails,
+            f'must be "organization" (the management stack creates the organization trail) or '
+            f'"existing" (every member account already has a trail that is logging; {TRAIL_SOURCE})',
+        )
+    if member_trails == "organization" and not management:
+        raise ConfigError(
+            f"{key}.memberTrails",
+            member_trails,
+            f"{'' if 'memberTrails' in value else '(the default) '}members' EventBridge receives "
+            f"API calls only from a trail that is logging ({TRAIL_SOURCE}), and the organization "
+            "trail is created in the management account: set organization.management, or "
+            '"memberTrails": "existing" if every member account already has a trail that is '
+            "logging (e.g. AWS Control Tower's organization trail)",
+        )
     return Organization(
         security_account=security,
         organization_id=organization_id,
@@ -962,6 +1144,7 @@ def _organization(key: str, value: Any, partition: str) -> Organization | None:
         ),
         accounts=_account_names(f"{key}.accounts", value.get("accounts", {})),
         management=management,
+        member_trails=member_trails,
     )
 
 
@@ -988,9 +1171,27 @@ def _chatbot_member(operation: str, member: str) -> dict[str, Any]:
     return model.operation_model(operation).input_shape.members[member].metadata
 
 
-def _chat(key: str, value: Any) -> tuple[ChatChannel, ...]:
+# The chat integration's API is in us-east-2, us-west-2, eu-west-1 and ap-southeast-1 only
+# (https://docs.aws.amazon.com/chatbot/latest/APIReference/Welcome.html); AWS documents no
+# endpoint in the China or GovCloud partitions.
+CHAT_PARTITION = "aws"
+# hashicorp/terraform-provider-aws#47039 (open; issues #38943, #45081): the pinned provider finds a
+# Teams channel configuration by its team, so a second one in the same team fails ("too many
+# results: wanted 1, got N"), drops out of state, and a re-apply gets a 409.
+TEAMS_BY_TEAM = "https://github.com/hashicorp/terraform-provider-aws/pull/47039"
+
+
+def _chat(key: str, value: Any, partition: str = CHAT_PARTITION) -> tuple[ChatChannel, ...]:
     if not isinstance(value, list):
         raise ConfigError(key, value, 'must be a list of {"type": "slack" | "teams", ...}')
+    if value and partition != CHAT_PARTITION:
+        raise ConfigError(
+            key,
+            value,
+            f"AWS's chat integration (Amazon Q Developer in chat applications) has no API in "
+            f"partition {partition!r}: its API Regions are commercial ones "
+            "(https://docs.aws.amazon.com/chatbot/latest/APIReference/Welcome.html)",
+        )
     channels: list[ChatChannel] = []
     for i, entry in enumerate(value):
         where = f"{key}[{i}]"
@@ -1029,6 +1230,15 @@ def _chat(key: str, value: Any) -> tuple[ChatChannel, ...]:
         channel = ChatChannel(entry["type"], ids, Severity(severity))
         if any(c.kind == channel.kind and c.ids == channel.ids for c in channels):
             raise ConfigError(where, entry, "the same channel twice")
+        team = channel.ids.get("team_id")
+        if team and any(c.ids.get("team_id") == team for c in channels):
+            raise ConfigError(
+                f"{where}.teamId",
+                entry["teamId"],
+                "a second channel of this team: the pinned AWS provider cannot manage two Teams "
+                f"channel configurations of one team ({TEAMS_BY_TEAM}); route both channels' "
+                "severities through one",
+            )
         channels.append(channel)
     return tuple(channels)
 
@@ -1051,7 +1261,18 @@ def _tags(key: str, value: Any) -> dict[str, str]:
         raise ConfigError(
             key, value, 'must be an object of tag names to values, e.g. {"Owner": "secops"}'
         )
-    tags = {}
+    # Every resource carries these and the Project tag (provider default_tags, counted in each
+    # resource's tags_all), against AWS's 50 tags per resource.
+    most = limits.TAGS_PER_RESOURCE.value - 1
+    if len(value) > most:
+        raise ConfigError(
+            key,
+            value,
+            f"{len(value)} tags: every resource also carries {PROJECT_TAG}, and AWS takes "
+            f"{limits.TAGS_PER_RESOURCE.value} per resource ({limits.TAGGING}): at most {most}",
+        )
+    tags: dict[str, str] = {}
+    seen = {PROJECT_TAG.lower(): PROJECT_TAG}
     for name, tag_value in value.items():
         # Tag limits: https://docs.aws.amazon.com/tag-editor/latest/userguide/best-practices-and-strats.html
         if not name or len(name) > 128 or name != name.strip():
@@ -1066,9 +1287,23 @@ def _tags(key: str, value: Any) -> dict[str, str]:
             raise ConfigError(
                 f"{key}.{name}", tag_value, "set from namePrefix; choose another tag name"
             )
-        if not isinstance(tag_value, str) or len(tag_value) > 256:
+        if name.lower() in seen:
+            # IAM: "Tag key values for IAM users and roles are not case sensitive" (id_tags.html).
             raise ConfigError(
-                f"{key}.{name}", tag_value, "tag values are strings of at most 256 characters"
+                f"{key}.{name}",
+                tag_value,
+                f"IAM roles take tag names case-insensitively: {seen[name.lower()]!r} is "
+                "already a tag (https://docs.aws.amazon.com/IAM/latest/UserGuide/id_tags.html)",
+            )
+        seen[name.lower()] = name
+        if not isinstance(tag_value, str) or not 1 <= len(tag_value) <= 256:
+            # CloudTrail's and CloudFormation's tag values have at least one character
+            # (AddTags, Tag: Value, minimum length 1).
+            raise ConfigError(
+                f"{key}.{name}",
+                tag_value,
+                "tag values are strings of 1 to 256 characters (CloudTrail and CloudFormation "
+                "refuse an empty one)",
             )
         for what, text in (("names", name), ("values", tag_value)):
             wrong = [c for c in text if not _tag_character(c)]
@@ -1249,13 +1484,16 @@ def parse_config(
 
     engines = value("alertEngines", _engines)
     if EVENTBRIDGE not in engines:
-        # What only the EventBridge engine reads is an error when set without it, never ignored.
+        # What only the EventBridge engine reads is an error when set without it, never ignored;
+        # at its default (the shipped cdktf.json's) it says nothing, so engines switch alone.
+        defaults = {"monitoredRegions": list(dict.fromkeys([home_region, global_region]))}
         for name, problem in (
             ("monitoredRegions", "the multi-region trail already brings every region's records"),
             ("delivery", "there are no EventBridge rules to deliver from"),
         ):
             where, item = raw[name]
-            if where != name or name in context:
+            default = defaults.get(name, next(k.default for k in KEYS if k.name == name))
+            if (where != name or name in context) and item != default:
                 raise ConfigError(
                     where,
                     item,
@@ -1286,7 +1524,7 @@ def parse_config(
         organization=value(
             "organization", lambda k, v: _organization(k, v, partition["partition"])
         ),
-        chat=value("chat", _chat),
+        chat=value("chat", lambda k, v: _chat(k, v, partition["partition"])),
         engines=engines,
         log_retention_days=value("logRetentionDays", _log_retention),
         suppressions=(),

@@ -12,6 +12,7 @@ if __name__ == "__main__":
 
     provider_import.optimize_interpreter()
 
+import json
 import os
 import shutil
 import subprocess
@@ -21,14 +22,25 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from config import ConfigError, MonitorConfig, load_config
+from models import limits
 
 
-def synthesize(settings: MonitorConfig, outdir: Path) -> None:
-    """Synthesize into a fresh folder beside ``outdir``, then move what it generated into place.
+class OverLimitError(Exception):
+    """The synthesized output would cross a limit AWS documents: nothing was written."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__(problems[0])
+        self.problems = problems
+
+
+def synthesize(settings: MonitorConfig, outdir: Path) -> dict[str, dict]:
+    """Synthesize into a fresh folder beside ``outdir``, check it against every AWS limit
+    (models.limits), then move what it generated into place; returns the stacks' documents.
 
     Only generated files are replaced: what Terraform or you leave in a stack folder
     (``.terraform/``, ``.terraform.lock.hcl``, a saved plan) stays. A stack no longer configured
-    goes, folder and all. A failed synthesis changes nothing.
+    goes, folder and all. A failed synthesis, or one over a limit (OverLimitError), changes
+    nothing.
     """
     import provider_import
 
@@ -40,9 +52,22 @@ def synthesize(settings: MonitorConfig, outdir: Path) -> None:
     staging = Path(tempfile.mkdtemp(prefix=f".{outdir.name}.", dir=outdir.parent))
     try:
         build_app(settings, str(staging)).synth()
+        documents = _documents(staging)
+        problems = limits.violations(documents, settings.partition)
+        if problems:
+            raise OverLimitError(problems)
         _move_generated(staging, outdir)
+        return documents
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+
+
+def _documents(outdir: Path) -> dict[str, dict]:
+    manifest = json.loads((outdir / "manifest.json").read_text(encoding="utf-8"))
+    return {
+        name: json.loads((outdir / entry["synthesizedStackPath"]).read_text(encoding="utf-8"))
+        for name, entry in manifest["stacks"].items()
+    }
 
 
 def _move_generated(staging: Path, outdir: Path) -> None:
@@ -56,6 +81,8 @@ def _move_generated(staging: Path, outdir: Path) -> None:
         if not (staging / "stacks" / folder.name).is_dir():
             shutil.rmtree(folder) if folder.is_dir() else folder.unlink()
 
+
+MAX_PROBLEMS = 5  # limit lines printed when synthesis crosses limits
 
 # jsii's supported Node.js releases (22 and 24), and 20, end-of-life but still working: silent.
 SUPPORTED_NODE = (20, 22, 24)
@@ -104,7 +131,23 @@ def main(environ: Mapping[str, str] = os.environ) -> int:
             file=sys.stderr,
         )
     # The cdktf CLI passes its output folder in CDKTF_OUTDIR; `python main.py` writes cdktf.out.
-    synthesize(settings, Path(environ.get("CDKTF_OUTDIR", "cdktf.out")))
+    try:
+        documents = synthesize(settings, Path(environ.get("CDKTF_OUTDIR", "cdktf.out")))
+    except OverLimitError as error:
+        for problem in error.problems[:MAX_PROBLEMS]:
+            print(f"configuration error: {problem}", file=sys.stderr)
+        if len(error.problems) > MAX_PROBLEMS:
+            print(f"... and {len(error.problems) - MAX_PROBLEMS} more", file=sys.stderr)
+        return 2
+    for (account, region, bus), count in sorted(limits.bus_counts(documents).items()):
+        quota = limits.WILDCARD_RULES_PER_BUS.value
+        if count["wildcard rules"] > quota / 2:
+            whose = "" if account == limits.THIS_ACCOUNT else f" ({account})"
+            print(
+                f"note: {region} event bus {bus}{whose}: {count['wildcard rules']} of the {quota} rules "
+                f"with wildcards EventBridge takes per bus (not adjustable, {limits.EVENTBRIDGE_QUOTAS})",
+                file=sys.stderr,
+            )
     return 0
 
 

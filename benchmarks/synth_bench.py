@@ -122,6 +122,9 @@ def main() -> int:
     result = {
         "commit": commit,
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        # Other work on the machine slows every case alike, the ratios less than the seconds.
+        "load_average": round(os.getloadavg()[0], 1),
+        "cores": os.cpu_count(),
         "runs": runs,
         "seconds": {
             n: {"median": median[n], "min": min(v), "max": max(v)} for n, v in times.items()

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 from constructs_lib.catalog import Detection
 from constructs_lib.outcomes import RuleVariant
+from models import limits
 
 # Variable -> path, for every CloudTrail alert. Dot notation only: the InputTransformer API
 # reference forbids bracket notation ("You must use JSON dot notation, not bracket notation"),
@@ -43,8 +44,6 @@ VARIABLE = re.compile(r"[a-zA-Z0-9]+")
 PLACEHOLDER = re.compile(r"<([^<>]*)>")
 # Characters JSON escapes inside a string, which EventBridge would then deliver escaped.
 ESCAPED = re.compile(r'["\\\x00-\x1f]')
-MAX_TEMPLATE = 8192  # InputTransformer API reference
-MAX_PATHS = 100
 
 
 @dataclass(frozen=True)
@@ -133,6 +132,6 @@ def alert_message(variant: RuleVariant, other_accounts: bool = False) -> AlertMe
         if ESCAPED.search(static) or "<" in static or ">" in static:
             raise ValueError(f"{variant.id}: {line!r} would not arrive as written")
     template = "\n".join(json.dumps(line, ensure_ascii=False) for line in lines)
-    if len(template) > MAX_TEMPLATE or len(paths) > MAX_PATHS:
+    if len(template) > limits.INPUT_TEMPLATE.value or len(paths) > limits.INPUT_PATHS.value:
         raise ValueError(f"{variant.id}: template {len(template)} characters, {len(paths)} paths")
     return AlertMessage(input_paths=paths, input_template=template)

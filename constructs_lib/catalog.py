@@ -210,11 +210,6 @@ class Detection:
         return tuple(name for name in names if isinstance(name, str))
 
 
-# A filter pattern holds at most 1,024 characters (CloudWatch Logs API, MetricFilter):
-# https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_MetricFilter.html
-MAX_FILTER_PATTERN = 1024
-
-
 @dataclass(frozen=True)
 class MetricFilter:
     """A CloudWatch Logs filter pattern over CloudTrail records, and the metric it counts into."""
@@ -305,6 +300,20 @@ KEY_CALLS = (
     "DisableKeyRotation",
     "DeleteAlias",
     "UpdateAlias",
+)
+# IAM calls that change what one of our roles may do or who may assume it: its inline and
+# attached policies, its permissions boundary ("The effective permissions are the intersection of
+# both policy types", IAM User Guide, access_policies_boundaries.html), its trust policy, its
+# existence.
+ROLE_CALLS = (
+    "PutRolePermissionsBoundary",
+    "DeleteRolePermissionsBoundary",
+    "PutRolePolicy",
+    "DeleteRolePolicy",
+    "AttachRolePolicy",
+    "DetachRolePolicy",
+    "UpdateAssumeRolePolicy",
+    "DeleteRole",
 )
 SELECTOR_CALLS = (
     "PutEventSelectors",
@@ -937,6 +946,38 @@ CATALOG: tuple[Detection, ...] = (
             + ") }"
         ),
         to_health_topic=True,
+    ),
+    Detection(
+        id="monitor_roles_tampered",
+        title="The monitor's IAM roles re-policied, bounded or deleted",
+        rationale=(
+            "One of this monitor's IAM roles (the organization's and central delivery's "
+            "forwarding roles, the trail's CloudWatch Logs role, the chat role) had a policy or "
+            "permissions boundary put, attached, detached or deleted, its trust policy replaced, "
+            "or was deleted: a boundary or a deny silences its account's forwarding."
+        ),
+        # IAM is a global service: its events reach EventBridge in us-east-1 only.
+        delivery=Delivery.GLOBAL,
+        severity=Severity.CRITICAL,
+        pattern=api_call(
+            "iam",
+            *ROLE_CALLS,
+            requestParameters={"roleName": [{"prefix": f"{NAME_PREFIX}-"}]},
+        ),
+        groups=SELF,
+        alert_fields={
+            "Role": "$.detail.requestParameters.roleName",
+            "Policy": (
+                "$.detail.requestParameters.policyArn",
+                "$.detail.requestParameters.policyName",
+                "$.detail.requestParameters.permissionsBoundary",
+            ),
+        },
+        log_filter=api_call_filter(
+            "iam",
+            *ROLE_CALLS,
+            where=f'$.requestParameters.roleName = "{NAME_PREFIX}-*"',
+        ),
     ),
 )
 

@@ -28,6 +28,7 @@ from constructs import Construct
 from constructs_lib.catalog import CHAT_TOPIC_INFIX, Severity
 from constructs_lib.policy_statements import trusted_service
 from constructs_lib.region_account import Placement
+from models import terraform
 
 # The Chatbot API's regions are us-east-2, us-west-2, ap-southeast-1 and eu-west-1, its console
 # us-east-2 only (API reference, Welcome); a configuration takes SNS topics of any supported
@@ -96,5 +97,6 @@ class ChatChannels(Construct):
                 if channel.kind == "slack"
                 else ChatbotTeamsChannelConfiguration
             )
-            configuration = kind(self, f"{channel.kind}_{number}", **channel.ids, **common)
+            ids = {name: terraform.literal(value) for name, value in channel.ids.items()}
+            configuration = kind(self, f"{channel.kind}_{number}", **ids, **common)
             self.configurations.append(configuration)

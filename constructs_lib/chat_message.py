@@ -18,14 +18,13 @@ import json
 from constructs_lib.alert_message import (
     CLOUDTRAIL_FIELDS,
     EVENT_FIELDS,
-    MAX_PATHS,
-    MAX_TEMPLATE,
     PLACEHOLDER,
     AlertMessage,
     field_placeholders,
 )
 from constructs_lib.catalog import Severity
 from constructs_lib.outcomes import RuleVariant
+from models import limits
 
 # Request parameters that are objects or lists: their JSON text holds quotes.
 STRUCTURED_PATHS = frozenset(
@@ -113,6 +112,6 @@ def chat_message(variant: RuleVariant, other_accounts: bool = False) -> AlertMes
     paths = {name: path for name, path in paths.items() if name in used}
     for name in used - set(paths) - {"aws.events.rule-name"}:
         raise ValueError(f"{variant.id}: <{name}> names no input path")
-    if len(template) > MAX_TEMPLATE or len(paths) > MAX_PATHS:
+    if len(template) > limits.INPUT_TEMPLATE.value or len(paths) > limits.INPUT_PATHS.value:
         raise ValueError(f"{variant.id}: template {len(template)} characters, {len(paths)} paths")
     return AlertMessage(input_paths=paths, input_template=template)

@@ -20,8 +20,10 @@ from cdktf_cdktf_provider_aws.cloudwatch_metric_alarm import (
 )
 from constructs import Construct
 
+from models import limits
+
 # An alarm's metric math reads at most 10 metrics (PutMetricAlarm): 9 rules and their sum.
-RULES_PER_ALARM = 9
+RULES_PER_ALARM = limits.METRICS_PER_ALARM.value - 1
 FIVE_MINUTES = 300
 
 

@@ -19,12 +19,23 @@ from constructs_lib.catalog import Detection, Severity
 from constructs_lib.chat_message import chat_message
 from constructs_lib.outcomes import RuleVariant, rule_variants
 from constructs_lib.suppressions import Suppression
+from models import terraform
 
 # EventBridge's longest retry: 24 hours, 185 attempts; then the dead-letter queue.
 # https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-rule-retry-policy.html
 RETRY_POLICY = CloudwatchEventTargetRetryPolicy(
     maximum_event_age_in_seconds=24 * 3600, maximum_retry_attempts=185
 )
+
+
+def terraform_pattern(
+    variant: RuleVariant, name_prefix: str, names: Mapping[str, str] | None
+) -> str:
+    """The rule's pattern as Terraform must read it: configured text (suppressions) literal,
+    ``names`` (the KMS key's id and ARN, Terraform references) interpolated."""
+    stand_ins = {name: terraform.placeholder(name) for name in names or {}}
+    pattern = variant.event_pattern(name_prefix, stand_ins)
+    return terraform.literal_json(pattern, {stand_ins[k]: v for k, v in (names or {}).items()})
 
 
 def rule_name(name_prefix: str, rule_id: str) -> str:
@@ -99,9 +110,9 @@ class DetectionRule(Construct):
             self,
             f"{variant.id}_rule",
             name=rule_name(name_prefix, variant.id),
-            description=variant.description,
+            description=terraform.literal(variant.description),
             event_bus_name=self.event_bus_name,
-            event_pattern=variant.event_pattern_json(name_prefix, names),
+            event_pattern=terraform_pattern(variant, name_prefix, names),
             state="ENABLED",
             provider=provider,
         )

@@ -9,6 +9,14 @@ below the OUs they are attached to, administrators included, but not to the mana
 account through the execution role it creates there, "named stacksets-exec-*" (CloudFormation
 User Guide, stacksets-custom-execution-role.html): it alone may change them. The security account
 may too, since it deploys its own copy of the template with Terraform.
+
+The IAM actions are every write that changes what the forwarding role may do or who may assume
+it: its inline and attached policies, its trust policy, its deletion, and its permissions boundary
+("The effective permissions are the intersection of both policy types", IAM User Guide,
+access_policies_boundaries.html: a boundary allowing nothing silences the account as surely as a
+deleted rule). Tags decide nothing here (no condition of the template, the bus policy or this
+SCP reads a tag), and iam:UpdateRole changes only the description and the maximum session
+duration (IAM API reference, UpdateRole), so neither is denied.
 """
 
 from __future__ import annotations
@@ -24,9 +32,8 @@ from constructs import Construct
 
 from constructs_lib.member_template import forwarding_role_prefix
 from constructs_lib.region_account import Placement
+from models import limits
 
-# The service control policy document's size limit (AWS Organizations quotas): 5,120 characters.
-MAX_SCP = 5120
 GUARDED_ACTIONS = (
     "events:DeleteRule",
     "events:DisableRule",
@@ -35,8 +42,10 @@ GUARDED_ACTIONS = (
     "events:RemoveTargets",
     "iam:AttachRolePolicy",
     "iam:DeleteRole",
+    "iam:DeleteRolePermissionsBoundary",
     "iam:DeleteRolePolicy",
     "iam:DetachRolePolicy",
+    "iam:PutRolePermissionsBoundary",
     "iam:PutRolePolicy",
     "iam:UpdateAssumeRolePolicy",
 )
@@ -83,7 +92,7 @@ class ForwardingGuard(Construct):
         super().__init__(scope, id)
         document = guard_document(placement.partition, placement.name_prefix, security_account)
         content = json.dumps(document, separators=(",", ":"))
-        if len(content) > MAX_SCP:
+        if len(content) > limits.SCP_SIZE.value:
             raise ValueError(f"the forwarding guard needs {len(content)} characters")
         self.policy = OrganizationsPolicy(
             self,

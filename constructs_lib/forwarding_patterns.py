@@ -14,10 +14,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from constructs_lib.catalog import Detection
-
-# EventBridge's default quota for one event pattern:
-# https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-quota.html
-MAX_PATTERN_CHARACTERS = 2048
+from models import limits
 
 
 def compact(pattern: dict[str, Any]) -> str:
@@ -80,7 +77,7 @@ def forwarding_patterns(detections: Iterable[Detection], name_prefix: str) -> li
         candidate = [*groups[-1], source]
         # Sized as a non-last chunk, plus room for the last chunk's anything-but list.
         size = len(compact(_chunk(candidate, by_source, any_source, candidate)))
-        if groups[-1] and size > MAX_PATTERN_CHARACTERS - 20 * len(sources):
+        if groups[-1] and size > limits.EVENT_PATTERN.value - 20 * len(sources):
             groups.append([source])
         else:
             groups[-1] = candidate
@@ -96,7 +93,7 @@ def forwarding_patterns(detections: Iterable[Detection], name_prefix: str) -> li
         if not group and not any_source:
             continue
         pattern = _chunk(group, by_source, any_source, source_match)
-        if len(compact(pattern)) > MAX_PATTERN_CHARACTERS:
+        if len(compact(pattern)) > limits.EVENT_PATTERN.value:
             raise ValueError(f"a forwarding pattern needs {len(compact(pattern))} characters")
         patterns.append(pattern)
     return patterns

@@ -22,15 +22,10 @@ from constructs import Construct
 
 from constructs_lib.member_template import forwarding_stack_name
 from constructs_lib.region_account import Placement
+from models import terraform
 
 # The template names its IAM role (CreateStack's "Acknowledging IAM resources").
 CAPABILITIES = ["CAPABILITY_NAMED_IAM"]
-
-
-def terraform_literal(text: str) -> str:
-    """``text`` as a Terraform string that is not a template: CloudFormation's ${AWS::Region}
-    would otherwise be read as a Terraform interpolation (Terraform escapes it as $${)."""
-    return text.replace("${", "$${").replace("%{", "%%{")
 
 
 class MemberStack(Construct):
@@ -50,7 +45,7 @@ class MemberStack(Construct):
             self,
             "stack",
             name=forwarding_stack_name(placement.name_prefix),
-            template_body=terraform_literal(template_body),
+            template_body=terraform.literal(template_body),
             capabilities=CAPABILITIES,
             on_failure="ROLLBACK",
             depends_on=list(depends_on) or None,
@@ -62,10 +57,18 @@ class MemberStackSet(Construct):
     """A service-managed StackSet of the member template, administered by this (the delegated
     administrator) account, with automatic deployment to accounts that join the OUs, and its
     instances in ``regions`` for every account of ``organizational_units`` but
-    ``excluded_accounts`` (which carry the template as a stack of their own).
+    ``security_account`` (which carries the template as a stack of its own).
 
     StackSets: https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/stacksets-concepts.html
     Account filter: https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/account-level-targets.html
+
+    A change of ``security_account`` is refused while ``prevent_destroy`` holds: hashicorp/aws
+    updates a DIFFERENCE exclusion list by deleting instances for the accounts it drops, which
+    under DIFFERENCE means every account but those (hashicorp/terraform-provider-aws#47721, open;
+    its fix #47722 was closed unmerged). So the instances are replaced instead of updated when the
+    security account changes (the StackSet's description names it, and ``replace_triggered_by``
+    on that attribute: "any change to the attribute value will trigger replacement", Terraform
+    lifecycle meta-argument), and ``prevent_destroy`` makes Terraform reject that plan.
     Exposes ``stack_set`` and ``instances``.
     """
 
@@ -78,7 +81,7 @@ class MemberStackSet(Construct):
         template_body: str,
         organizational_units: Sequence[str],
         regions: Sequence[str],
-        excluded_accounts: Sequence[str],
+        security_account: str,
     ) -> None:
         super().__init__(scope, id)
         provider = placement.provider
@@ -86,7 +89,9 @@ class MemberStackSet(Construct):
             self,
             "stack_set",
             name=forwarding_stack_name(placement.name_prefix),
-            description=f"{placement.name_prefix}: forwards API-call events to the security account",
+            # Changes only with the security account: the instances' replacement trigger.
+            description=f"{placement.name_prefix}: forwards API-call events to the security "
+            f"account {security_account}",
             permission_model="SERVICE_MANAGED",
             # Created from the delegated administrator account, not the management account.
             call_as="DELEGATED_ADMIN",
@@ -96,7 +101,7 @@ class MemberStackSet(Construct):
             # Operations queue rather than fail when another is running.
             managed_execution=CloudformationStackSetManagedExecution(active=True),
             capabilities=CAPABILITIES,
-            template_body=terraform_literal(template_body),
+            template_body=terraform.literal(template_body),
             operation_preferences=CloudformationStackSetOperationPreferences(
                 region_concurrency_type="PARALLEL",
                 max_concurrent_percentage=100,
@@ -114,15 +119,23 @@ class MemberStackSet(Construct):
             stack_set_name=self.stack_set.name,
             call_as="DELEGATED_ADMIN",
             regions=list(regions),
+            # The security account carries the template as a stack of its own.
             deployment_targets=CloudformationStackInstancesDeploymentTargets(
                 organizational_unit_ids=list(organizational_units),
                 account_filter_type="DIFFERENCE",
-                accounts=list(excluded_accounts),
+                accounts=[security_account],
             ),
             operation_preferences=CloudformationStackInstancesOperationPreferences(
                 region_concurrency_type="PARALLEL",
                 max_concurrent_percentage=100,
                 failure_tolerance_percentage=10,
+            ),
+            lifecycle=TerraformResourceLifecycle(
+                prevent_destroy=placement.prevent_destroy,
+                replace_triggered_by=[
+                    f"{self.stack_set.terraform_resource_type}."
+                    f"{self.stack_set.friendly_unique_id}.description"
+                ],
             ),
             provider=provider,
         )

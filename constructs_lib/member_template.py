@@ -25,12 +25,10 @@ from typing import Any
 
 from constructs_lib.catalog import Detection
 from constructs_lib.forwarding_patterns import forwarding_patterns
+from models import limits
 
-# CloudFormation quota "Template body size in a request": 51,200 bytes.
-# https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/cloudformation-limits.html
-MAX_TEMPLATE_BODY = 51_200
-# Fn::Or takes 2 to 10 conditions (CloudFormation condition functions).
-MAX_OR = 10
+MAX_TEMPLATE_BODY = limits.TEMPLATE_BODY.value
+MAX_OR = limits.CONDITIONS_PER_OR.value  # Fn::Or takes 2 to 10 conditions
 # EventBridge's longest retry: 24 hours, 185 attempts (detection_rule.RETRY_POLICY's numbers).
 RETRY = {"MaximumEventAgeInSeconds": 24 * 3600, "MaximumRetryAttempts": 185}
 

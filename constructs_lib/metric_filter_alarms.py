@@ -14,16 +14,11 @@ from constructs import Construct
 
 from constructs_lib.catalog import Detection, MetricFilter, Severity
 from constructs_lib.suppressions import Suppression, narrowed_filter
+from models import limits, terraform
 
 # The metrics' namespace, one per deployment so that two never add into each other's metrics.
 NAMESPACE_PREFIX = "CloudTrailMetrics/"
 FIVE_MINUTES = 300
-# A log group takes at most 100 metric filters (CloudWatch Logs quotas):
-# https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/cloudwatch_limits_cwl.html
-MAX_FILTERS_PER_LOG_GROUP = 100
-# An alarm description holds at most 1,024 characters (PutMetricAlarm, AlarmDescription):
-# https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_PutMetricAlarm.html
-MAX_ALARM_DESCRIPTION = 1024
 
 
 def namespace(name_prefix: str) -> str:
@@ -87,8 +82,12 @@ class MetricFilterAlarms(Construct):
         super().__init__(scope, id)
         self.alarms: list[CloudwatchMetricAlarm] = []
         self._namespace, self._provider = namespace(name_prefix), provider
-        filters = filters_of(detections, name_prefix, names)
-        if len(filters) > MAX_FILTERS_PER_LOG_GROUP:
+        # Placeholders for the KMS key's references, which must stay interpolated while the
+        # suppressions' configured text is made literal (models.terraform).
+        stand_ins = {name: terraform.placeholder(name) for name in names or {}}
+        references = {stand_ins[k]: v for k, v in (names or {}).items()}
+        filters = filters_of(detections, name_prefix, stand_ins)
+        if len(filters) > limits.FILTERS_PER_LOG_GROUP.value:
             raise ValueError(f"{len(filters)} metric filters: a log group takes 100")
         for filter_id, (metric_filter, counted) in filters.items():
             name = alarm_name(name_prefix, metric_filter)
@@ -103,7 +102,7 @@ class MetricFilterAlarms(Construct):
                 f"{filter_id}_filter",
                 name=name,
                 log_group_name=log_group_name,
-                pattern=pattern,
+                pattern=terraform.literal(pattern, references),
                 metric_transformation=CloudwatchLogMetricFilterMetricTransformation(
                     name=metric_filter.metric_name,
                     namespace=namespace(name_prefix),
@@ -125,7 +124,7 @@ class MetricFilterAlarms(Construct):
             self._alarm(
                 filter_id,
                 name=name,
-                description=f"{standard}{titles}"[:MAX_ALARM_DESCRIPTION],
+                description=f"{standard}{titles}"[: limits.ALARM_DESCRIPTION.value],
                 metric=metric_filter.metric_name,
                 actions=actions,
                 depends_on=resource,

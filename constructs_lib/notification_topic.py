@@ -14,6 +14,7 @@ from constructs import Construct
 from config import Subscription
 from constructs_lib.policy_statements import allow_eventbridge_unconditioned, allow_service_from
 from constructs_lib.region_account import Placement
+from models import terraform
 
 
 class NotificationTopic(Construct):
@@ -79,7 +80,9 @@ class NotificationTopic(Construct):
         for subscription in subscriptions:
             by_protocol.setdefault(subscription.protocol, []).append(subscription.endpoint)
         for protocol, endpoints in by_protocol.items():
-            endpoint = TerraformIterator.from_list(endpoints)
+            endpoint = TerraformIterator.from_list(
+                [terraform.literal_element(e) for e in endpoints]
+            )
             SnsTopicSubscription(
                 self,
                 f"{protocol.replace('-', '_')}_subscriptions",

@@ -17,10 +17,7 @@ from typing import Any
 
 from constructs_lib.catalog import API_CALL, CONSOLE_SIGN_IN, Detection
 from constructs_lib.suppressions import Suppression, narrowed_pattern
-
-# EventBridge's limit on a rule's description (PutRule, Description):
-# https://docs.aws.amazon.com/eventbridge/latest/APIReference/API_PutRule.html
-MAX_DESCRIPTION = 512
+from models import limits
 
 FAILED_SUFFIX = "_failed"  # the refused variant's id: <detection id>_failed
 
@@ -106,7 +103,7 @@ class RuleVariant:
         summaries = "; ".join(s.summary for s in self.active_suppressions)
         suppressed = f"{head} Suppressed: {summaries}."
         full = f"{suppressed} {detection.rationale}"
-        return full if len(full) <= MAX_DESCRIPTION else suppressed
+        return full if len(full) <= limits.RULE_DESCRIPTION.value else suppressed
 
 
 def _merge(base: Mapping[str, Any], extra: Mapping[str, Any]) -> dict[str, Any]:

@@ -14,6 +14,8 @@ from cdktf_cdktf_provider_aws.provider import (
 )
 from constructs import Construct
 
+from models import terraform
+
 
 @dataclass(frozen=True)
 class Placement:
@@ -60,9 +62,19 @@ class RegionAccount(Construct):
             "aws",
             region=region,
             alias=region,
-            default_tags=[AwsProviderDefaultTags(tags=dict(default_tags))],
+            default_tags=[
+                AwsProviderDefaultTags(
+                    tags={
+                        terraform.literal(k): terraform.literal(v) for k, v in default_tags.items()
+                    }
+                )
+            ],
             assume_role=(
-                [AwsProviderAssumeRole(role_arn=assume_role_arn, session_name=name_prefix)]
+                [
+                    AwsProviderAssumeRole(
+                        role_arn=terraform.literal(assume_role_arn), session_name=name_prefix
+                    )
+                ]
                 if assume_role_arn
                 else None
             ),

@@ -5,11 +5,11 @@ A suppression holds when all its conditions hold; a condition holds when any of 
 matches any of its wildcard patterns (``*`` for any characters). A detection alerts on an event
 its pattern matches unless one of its suppressions holds. EventBridge has no "not", so the
 negation is written with the two matchers its documents give for a leaf:
-``{"exists": false}`` (the field is absent) or ``{"anything-but": {"wildcard": ...}}`` (present,
-matching none of the patterns), listed together, which EventBridge reads as either (Event
+``{"exists": false}`` (the field is absent) or ``anything-but`` (present, matching none of the
+patterns: exact values, one ``prefix`` or ``suffix``, or else ``wildcard``, whichever holds the
+fewest wildcards: ``excluding``), listed together, which EventBridge reads as either (Event
 Ruler's own tests list ``{"exists": false}`` beside another value: ``"bar": [{"exists": false},
-"1"]``; a wildcard value may hold no ``*`` at all, matching exactly)
-(https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-create-pattern-operators.html;
+"1"]``) (https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-create-pattern-operators.html;
 the list form of anything-but wildcard: AWS's Event Ruler, the matching library EventBridge
 documents, https://github.com/aws/event-ruler#anything-but-matching). Several conditions of one
 suppression negate to a ``$or``; several suppressions of one detection combine with "and".
@@ -18,10 +18,12 @@ suppression negate to a ``$or``; several suppressions of one detection combine w
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
+
+from models import limits
 
 # A CloudTrail record's fields a suppression may name (dotted, under the record).
 PRINCIPAL_ARN = "userIdentity.arn"
@@ -89,52 +91,74 @@ def _nest(path: Sequence[str], leaf: Any) -> dict[str, Any]:
     return node
 
 
-def _merge(
-    base: Mapping[str, Any],
-    extra: Mapping[str, Any],
-    both: Callable[[str, Any, Any], Any] | None = None,
-) -> dict[str, Any]:
-    """Both constraints on an event. A leaf constrained on both sides is ``both(key, mine,
-    theirs)``; without ``both`` it cannot be written."""
+def _merge(base: Mapping[str, Any], extra: Mapping[str, Any]) -> dict[str, Any]:
+    """Both constraints on an event; a leaf constrained on both sides cannot be written."""
     merged = json.loads(json.dumps(base))
     for key, value in extra.items():
         if key not in merged:
             merged[key] = json.loads(json.dumps(value))
         elif isinstance(value, Mapping) and isinstance(merged[key], Mapping):
-            merged[key] = _merge(merged[key], value, both)
-        elif both:
-            merged[key] = both(key, merged[key], value)
+            merged[key] = _merge(merged[key], value)
         else:
             raise InexpressibleError(f"{key} is already constrained by the detection's pattern")
     return merged
 
 
 def _negation(condition: Condition) -> dict[str, Any]:
-    """Matches when the condition does not hold: every field absent or matching none."""
+    """Matches when the condition does not hold: every field absent or matching none.
+
+    Leaves are (field path -> patterns) until ``_rendered``: two negations on one field are one,
+    absent or matching none of either's patterns.
+    """
     term: dict[str, Any] = {}
     for path, patterns in condition.fields:
-        wildcard = patterns[0] if len(patterns) == 1 else list(patterns)
-        leaf = [{"exists": False}, {"anything-but": {"wildcard": wildcard}}]
-        term = _merge_negations(term, _nest(("detail", *path.split(".")), leaf))
+        term = _merge_negations(term, _nest(("detail", *path.split(".")), _Excluded(patterns)))
     return term
 
 
-def _union(key: str, mine: list[Any], theirs: list[Any]) -> list[Any]:
-    """Two negated leaves on one field are one: absent, or matching none of either's patterns."""
-    patterns = [
-        *_as_list(mine[1]["anything-but"]["wildcard"]),
-        *_as_list(theirs[1]["anything-but"]["wildcard"]),
-    ]
-    union = list(dict.fromkeys(patterns))
-    return [mine[0], {"anything-but": {"wildcard": union if len(union) > 1 else union[0]}}]
+@dataclass(frozen=True)
+class _Excluded:
+    """A field that must be absent or match none of ``patterns`` (``*``: any characters)."""
+
+    patterns: tuple[str, ...]
+
+
+def _union(key: str, mine: _Excluded, theirs: _Excluded) -> _Excluded:
+    return _Excluded(tuple(dict.fromkeys((*mine.patterns, *theirs.patterns))))
 
 
 def _merge_negations(base: Mapping[str, Any], extra: Mapping[str, Any]) -> dict[str, Any]:
-    return _merge(base, extra, _union)
+    merged = dict(base)
+    for key, value in extra.items():
+        if key not in merged:
+            merged[key] = value
+        elif isinstance(value, _Excluded):
+            merged[key] = _union(key, merged[key], value)
+        else:
+            merged[key] = _merge_negations(merged[key], value)
+    return merged
 
 
-def _as_list(value: str | list[str]) -> list[str]:
-    return [value] if isinstance(value, str) else value
+def excluding(patterns: Sequence[str]) -> dict[str, Any]:
+    """EventBridge's matcher for a present value matching none of ``patterns``, with as few
+    wildcards as the patterns allow: EventBridge takes at most 30 rules containing wildcards per
+    bus (eb-quota.html), and ``anything-but`` of exact values, or of one ``prefix`` or ``suffix``,
+    contains none (the operators page's "Anything-but (begins with)" and "(ends with)" rows)."""
+    if not any("*" in p for p in patterns):
+        return {"anything-but": patterns[0] if len(patterns) == 1 else list(patterns)}
+    if len(patterns) == 1:
+        (pattern,) = patterns
+        if pattern.endswith("*") and "*" not in pattern[:-1]:
+            return {"anything-but": {"prefix": pattern[:-1]}}
+        if pattern.startswith("*") and "*" not in pattern[1:]:
+            return {"anything-but": {"suffix": pattern[1:]}}
+    return {"anything-but": {"wildcard": patterns[0] if len(patterns) == 1 else list(patterns)}}
+
+
+def _rendered(node: Any) -> Any:
+    if isinstance(node, _Excluded):
+        return [{"exists": False}, excluding(node.patterns)]
+    return {key: _rendered(value) for key, value in node.items()}
 
 
 def narrowed_pattern(pattern: Mapping[str, Any], suppressions: Iterable[Suppression]) -> dict:
@@ -143,6 +167,12 @@ def narrowed_pattern(pattern: Mapping[str, Any], suppressions: Iterable[Suppress
     for suppression in suppressions:
         negations = [_negation(c) for c in suppression.conditions]
         branches = [_merge_negations(b, n) for b in branches for n in negations]
+        if len(branches) > limits.OR_BRANCHES.value:
+            raise InexpressibleError(
+                f"its suppressions multiply out to {len(branches)} $or branches; we write at "
+                f"most {limits.OR_BRANCHES.value}: fewer suppressions, with more values each"
+            )
+    branches = [_rendered(b) for b in branches]
     if branches == [{}]:
         return json.loads(json.dumps(pattern))
     if len(branches) == 1:

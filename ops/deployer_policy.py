@@ -147,6 +147,8 @@ ACTIONS: Mapping[str, tuple[str, tuple[str, ...]]] = {
             "organizations:AttachPolicy",
             "organizations:DetachPolicy",
             "organizations:ListTargetsForPolicy",
+            # make verify --management counts each OU's SCPs (5 at most) with this role.
+            "organizations:ListPoliciesForTarget",
         ),
     ),
     "aws_cloudwatch_event_target": (

@@ -18,7 +18,7 @@ import sys
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from constructs_lib.catalog import CIS_FILTERS
+from constructs_lib.catalog import CIS_FILTERS, METRIC_FILTERS
 from ops.context import run, settings_of, synthesized_documents
 
 REFERENCE = re.compile(r"^\$\{(aws_[a-z0-9_]+)\.([A-Za-z0-9_-]+)\.(arn|name|id)\}")
@@ -130,6 +130,17 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] = os.envi
         results = evaluate(home)
         for control, passes, why in results:
             print(f"{'PASS' if passes else 'FAIL'} {control}: {why}")
+        for missing, what in (
+            (METRIC_FILTERS not in settings.engines, 'alertEngines lacks "metric-filters"'),
+            ("cis" not in settings.detection_groups, 'detectionGroups lacks "cis"'),
+        ):
+            if missing:
+                print(
+                    f"warning: {what}: the controls need the metric-filter engine counting the "
+                    'CIS detections; set alertEngines to include "metric-filters" and '
+                    'detectionGroups to include "cis" (README, Security Hub readiness)',
+                    file=sys.stderr,
+                )
         unsubscribed = [c for c, passes, why in results if not passes and "subscription" in why]
         if unsubscribed:
             print(

@@ -9,7 +9,10 @@ minutes late):
   TopicName: https://docs.aws.amazon.com/sns/latest/dg/sns-monitoring-using-cloudwatch.html);
 - the dead-letter queue's depth, from SQS itself (current, where the metric lags);
 - that the alert and health topics have a confirmed subscription.
-One line per region, PASS or FAIL and why; exit status 1 on any failure, 2 when it cannot run.
+In organization mode, also whether every member forwards (ops/organization.py): the StackSet's
+instances, and with --management the organization trail and the OUs' room for the guard's SCP.
+One line per region and per check, PASS or FAIL and why; exit status 1 on any failure, 2 when it
+cannot run.
 """
 
 from __future__ import annotations
@@ -23,7 +26,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from ops.context import RegionDeployment, deployments, run, session, settings_of
+from ops import organization as organization_checks
+from ops.context import OpsError, RegionDeployment, deployments, run, session, settings_of
 from ops.selftest import send
 
 PERIOD = 60
@@ -214,25 +218,62 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] = os.envi
     parser = argparse.ArgumentParser(prog="make verify", description=__doc__.splitlines()[0])
     parser.add_argument("--timeout", type=float, default=600, help="seconds to wait (600)")
     parser.add_argument("--interval", type=float, default=30, help="seconds between reads (30)")
+    parser.add_argument(
+        "--management",
+        action="store_true",
+        help="organization mode: also check, as organization.management.roleArn, the "
+        "organization trail and the OUs' room for the forwarding guard's SCP",
+    )
+    parser.add_argument(
+        "--organization-only",
+        action="store_true",
+        help="organization mode: only the organization's checks, no test alert (before the "
+        "first deploy, with --management: whether the OUs have room for the guard's SCP)",
+    )
     args = parser.parse_args(argv)
 
     def body() -> int:
         settings = settings_of(environ)
-        regions = deployments(settings, environ)
+        organization = settings.organization
+        if (args.management or args.organization_only) and not organization:
+            raise OpsError(
+                "--management, --organization-only: the configuration has no organization"
+            )
+        if args.management and not organization.management:
+            raise OpsError("--management: the configuration has no organization.management")
+        regions = [] if args.organization_only else deployments(settings, environ)
+        members = organization_checks.member_deployment(settings, environ) if organization else None
         boto_session = session(environ)
-        verdicts = verify(
-            boto_session,
-            regions,
-            settings.name_prefix,
-            settings.partition,
-            args.timeout,
-            args.interval,
+        verdicts = (
+            verify(
+                boto_session,
+                regions,
+                settings.name_prefix,
+                settings.partition,
+                args.timeout,
+                args.interval,
+            )
+            if regions
+            else {}
         )
         for deployment in regions:
             verdict = verdicts[deployment.region]
             status = "FAIL" if verdict.status == "WAIT" else verdict.status
             stream = sys.stdout if status == "PASS" else sys.stderr
             print(f"{deployment.region}: {status} {verdict.why}", file=stream)
-        return 0 if all(v.status == "PASS" for v in verdicts.values()) else 1
+        failed = any(v.status != "PASS" for v in verdicts.values())
+        if members:
+            management = (
+                organization_checks.management_session(
+                    boto_session, organization.management.role_arn, settings.name_prefix
+                )
+                if args.management
+                else None
+            )
+            for finding in organization_checks.check(boto_session, settings, members, management):
+                stream = sys.stderr if finding.status == "FAIL" else sys.stdout
+                print(finding.line, file=stream)
+                failed = failed or finding.status == "FAIL"
+        return 1 if failed else 0
 
     return run(body)

@@ -25,6 +25,7 @@ from config import (
     KEYS,
     LOG_RETENTION_DAYS,
     MAX_NAME_PREFIX,
+    MEMBER_TRAILS,
     NAME_PREFIX,
     ORGANIZATION_ID,
     OU_ID,
@@ -239,15 +240,22 @@ def context_properties() -> dict[str, dict[str, Any]]:
                             "type": "string",
                             "pattern": "^arn:[a-z-]+:iam::\\d{12}:role/.+$",
                         },
-                        "organizationTrail": {"type": "boolean"},
                         "protectForwarding": {"type": "boolean"},
                     },
                     "required": ["roleArn"],
                     "additionalProperties": False,
                 },
+                "memberTrails": {"enum": list(MEMBER_TRAILS)},
             },
             "required": ["securityAccount", "organizationId", "organizationalUnits"],
             "additionalProperties": False,
+            # The organization trail (memberTrails "organization", the default) is created in the
+            # management account: without "existing", management is required.
+            "if": {
+                "properties": {"memberTrails": {"const": "existing"}},
+                "required": ["memberTrails"],
+            },
+            "else": {"properties": {"management": {"type": "object"}}, "required": ["management"]},
         },
     }
 

@@ -11,6 +11,7 @@ Pipfile and Pipfile.lock stay the one source of versions (`pipenv lock` updates 
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 import sys
@@ -63,17 +64,21 @@ def ensure_venv() -> Path:
     python = _venv_python()
     if python.exists():
         found = subprocess.run(
-            [
-                python,
-                "-c",
-                "import sys; print(sys.version_info[:2] == tuple(map(int, sys.argv[1:])))",
-                *map(str, sys.version_info[:2]),
-            ],
+            [python, "-c", "import sys; print('.'.join(map(str, sys.version_info[:2])))"],
             capture_output=True,
             text=True,
-        )
-        if found.stdout.strip() == "True":
+        ).stdout.strip()
+        wanted = ".".join(map(str, sys.version_info[:2]))
+        if found == wanted:
             return python
+        if found and tuple(map(int, found.split("."))) in SUPPORTED:
+            # A .venv of another supported Python: used as it is, unless this one was asked for.
+            if os.environ.get("PYTHON_ORIGIN", "file") in ("file", "default", "undefined"):
+                return python
+            raise InstallError(
+                f".venv holds Python {found}, not the {wanted} of PYTHON={sys.executable}: "
+                "run make clean first to switch"
+            )
     try:
         venv.EnvBuilder(with_pip=True, clear=True).create(VENV)
     except (OSError, subprocess.CalledProcessError) as error:  # ensurepip missing, mostly

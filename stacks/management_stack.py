@@ -1,5 +1,6 @@
 """Organization mode's management-account stack: the member template in every region, which
-StackSets never deploy there, and optionally the organization trail."""
+StackSets never deploy there, and the organization trail that gives every member the logging
+trail EventBridge needs (``memberTrails``: "organization")."""
 
 from __future__ import annotations
 
@@ -57,7 +58,11 @@ class ManagementStack(TerraformStack):
                     security_account=organization.security_account,
                     organizational_units=organization.organizational_units,
                 )
-            if management.organization_trail and region == settings.home_region:
+            # "To record events with one of the CloudTrail detail-type values, you must enable a
+            # CloudTrail trail with logging" (EventBridge guide, eb-service-event-cloudtrail.html):
+            # the organization trail is one in every member account (CloudTrail guide,
+            # creating-trail-organization.html).
+            if organization.member_trails == "organization" and region == settings.home_region:
                 trail = AuditTrail(
                     self,
                     "organization_trail",

@@ -212,7 +212,7 @@ class RegionStack(TerraformStack):
                 template_body=member_template_body,
                 organizational_units=organization.organizational_units,
                 regions=member_regions,
-                excluded_accounts=[organization.security_account],
+                security_account=organization.security_account,
             )
         return organization_bus
 

@@ -322,6 +322,20 @@ def monitor_alarms_tampered(event: dict[str, Any]) -> bool:
     )
 
 
+def monitor_roles_tampered(event: dict[str, Any]) -> bool:
+    """One of our roles (api-alerts-...) had an inline or managed policy or its permissions
+    boundary put, attached, detached or deleted, its trust policy updated, or was deleted,
+    succeeded or not. Tags, reads and UpdateRole (description, session length) are not."""
+    role = (event["detail"].get("requestParameters") or {}).get("roleName")
+    return _api_call(
+        event,
+        "iam",
+        {f"{verb}RolePermissionsBoundary" for verb in ("Put", "Delete")}
+        | {f"{verb}RolePolicy" for verb in ("Put", "Delete", "Attach", "Detach")}
+        | {"UpdateAssumeRolePolicy", "DeleteRole"},
+    ) and _ours(role)
+
+
 def self_test(event: dict[str, Any]) -> bool:
     """Our self-test event: source api-alerts.selftest, detail-type "Alert self-test"."""
     return (
@@ -357,6 +371,7 @@ ORACLES: dict[str, Callable[[dict[str, Any]], bool]] = {
         monitor_trail_selectors_changed,
         monitor_trail_bucket_tampered,
         monitor_alarms_tampered,
+        monitor_roles_tampered,
         self_test,
     )
 }
@@ -365,7 +380,9 @@ ORACLES: dict[str, Callable[[dict[str, Any]], bool]] = {
 # IAM, root sign-in and STS-global events arrive only in us-east-1; IAM-user console sign-ins in
 # us-east-1, us-east-2, eu-north-1, ap-southeast-2 or a regional endpoint's region; our trail and
 # its bucket live in the home region; our rules and topics in every deployed region.
-GLOBAL_DETECTIONS = frozenset({"iam_policy_changes", "root_console_sign_in", "access_key_created"})
+GLOBAL_DETECTIONS = frozenset(
+    {"iam_policy_changes", "root_console_sign_in", "access_key_created", "monitor_roles_tampered"}
+)
 ANY_SERVICE = frozenset({"root_account_usage", "unauthorized_api_calls"})
 SIGN_IN_DETECTIONS = frozenset({"console_sign_in_without_mfa", "console_authentication_failures"})
 HOME_DETECTIONS = frozenset({"monitor_trail_selectors_changed", "monitor_trail_bucket_tampered"})

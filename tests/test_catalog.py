@@ -77,6 +77,7 @@ def test_groups():
         "monitor_trail_selectors_changed",
         "monitor_trail_bucket_tampered",
         "monitor_alarms_tampered",
+        "monitor_roles_tampered",
     }
     assert {d.id for d in selected(["self"], kms_key=False)} == self_group
     # The key's own watch exists only where there is a key.

@@ -13,8 +13,9 @@ from moto.events.models import EventPattern
 
 from config import parse_config
 from constructs_lib.catalog import CATALOG
-from constructs_lib.forwarding_patterns import MAX_PATTERN_CHARACTERS, forwarding_patterns
+from constructs_lib.forwarding_patterns import forwarding_patterns
 from constructs_lib.outcomes import detection_id_of
+from models import limits
 from tests.cloudtrail import envelope, fixture_records
 from tests.conftest import ALL_GROUPS, TEST_CONTEXT, synthesize_to
 from tests.judge import expected_firings
@@ -103,7 +104,7 @@ def test_forwarding_patterns_fit_and_split_events_by_source():
     settings = parse_config(CENTRAL, {})
     for plan in settings.region_plans():
         found = forwarding_patterns(plan.forwarded, "api-alerts")
-        assert all(len(json.dumps(p)) <= MAX_PATTERN_CHARACTERS for p in found)
+        assert all(len(json.dumps(p)) <= limits.EVENT_PATTERN.value for p in found)
         patterns = [EventPattern.load(json.dumps(p)) for p in found]
         detections = [EventPattern.load(d.event_pattern_json("api-alerts")) for d in plan.forwarded]
         for event in _fixture_events():

@@ -121,6 +121,17 @@ def test_the_same_channel_twice_is_an_error():
         parse_config({**CHAT_CONTEXT, "chat": [SLACK, {**SLACK, "minimumSeverity": "high"}]}, {})
 
 
+def test_two_teams_channels_of_one_team_are_refused_with_the_providers_reason():
+    """hashicorp/terraform-provider-aws#47039: the pinned provider finds a Teams configuration
+    by its team, so a second one of the same team fails at apply and drops out of state."""
+    other_channel = {**TEAMS, "channelId": "19%3aa9b8c7d6e5f4%40thread.tacv2"}
+    with pytest.raises(ConfigError, match="pull/47039") as raised:
+        parse_config({**CHAT_CONTEXT, "chat": [TEAMS, other_channel]}, {})
+    assert raised.value.key == "chat[1].teamId"
+    other_team = {**other_channel, "teamId": "0a1b2c3d-1111-2222-3333-999999999999"}
+    assert len(parse_config({**CHAT_CONTEXT, "chat": [TEAMS, other_team]}, {}).chat) == 2
+
+
 def test_a_bad_id_exits_2_with_one_line(tmp_path, monkeypatch, capsys):
     import main
 

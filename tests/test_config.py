@@ -35,6 +35,7 @@ SELF_EVERYWHERE = {
     "self_test",
 }
 SELF_HOME = {"monitor_trail_selectors_changed", "monitor_trail_bucket_tampered"}
+SELF_GLOBAL = {"monitor_roles_tampered"}  # IAM events: us-east-1 only
 
 
 def test_defaults_are_the_originals_two_regions():
@@ -45,7 +46,7 @@ def test_defaults_are_the_originals_two_regions():
     assert settings.delivery_mode == "per-region"
     assert _ids(plans["ap-northeast-1"]) == REGIONAL | SELF_EVERYWHERE | SELF_HOME
     assert plans["ap-northeast-1"].carries_trail and plans["ap-northeast-1"].carries_topic
-    assert _ids(plans["us-east-1"]) == REGIONAL | GLOBAL | SELF_EVERYWHERE
+    assert _ids(plans["us-east-1"]) == REGIONAL | GLOBAL | SELF_EVERYWHERE | SELF_GLOBAL
     assert not plans["us-east-1"].carries_trail and plans["us-east-1"].carries_topic
     assert settings.name_prefix == "api-alerts"
     assert settings.notification_emails == ()
@@ -56,7 +57,7 @@ def test_global_detections_live_in_us_east_1_monitored_or_not():
     plans = {p.region: p for p in settings.region_plans()}
     assert list(plans) == ["ap-northeast-1", "eu-west-1", "us-east-1"]
     assert _ids(plans["eu-west-1"]) == REGIONAL | SELF_EVERYWHERE
-    assert _ids(plans["us-east-1"]) == GLOBAL | SELF_EVERYWHERE
+    assert _ids(plans["us-east-1"]) == GLOBAL | SELF_EVERYWHERE | SELF_GLOBAL
 
 
 def test_adding_a_region_changes_no_other_regions_plan():
@@ -103,7 +104,7 @@ def test_central_delivery_forwards_everything_but_home():
 def test_home_in_the_global_region_is_one_stack_carrying_both():
     settings = parse_config({"homeRegion": "us-east-1"}, {})
     (plan,) = settings.region_plans()
-    assert _ids(plan) == REGIONAL | GLOBAL | SELF_EVERYWHERE | SELF_HOME
+    assert _ids(plan) == REGIONAL | GLOBAL | SELF_EVERYWHERE | SELF_HOME | SELF_GLOBAL
     assert plan.carries_trail
 
 
@@ -382,6 +383,98 @@ BAD_INPUTS = [
         "S3 reserves this prefix or suffix",
     ),
     ({"preventDestroy": "no"}, {}, "must be true or false"),
+    # AWS's limits (models.limits) and what Terraform and AWS refuse at plan or apply.
+    (
+        {"tags": {f"Tag{i}": "x" for i in range(50)}},
+        {},
+        "50 tags: every resource also carries Project, and AWS takes 50 per resource",
+    ),
+    ({"tags": {"Owner": ""}}, {}, 'tags.Owner = "": tag values are strings of 1 to 256'),
+    (
+        {"tags": {"owner": "a", "Owner": "b"}},
+        {},
+        "tags.Owner = \"b\": IAM roles take tag names case-insensitively: 'owner' is already",
+    ),
+    ({"tags": {"project": "x"}}, {}, "IAM roles take tag names case-insensitively"),
+    (
+        {
+            "stateBackend": {
+                "type": "s3",
+                "bucket": "acme-tf",
+                "region": "eu-west-1",
+                "keyPrefix": "/",
+            }
+        },
+        {},
+        'stateBackend.keyPrefix = "/": names no folder: the S3 backend refuses such a key',
+    ),
+    (
+        {
+            "stateBackend": {
+                "type": "s3",
+                "bucket": "acme-tf",
+                "region": "eu-west-1",
+                "keyPrefix": "a//b",
+            }
+        },
+        {},
+        'stateBackend.keyPrefix = "a//b": the S3 backend refuses a key holding "//"',
+    ),
+    (
+        {"subscriptions": [{"protocol": "https", "endpoint": "https://hooks.exa mple.com/x"}]},
+        {},
+        "a URL holds no spaces",
+    ),
+    (
+        {"subscriptions": [{"protocol": "https", "endpoint": "https://hooks.example.com\n/x"}]},
+        {},
+        "must not hold control characters",
+    ),
+    (
+        {"subscriptions": [{"protocol": "https", "endpoint": "https://my_hooks.example.com/x"}]},
+        {},
+        "'my_hooks.example.com' is not a public host name",
+    ),
+    (
+        {"subscriptions": [{"protocol": "https", "endpoint": "https://10.0.0.7/alerts"}]},
+        {},
+        "10.0.0.7 is not a public address: SNS delivers to public endpoints only",
+    ),
+    (
+        {"subscriptions": [{"protocol": "https", "endpoint": "https://localhost:8443/x"}]},
+        {},
+        "'localhost' is not a public host name",
+    ),
+    (
+        {
+            "homeRegion": "cn-north-1",
+            "chat": [{"type": "slack", "workspaceId": "T0123ABCD", "channelId": "C0123ABCDE"}],
+        },
+        {},
+        "has no API in partition 'aws-cn'",
+    ),
+    (
+        {
+            "homeRegion": "us-gov-west-1",
+            "chat": [{"type": "slack", "workspaceId": "T0123ABCD", "channelId": "C0123ABCDE"}],
+        },
+        {},
+        "has no API in partition 'aws-us-gov'",
+    ),
+    ({"namePrefix": "a" * 10_000}, {}, "aaa... (10,002 characters): at most"),
+    ({"delivery": "per-\nregion"}, {}, "must not hold control characters"),
+    (
+        {
+            "organization": {
+                "securityAccount": "111122223333",
+                "organizationId": "o-a1b2c3d4e5",
+                "organizationalUnits": ["ou-ab12-11111111"],
+                "management": {"roleArn": "arn:aws:iam::999988887777:role/deployer${x}"},
+            }
+        },
+        {},
+        "the name of 1 to 64 letters, digits and +=,.@_-",
+    ),
 ]
 
 

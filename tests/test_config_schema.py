@@ -83,3 +83,36 @@ def test_schema_refuses_what_config_refuses(context):
     with pytest.raises(ConfigError):
         parse_config(context, {})
     assert not _valid(context)
+
+
+def test_schema_and_config_agree_on_where_member_trails_come_from():
+    """memberTrails "organization" (the default) needs the management account; "existing"
+    does not (README, Organization mode)."""
+    from tests.test_organization import ORG_CONTEXT, ORGANIZATION
+
+    without = {k: v for k, v in ORGANIZATION.items() if k != "management"}
+    accepted = [
+        ORG_CONTEXT,
+        {**ORG_CONTEXT, "organization": {**without, "memberTrails": "existing"}},
+        {**ORG_CONTEXT, "organization": {**ORGANIZATION, "memberTrails": "organization"}},
+    ]
+    for context in accepted:
+        parse_config(context, {})
+        assert _valid(context), context
+    refused = [
+        {**ORG_CONTEXT, "organization": without},
+        {**ORG_CONTEXT, "organization": {**without, "memberTrails": "organization"}},
+        {**ORG_CONTEXT, "organization": {**without, "management": None}},
+        {**ORG_CONTEXT, "organization": {**ORGANIZATION, "memberTrails": "own"}},
+        {
+            **ORG_CONTEXT,
+            "organization": {
+                **ORGANIZATION,
+                "management": {**ORGANIZATION["management"], "organizationTrail": True},
+            },
+        },
+    ]
+    for context in refused:
+        with pytest.raises(ConfigError):
+            parse_config(context, {})
+        assert not _valid(context), context

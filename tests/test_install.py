@@ -7,6 +7,7 @@ import importlib.util
 import os
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -66,6 +67,26 @@ def test_the_system_python_only_creates_the_venv(tmp_path, monkeypatch):
 
 def _done(argv):
     return subprocess.CompletedProcess(argv, 0, stdout="", stderr="")
+
+
+@pytest.mark.parametrize("origin", ["file", "command line", "environment"])
+def test_a_venv_of_another_python_is_reused_or_named_never_rebuilt(tmp_path, monkeypatch, origin):
+    """`make synth PYTHON=python3.13` then a plain `make test`: the .venv stays 3.13; asking for
+    another Python explicitly says to run make clean."""
+    install = _installer()
+    monkeypatch.setattr(install, "VENV", tmp_path / ".venv")
+    python = tmp_path / ".venv" / "bin" / "python"
+    python.parent.mkdir(parents=True)
+    other = "3.12" if sys.version_info[:2] != (3, 12) else "3.13"
+    python.write_text(f"#!/bin/sh\necho {other}\n")
+    python.chmod(0o755)
+    monkeypatch.setenv("PYTHON_ORIGIN", origin)
+    monkeypatch.setattr(install.venv, "EnvBuilder", lambda **kw: pytest.fail("rebuilt .venv"))
+    if origin == "file":
+        assert install.ensure_venv() == python
+    else:
+        with pytest.raises(install.InstallError, match=f".venv holds Python {other}, not the"):
+            install.ensure_venv()
 
 
 def test_an_unsupported_python_is_one_line(monkeypatch, capsys):

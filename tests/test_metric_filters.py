@@ -12,13 +12,9 @@ import pytest
 from moto.events.models import EventPattern
 
 from config import ConfigError, parse_config
-from constructs_lib.catalog import CATALOG, CIS_FILTERS, KEY_ARN, KEY_ID, MAX_FILTER_PATTERN
-from constructs_lib.metric_filter_alarms import (
-    MAX_ALARM_DESCRIPTION,
-    MAX_FILTERS_PER_LOG_GROUP,
-    filters_of,
-    namespace,
-)
+from constructs_lib.catalog import CATALOG, CIS_FILTERS, KEY_ARN, KEY_ID
+from constructs_lib.metric_filter_alarms import filters_of, namespace
+from models import limits
 from ops import readiness
 from ops.readiness import evaluate
 from tests import synthesized
@@ -60,6 +56,7 @@ def test_metric_filters_alone_are_one_stack_with_the_14_cis_filters_byte_for_byt
         "monitor_trail_selectors_changed",
         "monitor_trail_bucket_tampered",
         "monitor_alarms_tampered",
+        "monitor_roles_tampered",  # the trail's CloudWatch Logs role among them
     }
     # Nothing of the EventBridge engine.
     assert not home.resources("aws_cloudwatch_event_rule")
@@ -141,7 +138,7 @@ def test_both_engines_add_the_log_group_filters_and_alarms_to_todays_stacks(tmp_
     filters = home.resources("aws_cloudwatch_log_metric_filter")
     # original + self: five CIS controls (1, 4, 5, 10, 11) and seven filters of our own.
     assert len([f for f in filters.values() if f["pattern"] in CIS_FILTERS.values()]) == 5
-    assert len(filters) == 12
+    assert len(filters) == 13
     assert not both["us-east-1"].resources("aws_cloudwatch_log_metric_filter")
 
 
@@ -199,15 +196,15 @@ def test_every_detection_has_a_filter_or_says_why_not_and_fits_cloudwatch_logs()
             assert detection.no_log_filter, detection.id
             continue
         FilterPattern(metric_filter.pattern)  # parses
-        assert len(metric_filter.pattern) <= MAX_FILTER_PATTERN, detection.id
+        assert len(metric_filter.pattern) <= limits.FILTER_PATTERN.value, detection.id
     # Every filter of the whole catalog fits one log group.
-    assert len(FILTERS) <= MAX_FILTERS_PER_LOG_GROUP
+    assert len(FILTERS) <= limits.FILTERS_PER_LOG_GROUP.value
 
 
 def test_alarm_descriptions_fit_and_name_the_control(metric_only):
     alarms = metric_only["ap-northeast-1"].resources("aws_cloudwatch_metric_alarm")
     for name, alarm in alarms.items():
-        assert len(alarm["alarm_description"]) <= MAX_ALARM_DESCRIPTION
+        assert len(alarm["alarm_description"]) <= limits.ALARM_DESCRIPTION.value
         if name.startswith("cloudwatch_"):
             assert alarm["alarm_description"].startswith(f"Security Hub CloudWatch.{name[11:]}. ")
 
@@ -362,6 +359,21 @@ def test_readiness_names_every_control_a_deployment_without_subscribers_fails(
     assert len(lines) == 14 and all(line.startswith("FAIL CloudWatch.") for line in lines)
     assert "no subscription" in lines[0]
     assert "CloudWatch.1, CloudWatch.2" in err and "CloudWatch.14 would fail" in err
+
+
+def test_readiness_says_which_setting_the_controls_need(tmp_path, monkeypatch, capsys):
+    """The default configuration (EventBridge, no "cis"): every control fails, and one line per
+    missing setting says what to add."""
+    context = {"notificationEmails": ["secops@example.com"]}
+    (tmp_path / "cdktf.json").write_text(json.dumps({"context": context}))
+    synthesize_to(parse_config(context, {}), tmp_path / "cdktf.out")
+    monkeypatch.chdir(tmp_path)
+    assert readiness.main([], environ={}) == 1
+    warnings = capsys.readouterr().err.splitlines()
+    assert [w.split(":")[1].strip() for w in warnings] == [
+        'alertEngines lacks "metric-filters"',
+        'detectionGroups lacks "cis"',
+    ]
 
 
 def test_readiness_fails_the_eventbridge_engine_alone_for_want_of_a_log_group(stacks):

@@ -64,7 +64,7 @@ ORGANIZATION = {
     "organizationId": ORGANIZATION_ID,
     "organizationalUnits": OUS,
     "accounts": {MEMBER: "payments-prod"},
-    "management": {"roleArn": ROLE_ARN, "organizationTrail": True, "protectForwarding": True},
+    "management": {"roleArn": ROLE_ARN, "protectForwarding": True},
 }
 ORG_CONTEXT = {
     **TEST_CONTEXT,
@@ -131,6 +131,8 @@ def _template(stacks: dict[str, SynthesizedStack]) -> dict[str, Any]:
             "organization.management.roleArn",
         ),
         ({"management": {"roleArn": ROLE_ARN, "trail": True}}, "organization.management"),
+        ({"memberTrails": "none"}, "organization.memberTrails"),
+        ({"memberTrails": "organization", "management": None}, "organization.memberTrails"),
         ({"securityAcount": SECURITY}, "organization.securityAcount"),
     ],
 )
@@ -150,6 +152,42 @@ def test_organization_mode_refuses_what_it_cannot_do():
         parse_config({**context, "alertEngines": ["metric-filters"]}, {})
 
 
+def test_members_get_a_logging_trail_by_default_or_on_the_users_word():
+    """EventBridge sees a member's API calls only while a trail logs them there ("To record
+    events with one of the CloudTrail detail-type values, you must enable a CloudTrail trail with
+    logging", EventBridge guide, eb-service-event-cloudtrail.html): the default is the
+    organization trail, which needs the management account."""
+    settings = parse_config(ORG_CONTEXT, {})
+    assert settings.organization.member_trails == "organization"
+    without = {k: v for k, v in ORGANIZATION.items() if k != "management"}
+    with pytest.raises(ConfigError) as raised:
+        parse_config({**ORG_CONTEXT, "organization": without}, {})
+    message = str(raised.value)
+    assert raised.value.key == "organization.memberTrails" and "\n" not in message
+    assert message.startswith('organization.memberTrails = "organization": (the default) ')
+    for words in ("eb-service-event-cloudtrail.html", "organization.management", '"existing"'):
+        assert words in message, words
+    existing = parse_config(
+        {**ORG_CONTEXT, "organization": {**without, "memberTrails": "existing"}}, {}
+    )
+    assert existing.organization.member_trails == "existing"
+    # Shell overrides name their variable.
+    with pytest.raises(ConfigError) as raised:
+        parse_config(ORG_CONTEXT, {"ALERTS_ORGANIZATION": json.dumps(without)})
+    assert raised.value.key == "ALERTS_ORGANIZATION.memberTrails"
+
+
+@pytest.mark.parametrize("value", [True, False])
+def test_organization_trail_is_replaced_by_member_trails(value):
+    management = {"roleArn": ROLE_ARN, "organizationTrail": value}
+    with pytest.raises(ConfigError) as raised:
+        parse_config(
+            {**ORG_CONTEXT, "organization": {**ORGANIZATION, "management": management}}, {}
+        )
+    assert raised.value.key == "organization.management.organizationTrail"
+    assert "replaced by organization.memberTrails" in str(raised.value)
+
+
 def test_a_bad_id_exits_2_with_one_line_and_writes_nothing(tmp_path, monkeypatch):
     from main import main
 
@@ -157,6 +195,21 @@ def test_a_bad_id_exits_2_with_one_line_and_writes_nothing(tmp_path, monkeypatch
     (tmp_path / "cdktf.json").write_text(json.dumps({"app": "x", "context": bad}))
     monkeypatch.chdir(tmp_path)
     assert main({"PATH": "/usr/bin:/bin"}) == 2
+    assert not (tmp_path / "cdktf.out").exists()
+
+
+def test_members_without_a_trail_exit_2_with_one_line_and_write_nothing(
+    tmp_path, monkeypatch, capsys
+):
+    from main import main
+
+    organization = {k: v for k, v in ORGANIZATION.items() if k != "management"}
+    context = {**ORG_CONTEXT, "organization": organization}
+    (tmp_path / "cdktf.json").write_text(json.dumps({"app": "x", "context": context}))
+    monkeypatch.chdir(tmp_path)
+    assert main({"PATH": "/usr/bin:/bin"}) == 2
+    (line,) = capsys.readouterr().err.splitlines()
+    assert line.startswith("configuration error: organization.memberTrails = ")
     assert not (tmp_path / "cdktf.out").exists()
 
 
@@ -229,6 +282,49 @@ def test_the_stack_set_is_service_managed_auto_deployed_to_the_ous_in_every_need
     for name, stack in stacks.items():
         if name not in ("ap-northeast-1", MANAGEMENT_STACK):
             assert not stack.resources("aws_cloudformation_stack_set")
+
+
+def _stack_set_and_instances(stacks) -> tuple[str, dict[str, Any], dict[str, Any]]:
+    home = stacks["ap-northeast-1"]
+    ((set_id, stack_set),) = home.resources("aws_cloudformation_stack_set").items()
+    (instances,) = home.resources("aws_cloudformation_stack_instances").values()
+    return set_id, stack_set, instances
+
+
+def test_a_new_security_account_replaces_the_instances_and_prevent_destroy_refuses_it(
+    org, tmp_path
+):
+    """hashicorp/aws updates a DIFFERENCE list by deleting instances for the accounts it drops,
+    which deletes every member's (hashicorp/terraform-provider-aws#47721): the instances are
+    replaced when the security account changes ("If the reference is to a single attribute of a
+    resource instance, any change to the attribute value will trigger replacement", Terraform,
+    lifecycle meta-argument), a plan prevent_destroy rejects."""
+    set_id, stack_set, instances = _stack_set_and_instances(org[1])
+    assert instances["lifecycle"] == {
+        "prevent_destroy": True,
+        "replace_triggered_by": [f"aws_cloudformation_stack_set.{set_id}.description"],
+    }
+    assert SECURITY in stack_set["description"]
+    # Another security account changes the trigger; nothing of the organization's OUs does.
+    moved = {**ORGANIZATION, "securityAccount": "121212121212"}
+    stacks = synthesize_to(
+        parse_config({**ORG_CONTEXT, "organization": moved}, {}), tmp_path / "moved"
+    )
+    _, moved_set, moved_instances = _stack_set_and_instances(stacks)
+    assert moved_set["description"] != stack_set["description"]
+    assert moved_instances["deployment_targets"]["accounts"] == ["121212121212"]
+    more_ous = {**ORGANIZATION, "organizationalUnits": [*OUS, "ou-ab12-44444444"]}
+    stacks = synthesize_to(
+        parse_config({**ORG_CONTEXT, "organization": more_ous}, {}), tmp_path / "more"
+    )
+    _, more_set, _ = _stack_set_and_instances(stacks)
+    assert more_set["description"] == stack_set["description"]
+    # A deliberate teardown (preventDestroy false) lets the plan replace them, as it says.
+    stacks = synthesize_to(
+        parse_config({**ORG_CONTEXT, "preventDestroy": False}, {}), tmp_path / "teardown"
+    )
+    _, _, teardown = _stack_set_and_instances(stacks)
+    assert teardown["lifecycle"]["prevent_destroy"] is False
 
 
 def test_one_template_everywhere_and_the_management_account_reached_by_its_role(org):
@@ -702,11 +798,12 @@ def test_without_the_management_account_synthesis_warns_in_one_line(tmp_path, mo
     import main
 
     organization = {k: v for k, v in ORGANIZATION.items() if k != "management"}
+    organization["memberTrails"] = "existing"  # no management account: no organization trail
     (tmp_path / "cdktf.json").write_text(
         json.dumps({"app": "x", "context": {**ORG_CONTEXT, "organization": organization}})
     )
     monkeypatch.chdir(tmp_path)
-    monkeypatch.setattr(main, "synthesize", lambda settings, outdir: None)
+    monkeypatch.setattr(main, "synthesize", lambda settings, outdir: {})
     assert main.main({"PATH": "/usr/bin:/bin:/usr/local/bin"}) == 0
     (line,) = capsys.readouterr().err.splitlines()
     assert line.startswith("warning: organization.management is not set")
@@ -770,6 +867,12 @@ def test_the_forwarding_guard_leaves_the_forwarding_to_stacksets(org):
         ("events:RemoveTargets", rule),
         ("iam:PutRolePolicy", role),
         ("iam:DeleteRole", role),
+        # A boundary that allows nothing caps the role as surely as a deny policy (IAM User
+        # Guide, access_policies_boundaries.html: the intersection of both policy types).
+        ("iam:PutRolePermissionsBoundary", role),
+        ("iam:DeleteRolePermissionsBoundary", role),
+        ("iam:AttachRolePolicy", role),
+        ("iam:UpdateAssumeRolePolicy", role),
     ):
         assert denies(document, action, resource, admin), action
         assert not denies(document, action, resource, stacksets), action
@@ -780,11 +883,23 @@ def test_the_forwarding_guard_leaves_the_forwarding_to_stacksets(org):
     assert not denies(document, "events:PutEvents", rule, admin)
 
 
+def test_the_forwarding_guard_fits_an_scp_with_the_longest_name_prefix():
+    """An SCP holds at most 5,120 characters, whitespace included (Organizations guide,
+    orgs_reference_limits.html); the guard is minified and grows only with namePrefix."""
+    from config import MAX_NAME_PREFIX
+    from constructs_lib.forwarding_guard import guard_document
+    from models import limits
+
+    longest = "a" * MAX_NAME_PREFIX
+    content = json.dumps(guard_document("aws-us-gov", longest, SECURITY), separators=(",", ":"))
+    print(f"\nforwarding guard SCP, namePrefix of {MAX_NAME_PREFIX}: {len(content)} characters")
+    assert len(content) <= limits.SCP_SIZE.value == 5120
+
+
 def test_without_protect_forwarding_there_is_no_guard(tmp_path):
     management = {"roleArn": ROLE_ARN}
-    settings = parse_config(
-        {**ORG_CONTEXT, "organization": {**ORGANIZATION, "management": management}}, {}
-    )
+    organization = {**ORGANIZATION, "management": management, "memberTrails": "existing"}
+    settings = parse_config({**ORG_CONTEXT, "organization": organization}, {})
     stacks = synthesize_to(settings, tmp_path / "cdktf.out")
     assert not stacks[MANAGEMENT_STACK].resources("aws_organizations_policy")
-    assert not stacks[MANAGEMENT_STACK].resources("aws_cloudtrail")
+    assert not stacks[MANAGEMENT_STACK].resources("aws_cloudtrail")  # memberTrails "existing"

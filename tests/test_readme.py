@@ -16,14 +16,20 @@ def test_the_chat_picture_is_current():
     assert PICTURE.read_text(encoding="utf-8") == rendered(), "run `make docs`"
 
 
-def test_the_readme_replay_speed_is_the_last_recorded_benchmark():
-    """README, Tuning: the replay speed lines are benchmarks/replay_results.json, rendered."""
-    import json
+def test_the_measured_figures_are_current(tmp_path):
+    """Costs counted in freshly synthesized stacks; speed and scale from the recorded benchmarks."""
+    from config import parse_config
+    from scripts import readme_figures
+    from tests.conftest import synthesize_to
 
-    from benchmarks.replay_bench import README as BENCH_README
-    from benchmarks.replay_bench import RESULTS, rendered_readme
+    def synthesize(context):
+        stacks = synthesize_to(
+            parse_config(context, {}), tmp_path / str(len(list(tmp_path.iterdir())))
+        )
+        return {name: stack.document for name, stack in stacks.items()}
 
-    text = BENCH_README.read_text(encoding="utf-8")
-    results = json.loads(RESULTS.read_text(encoding="utf-8"))
-    assert text == rendered_readme(text, results), "run `make bench-replay ARGS=--record`"
-    assert results["records"] == 1_000_000 and results["runs"] >= 3
+    blocks = {**readme_figures.BLOCKS, "costs": lambda: readme_figures.cost_cells(synthesize)}
+    text = README.read_text(encoding="utf-8")
+    assert text == readme_figures.rendered(text, blocks), (
+        "README.md's figures are stale: run `make docs`"
+    )

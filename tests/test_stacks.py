@@ -64,6 +64,8 @@ SELF_EVERYWHERE = {
     "self_test",
 }
 SELF_HOME = {"monitor_trail_selectors_changed", "monitor_trail_bucket_tampered"}
+# IAM events reach EventBridge in us-east-1 only: our roles' watch lives there.
+SELF_GLOBAL = {"monitor_roles_tampered"}
 # Each detection that can match a succeeded or a refused call has one rule per outcome.
 ONE_OUTCOME = {"root_console_sign_in", "self_test"}
 TO_HEALTH_TOPIC = {"monitor_topic_tampered", "monitor_alarms_tampered"}
@@ -120,7 +122,7 @@ def test_home_stack_has_trail_bucket_topic_and_its_rules(stacks):
 
 def test_global_stack_has_topic_and_regional_global_and_self_rules(stacks):
     us = stacks[GLOBAL]
-    detections = REGIONAL | GLOBAL_ONLY | SELF_EVERYWHERE
+    detections = REGIONAL | GLOBAL_ONLY | SELF_EVERYWHERE | SELF_GLOBAL
     rules = _rules(detections)
     assert _resource_types(us) == {
         **TOPIC,

@@ -144,11 +144,73 @@ def test_bad_suppressions_exit_2_with_one_line_and_write_nothing(tmp_path, entry
         ({"detections": "all"}, "must be a list of strings"),
         ({"expiry": SOON}, "did you mean 'expires'"),
         ({"detections": ["root_account_usage"]}, "not among the selected detections"),
+        ({"principals": ["arn:aws:iam::*:role/a*"]}, "widens to almost every role"),
+        ({"principals": ["arn:aws:iam::*:user/*x*"]}, "at least 3 characters besides"),
     ],
 )
 def test_suppressions_are_refused_where_they_would_hide_too_much(change, message):
     with pytest.raises(ConfigError, match=message):
         parse_config({**TEST_CONTEXT, "suppressions": [{**EKS, **change}]}, {})
+
+
+EVERYWHERE = {
+    "detections": "*",
+    "principals": ["arn:aws:iam::*:role/ci-*"],
+    "userAgents": ["*Terraform*"],
+    "reason": "CI",
+    "expires": SOON,
+    "allowCritical": True,
+}
+
+
+def test_a_wildcard_in_every_rule_of_a_bus_is_refused_with_the_quota(tmp_path):
+    """EventBridge takes 30 rules containing wildcards per bus, not adjustable (eb-quota.html):
+    a "*" suppression with wildcard patterns would put one in every rule of the bus."""
+    context = {**TEST_CONTEXT, "detectionGroups": ALL_GROUPS, "suppressions": [EVERYWHERE]}
+    result = _run_main(tmp_path, context)
+    assert result.returncode == 2
+    assert result.stderr.count("\n") == 1, result.stderr
+    assert (
+        "rules containing wildcards; EventBridge takes 30 per bus, not adjustable" in result.stderr
+    )
+    assert "eb-quota.html" in result.stderr and '["suppressions[0]"]' in result.stderr
+    assert [p.name for p in tmp_path.iterdir()] == ["cdktf.json"]
+    # The same entry with patterns that need no wildcard: exact values, a prefix, a suffix.
+    settings = parse_config(
+        {
+            **context,
+            "suppressions": [
+                {
+                    **EVERYWHERE,
+                    "principals": ["arn:aws:iam::111122223333:role/ci-*"],
+                    "userAgents": ["*Terraform"],
+                }
+            ],
+        },
+        {},
+    )
+    assert settings.suppressions
+
+
+def test_suppressions_multiplying_out_past_the_bound_are_refused():
+    """Each suppression of two conditions doubles the $or branches: five make 32."""
+    entries = [
+        {
+            **EKS,
+            "principals": [f"arn:aws:iam::111122223333:role/eks-{i}"],
+            "sourceIps": [f"10.0.0.{i}"],
+        }
+        for i in range(5)
+    ]
+    with pytest.raises(ConfigError, match=r"32 \$or branches; we write at most 16"):
+        parse_config({**TEST_CONTEXT, "suppressions": entries}, {})
+    parse_config({**TEST_CONTEXT, "suppressions": entries[:2]}, {})
+
+
+def test_too_many_wildcard_values_in_one_pattern_are_refused():
+    entry = {**EKS, "userAgents": [f"*tool-{i}/*" for i in range(7)]}
+    with pytest.raises(ConfigError, match="would hold 8 wildcard values"):
+        parse_config({**TEST_CONTEXT, "suppressions": [entry]}, {})
 
 
 def test_critical_detections_take_an_explicit_allow_critical():
@@ -366,21 +428,31 @@ def test_known_noise_names_are_checked():
 
 
 CORPUS_KINDS = {
-    # kind: the entry's fields (each holds for some of the corpus's records)
-    "user": {"principals": ["arn:aws:iam::*:user/bert-jan"]},
-    "role": {"principals": ["arn:aws:iam::*:role/tester", "arn:aws:iam::*:role/stratus-*"]},
-    "session": {"principals": ["arn:aws:sts::*:assumed-role/TestAdmin/*"]},
-    "account": {"principals": ["arn:aws:iam::*:role/tester"], "accounts": ["123456789012"]},
+    # kind: the entry's fields (each holds for some of the corpus's records). They name accounts,
+    # and a star only at the end: an entry for every detection ("*") must add no wildcard to
+    # the rules, since a bus takes 30 rules containing wildcards (tests/test_limits.py).
+    "user": {"principals": ["arn:aws:iam::123837392027:user/bert-jan"]},
+    "role": {
+        "principals": [
+            "arn:aws:iam::123456789012:role/tester",
+            "arn:aws:iam::123837392027:role/stratus-red-team-ec2-get-password-data-role",
+        ]
+    },
+    "session": {"principals": ["arn:aws:sts::112233445566:assumed-role/TestAdmin/*"]},
+    "account": {
+        "principals": ["arn:aws:iam::123456789012:role/tester"],
+        "accounts": ["123456789012"],
+    },
     "source-ip": {
-        "principals": ["arn:aws:iam::*:user/bert-jan"],
+        "principals": ["arn:aws:iam::123837392027:user/bert-jan"],
         "sourceIps": ["192.168.10.0/24"],
     },
     "user-agent": {
-        "principals": ["arn:aws:iam::*:user/bert-jan"],
+        "principals": ["arn:aws:iam::123837392027:user/bert-jan"],
         "userAgents": ["APN/1.0 HashiCorp/1.0 Terraform/*"],
     },
     "invoked-by": {
-        "principals": ["arn:aws:iam::*:role/*-role"],
+        "principals": ["arn:aws:iam::123456789012:role/example-role"],
         "invokedBy": ["cloudformation.amazonaws.com"],
     },
 }

@@ -1,0 +1,423 @@
+"""Every AWS limit our synthesized output must respect, each with the page that states it, and
+the check of a synthesized configuration against all of them.
+
+The constructs and the configuration read their numbers from here; ``violations`` reads the
+Terraform JSON the way Terraform will (models.terraform) and names each limit a configuration
+would cross. `make synth` refuses to write such an output, and the tests check every
+configuration they synthesize.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from functools import partial
+from typing import Any
+
+from models import terraform
+
+
+@dataclass(frozen=True)
+class Limit:
+    """One documented limit: what it bounds, the bound, and where AWS states it."""
+
+    what: str
+    value: int
+    source: str
+    adjustable: bool = False
+
+    def exceeded(self, actual: int, where: str) -> str:
+        adjustable = "adjustable" if self.adjustable else "not adjustable"
+        return (
+            f"{where}: {self.what} would be {actual:,}; AWS takes {self.value:,} "
+            f"({adjustable}: {self.source})"
+        )
+
+
+EVENTBRIDGE_QUOTAS = "https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-quota.html"
+PUT_RULE = "https://docs.aws.amazon.com/eventbridge/latest/APIReference/API_PutRule.html"
+PUT_TARGETS = "https://docs.aws.amazon.com/eventbridge/latest/APIReference/API_PutTargets.html"
+INPUT_TRANSFORMER = (
+    "https://docs.aws.amazon.com/eventbridge/latest/APIReference/API_InputTransformer.html"
+)
+WILDCARD_COMPLEXITY = (
+    "https://docs.aws.amazon.com/eventbridge/latest/userguide/"
+    "eb-create-pattern-operators.html#eb-filtering-wildcard-matching-complexity"
+)
+TAGGING = "https://docs.aws.amazon.com/tag-editor/latest/userguide/best-practices-and-strats.html"
+LOGS_QUOTAS = "https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/cloudwatch_limits_cwl.html"
+METRIC_FILTER = (
+    "https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_MetricFilter.html"
+)
+PUT_METRIC_ALARM = (
+    "https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_PutMetricAlarm.html"
+)
+CLOUDFORMATION_QUOTAS = (
+    "https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/cloudformation-limits.html"
+)
+ORGANIZATIONS_QUOTAS = (
+    "https://docs.aws.amazon.com/organizations/latest/userguide/orgs_reference_limits.html"
+)
+SNS_CREATE_TOPIC = "https://docs.aws.amazon.com/sns/latest/api/API_CreateTopic.html"
+SQS_CREATE_QUEUE = (
+    "https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_CreateQueue.html"
+)
+IAM_QUOTAS = "https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html"
+
+# ---- EventBridge ----
+RULES_PER_BUS = Limit("rules on one event bus", 300, EVENTBRIDGE_QUOTAS, adjustable=True)
+# The quotas page gives two regions a lower default.
+RULES_PER_BUS_IN = {"af-south-1": 100, "eu-south-1": 100}
+WILDCARD_RULES_PER_BUS = Limit(
+    "rules containing wildcards on one event bus", 30, EVENTBRIDGE_QUOTAS
+)
+EVENT_PATTERN = Limit("characters in an event pattern", 2048, EVENTBRIDGE_QUOTAS, adjustable=True)
+TARGETS_PER_RULE = Limit("targets of one rule", 5, PUT_TARGETS)
+RULE_DESCRIPTION = Limit("characters in a rule description", 512, PUT_RULE)
+RULE_NAME = Limit("characters in a rule name", 64, PUT_RULE)
+RULE_NAME_PATTERN = re.compile(r"[\.\-_A-Za-z0-9]+")  # PutRule, Name
+TARGET_ID = Limit("characters in a target id", 64, PUT_TARGETS)
+TARGET_ID_PATTERN = re.compile(r"[\.\-_A-Za-z0-9]+")  # Target, Id
+INPUT_TEMPLATE = Limit("characters in an input template", 8192, INPUT_TRANSFORMER)
+INPUT_PATHS = Limit("input paths of one input transformer", 100, INPUT_TRANSFORMER)
+# "If a rule is too complex, EventBridge returns an InvalidEventPatternException": the page gives
+# no number. A rule of another project was refused with 8 wildcards and accepted with 6
+# (vals-ai/Valkyrie#278), so we hold every pattern to 6 wildcard values.
+WILDCARDS_PER_PATTERN = Limit(
+    "wildcard values in one event pattern (our bound: the documented limit has no number)",
+    6,
+    WILDCARD_COMPLEXITY,
+)
+
+# EventBridge documents no bound on $or; a detection's suppressions multiply out into a $or of
+# one branch per combination of their conditions, each repeating the negated fields, so we bound
+# the product (our bound: past it, write fewer suppressions with more values each).
+OR_BRANCHES = Limit(
+    "$or branches that suppressions may multiply out to (our bound: EventBridge documents none)",
+    16,
+    "https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-create-pattern-operators.html",
+)
+
+# ---- tags ----
+TAGS_PER_RESOURCE = Limit("tags on one resource", 50, TAGGING)
+
+# ---- CloudWatch and CloudWatch Logs ----
+FILTER_PATTERN = Limit("characters in a metric filter pattern", 1024, METRIC_FILTER)
+FILTERS_PER_LOG_GROUP = Limit("metric filters on one log group", 100, LOGS_QUOTAS)
+ALARM_DESCRIPTION = Limit("characters in an alarm description", 1024, PUT_METRIC_ALARM)
+ALARM_NAME = Limit("characters in an alarm name", 255, PUT_METRIC_ALARM)
+ALARM_ACTIONS = Limit("actions of one alarm state", 5, PUT_METRIC_ALARM)
+METRICS_PER_ALARM = Limit("metrics one alarm's math reads", 10, PUT_METRIC_ALARM)
+
+# ---- CloudFormation and Organizations ----
+TEMPLATE_BODY = Limit("bytes in a template body", 51_200, CLOUDFORMATION_QUOTAS)
+CONDITIONS_PER_OR = Limit(
+    "conditions in one Fn::Or",
+    10,
+    "https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/intrinsic-function-reference-conditions.html",
+)
+SCP_SIZE = Limit("characters in a service control policy", 5120, ORGANIZATIONS_QUOTAS)
+SCPS_PER_TARGET = Limit(
+    "service control policies attached to one root, OU or account", 5, ORGANIZATIONS_QUOTAS
+)
+
+# ---- names ----
+TOPIC_NAME = Limit("characters in a topic name", 256, SNS_CREATE_TOPIC)
+QUEUE_NAME = Limit("characters in a queue name", 80, SQS_CREATE_QUEUE)
+ROLE_NAME = Limit("characters in a role name", 64, IAM_QUOTAS)
+
+
+def rules_per_bus(region: str) -> Limit:
+    value = RULES_PER_BUS_IN.get(region, RULES_PER_BUS.value)
+    return Limit(f"rules on one event bus in {region}", value, EVENTBRIDGE_QUOTAS, adjustable=True)
+
+
+# ---- event patterns ----
+
+
+def wildcards(pattern: Any) -> int:
+    """How many wildcard values an event pattern holds, ``anything-but`` ones included."""
+    if isinstance(pattern, Mapping):
+        count = 0
+        for key, value in pattern.items():
+            if key == "wildcard":
+                count += len(value) if isinstance(value, list | tuple) else 1
+            else:
+                count += wildcards(value)
+        return count
+    if isinstance(pattern, list | tuple):
+        return sum(wildcards(item) for item in pattern)
+    return 0
+
+
+# What Terraform fills in for the references a pattern may hold (the region's KMS key), at
+# their longest: a key id is a UUID; an ARN names the partition, region and account.
+KEY_ID_LENGTH = 36
+
+
+def _resolved(expression: str, partition: str, region: str) -> str:
+    if expression.endswith(".key_id"):
+        return "k" * KEY_ID_LENGTH
+    if expression.startswith("aws_kms_key.") and expression.endswith(".arn"):
+        return f"arn:{partition}:kms:{region}:111122223333:key/" + "k" * KEY_ID_LENGTH
+    raise ValueError(f"a pattern refers to {expression}, whose length is unknown here")
+
+
+# ---- the check ----
+
+
+THIS_ACCOUNT = "this account"  # the deploying identity's, as opposed to an assumed role's
+
+
+@dataclass(frozen=True)
+class Stack:
+    """One synthesized stack's Terraform JSON, read as Terraform will."""
+
+    name: str
+    document: Mapping[str, Any]
+
+    def resources(self, kind: str) -> Mapping[str, Mapping[str, Any]]:
+        return self.document.get("resource", {}).get(kind, {})
+
+    def _provider(self, block: Mapping[str, Any]) -> Mapping[str, Any]:
+        providers = {
+            f"aws.{p['alias']}" if "alias" in p else "aws": p
+            for p in self.document.get("provider", {}).get("aws", [])
+        }
+        return providers[block.get("provider", "aws")]
+
+    def region_of(self, block: Mapping[str, Any]) -> str:
+        return self._provider(block)["region"]
+
+    def account_of(self, block: Mapping[str, Any]) -> str:
+        """The account a block deploys to: the deploying one, or the role's it assumes."""
+        roles = [r.get("role_arn") for r in self._provider(block).get("assume_role") or []]
+        return _text(roles[0]) if roles and roles[0] else THIS_ACCOUNT
+
+    def templates(self) -> Iterator[tuple[dict[str, Any], str, str]]:
+        """(template, region, account) for each CloudFormation template this stack deploys."""
+        for stack in self.resources("aws_cloudformation_stack").values():
+            if isinstance(stack.get("template_body"), str):
+                body = json.loads(_text(stack["template_body"]))
+                yield body, self.region_of(stack), self.account_of(stack)
+        sets = self.resources("aws_cloudformation_stack_set")
+        for instances in self.resources("aws_cloudformation_stack_instances").values():
+            name = instances.get("stack_set_name", "")
+            for set_id, stack_set in sets.items():
+                body = stack_set.get("template_body")
+                reference = f"${{aws_cloudformation_stack_set.{set_id}.name}}"
+                if isinstance(body, str) and name in (stack_set.get("name"), reference):
+                    for region in instances.get("regions") or []:
+                        yield json.loads(_text(body)), region, "each member account"
+
+
+def violations(documents: Mapping[str, Mapping[str, Any]], partition: str = "aws") -> list[str]:
+    """Every limit the synthesized stacks (name -> cdk.tf.json) would cross, one line each."""
+    stacks = [Stack(name, document) for name, document in documents.items()]
+    found: list[str] = []
+    for stack in stacks:
+        found += _unexpected_templates(stack)
+        found += _rules(stack, partition)
+        found += _tags(stack)
+        found += _sizes(stack)
+    found += _buses(stacks)
+    return found
+
+
+def _unexpected_templates(stack: Stack) -> Iterator[str]:
+    # "Since no settings within terraform blocks accept named object references or function
+    # calls, all setting values are taken literally" (JSON Configuration Syntax).
+    evaluated = {key: value for key, value in stack.document.items() if key != "terraform"}
+    for path, text in terraform.strings_in(evaluated):
+        for sequence in terraform.unexpected(text):
+            yield (
+                f"{stack.name}{path}: Terraform would evaluate {sequence[:80]!r}: configured text "
+                "must reach the output through models.terraform.literal"
+            )
+
+
+def _text(value: str) -> str:
+    """A string as AWS receives it, for one without references (descriptions, names)."""
+    return terraform.evaluate(value, lambda e: "${" + e + "}")
+
+
+def _rules(stack: Stack, partition: str) -> Iterator[str]:
+    targets: Counter[str] = Counter()
+    for target_name, target in stack.resources("aws_cloudwatch_event_target").items():
+        where = f"{stack.name}: target {target_name}"
+        targets[target["rule"]] += 1
+        target_id = target.get("target_id", "")
+        if len(target_id) > TARGET_ID.value:
+            yield TARGET_ID.exceeded(len(target_id), where)
+        if not TARGET_ID_PATTERN.fullmatch(target_id):
+            yield f"{where}: target id {target_id!r} is not [.-_A-Za-z0-9]+ ({PUT_TARGETS})"
+        transformer = target.get("input_transformer") or {}
+        if isinstance(transformer, list):
+            transformer = transformer[0] if transformer else {}
+        template = _text(transformer.get("input_template", ""))
+        if len(template) > INPUT_TEMPLATE.value:
+            yield INPUT_TEMPLATE.exceeded(len(template), where)
+        paths = transformer.get("input_paths") or {}
+        if len(paths) > INPUT_PATHS.value:
+            yield INPUT_PATHS.exceeded(len(paths), where)
+    for rule_id, rule in stack.resources("aws_cloudwatch_event_rule").items():
+        where = f"{stack.name}: rule {rule.get('name', rule_id)}"
+        count = targets[f"${{aws_cloudwatch_event_rule.{rule_id}.name}}"]
+        if count > TARGETS_PER_RULE.value:
+            yield TARGETS_PER_RULE.exceeded(count, where)
+        name = _text(rule.get("name", ""))
+        if len(name) > RULE_NAME.value:
+            yield RULE_NAME.exceeded(len(name), where)
+        if not RULE_NAME_PATTERN.fullmatch(name):
+            yield f"{where}: rule name {name!r} is not [.-_A-Za-z0-9]+ ({PUT_RULE})"
+        description = _text(rule.get("description", ""))
+        if len(description) > RULE_DESCRIPTION.value:
+            yield RULE_DESCRIPTION.exceeded(len(description), where)
+        if "event_pattern" not in rule:
+            continue
+        resolve = partial(_resolved, partition=partition, region=stack.region_of(rule))
+        text = terraform.evaluate(rule["event_pattern"], resolve)
+        if len(text) > EVENT_PATTERN.value:
+            yield EVENT_PATTERN.exceeded(len(text), where)
+        count = wildcards(json.loads(text))
+        if count > WILDCARDS_PER_PATTERN.value:
+            yield WILDCARDS_PER_PATTERN.exceeded(count, where)
+
+
+def bus_counts(
+    documents: Mapping[str, Mapping[str, Any]],
+) -> dict[tuple[str, str, str], Counter[str]]:
+    """Per (account, region, bus): how many rules, and how many of them contain wildcards.
+
+    Rules are Terraform's and those of the CloudFormation templates the stacks deploy (organization
+    mode's forwarding rules): a stack's in its own region, a StackSet's in each member account and
+    region it is deployed to.
+    """
+    counts: dict[tuple[str, str, str], Counter[str]] = defaultdict(Counter)
+
+    def count(key: tuple[str, str, str], pattern: str) -> None:
+        counts[key]["rules"] += 1
+        if '"wildcard"' in pattern:
+            counts[key]["wildcard rules"] += 1
+
+    for name, document in documents.items():
+        stack = Stack(name, document)
+        names = {
+            f"${{aws_cloudwatch_event_bus.{bus_id}.name}}": bus["name"]
+            for bus_id, bus in stack.resources("aws_cloudwatch_event_bus").items()
+        }
+        for rule in stack.resources("aws_cloudwatch_event_rule").values():
+            bus = rule.get("event_bus_name", "default")
+            bus = _text(names.get(bus, bus))
+            count(
+                (stack.account_of(rule), stack.region_of(rule), bus), rule.get("event_pattern", "")
+            )
+        for template, region, account in stack.templates():
+            for properties in template_rules(template, region):
+                bus = properties.get("EventBusName", "default")
+                count((account, region, bus), json.dumps(properties.get("EventPattern", {})))
+    return counts
+
+
+def template_rules(template: Mapping[str, Any], region: str) -> list[Mapping[str, Any]]:
+    """The properties of the AWS::Events::Rule resources a template creates in ``region``."""
+    conditions = template.get("Conditions", {})
+
+    def holds(condition: Any) -> bool:
+        if isinstance(condition, str):
+            return holds(conditions[condition])
+        (function, arguments), *_ = condition.items()
+        if function == "Fn::Equals":
+            values = [region if a == {"Ref": "AWS::Region"} else a for a in arguments]
+            return values[0] == values[1]
+        if function == "Fn::Or":
+            return any(holds(a) for a in arguments)
+        if function == "Fn::And":
+            return all(holds(a) for a in arguments)
+        if function == "Fn::Not":
+            return not holds(arguments[0])
+        if function == "Condition":
+            return holds(arguments)
+        raise ValueError(f"condition function {function} is not modelled")
+
+    return [
+        resource["Properties"]
+        for resource in template.get("Resources", {}).values()
+        if resource.get("Type") == "AWS::Events::Rule"
+        and ("Condition" not in resource or holds(resource["Condition"]))
+    ]
+
+
+def _buses(stacks: Iterable[Stack]) -> Iterator[str]:
+    documents = {stack.name: stack.document for stack in stacks}
+    for (account, region, bus), count in sorted(bus_counts(documents).items()):
+        where = f"{region}: event bus {bus} ({account})"
+        limit = rules_per_bus(region)
+        if count["rules"] > limit.value:
+            yield limit.exceeded(count["rules"], where)
+        if count["wildcard rules"] > WILDCARD_RULES_PER_BUS.value:
+            yield WILDCARD_RULES_PER_BUS.exceeded(count["wildcard rules"], where)
+
+
+def _tags(stack: Stack) -> Iterator[str]:
+    for provider in stack.document.get("provider", {}).get("aws", []):
+        default = {}
+        for block in provider.get("default_tags", []):
+            default.update(block.get("tags", {}))
+        # The provider merges default_tags into each resource's own tags (tags_all).
+        most = max(
+            (
+                len(set(default) | set(resource.get("tags") or {}))
+                for resources in stack.document.get("resource", {}).values()
+                for resource in resources.values()
+            ),
+            default=len(default),
+        )
+        if most > TAGS_PER_RESOURCE.value:
+            yield TAGS_PER_RESOURCE.exceeded(
+                most, f"{stack.name}: provider {provider.get('alias')}"
+            )
+
+
+def _sizes(stack: Stack) -> Iterator[str]:
+    checks = (
+        ("aws_cloudwatch_log_metric_filter", "pattern", FILTER_PATTERN),
+        ("aws_cloudwatch_metric_alarm", "alarm_name", ALARM_NAME),
+        ("aws_cloudwatch_metric_alarm", "alarm_description", ALARM_DESCRIPTION),
+        ("aws_sns_topic", "name", TOPIC_NAME),
+        ("aws_sqs_queue", "name", QUEUE_NAME),
+        ("aws_iam_role", "name", ROLE_NAME),
+        ("aws_organizations_policy", "content", SCP_SIZE),
+    )
+    for kind, field, limit in checks:
+        for name, resource in stack.resources(kind).items():
+            value = resource.get(field)
+            if isinstance(value, str) and "${" not in value.replace("$${", ""):
+                size = len(_text(value))
+                if size > limit.value:
+                    yield limit.exceeded(size, f"{stack.name}: {kind}.{name}")
+    for kind in ("aws_cloudformation_stack_set", "aws_cloudformation_stack"):
+        for name, resource in stack.resources(kind).items():
+            body = resource.get("template_body")
+            if isinstance(body, str):
+                size = len(_text(body).encode())
+                if size > TEMPLATE_BODY.value:
+                    yield TEMPLATE_BODY.exceeded(size, f"{stack.name}: {kind}.{name}")
+    for name, alarm in stack.resources("aws_cloudwatch_metric_alarm").items():
+        for field in ("alarm_actions", "ok_actions", "insufficient_data_actions"):
+            actions = alarm.get(field) or []
+            if len(actions) > ALARM_ACTIONS.value:
+                yield ALARM_ACTIONS.exceeded(len(actions), f"{stack.name}: alarm {name} {field}")
+        queries = alarm.get("metric_query") or []
+        metrics = sum(1 for q in queries if q.get("metric"))
+        if metrics > METRICS_PER_ALARM.value:
+            yield METRICS_PER_ALARM.exceeded(metrics, f"{stack.name}: alarm {name}")
+    filters: Counter[str] = Counter(
+        f["log_group_name"] for f in stack.resources("aws_cloudwatch_log_metric_filter").values()
+    )
+    for group, count in filters.items():
+        if count > FILTERS_PER_LOG_GROUP.value:
+            yield FILTERS_PER_LOG_GROUP.exceeded(count, f"{stack.name}: log group {group}")
