@@ -31,8 +31,9 @@ readiness: .venv/.runtime
 	$(VENV_PYTHON) -m ops readiness $(ARGS)
 
 # Your CloudTrail history against the synthesized rules: alerts and suppressions per detection.
-# LOGS=path: CloudTrail log files as S3 delivers them, or JSON lines. Uses moto's matcher (dev).
-replay: .venv/.dev
+# LOGS=path: an AWSLogs/ folder as S3 holds it, or JSON lines; or, without LOGS, the trail
+# bucket's table on Athena: ARGS="--athena --database D --table T" (README, Tuning).
+replay: .venv/.runtime
 	$(VENV_PYTHON) -m ops replay $(LOGS) $(ARGS)
 
 # The IAM policy the deploying identity needs, from the synthesized stacks: deployer-policy.json
@@ -44,8 +45,9 @@ deployer-policy: .venv/.runtime
 bench: .venv/.runtime
 	$(VENV_PYTHON) benchmarks/synth_bench.py $(ARGS)
 
-# make replay's speed and peak memory on the corpus replicated to a million records.
-bench-replay: .venv/.dev
+# make replay's speed and peak memory on the corpus replicated to a million records (runs of it:
+# min/median/max; ARGS=--record also writes the README's lines).
+bench-replay: .venv/.runtime
 	$(VENV_PYTHON) benchmarks/replay_bench.py $(ARGS)
 
 # Organization mode: synthesis with 1 and with 1,000 named accounts (ARGS=--record: the README's).

@@ -17,22 +17,30 @@ DETAIL_TYPES = {
     "AwsCloudTrailInsight": "AWS Insight via CloudTrail",
 }
 GLOBAL_REGION = "us-east-1"
+DEFAULT_ACCOUNT = "111122223333"  # the envelope's account for a record without recipientAccountId
+# What arrives in us-east-1 whatever region it was made in: IAM calls, calls to STS's global
+# endpoint and root console sign-ins, as (eventSource, a field of the record and its value, or
+# None). ops.athena writes the same placement in SQL.
+GLOBAL_DELIVERIES = (
+    ("iam.amazonaws.com", None),
+    ("sts.amazonaws.com", (("tlsDetails", "clientProvidedHostHeader"), "sts.amazonaws.com")),
+    ("signin.amazonaws.com", (("userIdentity", "type"), "Root")),
+)
 
 
 def delivery_region(record: dict[str, Any]) -> str | None:
-    """Where EventBridge receives the record.
-
-    IAM calls, calls to STS's global endpoint and root console sign-ins arrive in us-east-1;
-    everything else in the region it was made in (the record's awsRegion).
-    """
+    """Where EventBridge receives the record: GLOBAL_REGION for GLOBAL_DELIVERIES, everything
+    else in the region it was made in (the record's awsRegion)."""
     source = record.get("eventSource")
-    host = (record.get("tlsDetails") or {}).get("clientProvidedHostHeader")
-    if source == "iam.amazonaws.com":
-        return GLOBAL_REGION
-    if source == "sts.amazonaws.com" and host == "sts.amazonaws.com":
-        return GLOBAL_REGION
-    if source == "signin.amazonaws.com" and record.get("userIdentity", {}).get("type") == "Root":
-        return GLOBAL_REGION
+    for global_source, condition in GLOBAL_DELIVERIES:
+        if source != global_source:
+            continue
+        if condition is None:
+            return GLOBAL_REGION
+        (parent, field), value = condition
+        holder = record.get(parent)
+        if type(holder) is dict and holder.get(field) == value:
+            return GLOBAL_REGION
     return record.get("awsRegion")
 
 
@@ -43,8 +51,22 @@ def _event_type(record: dict[str, Any]) -> str:
     return "AwsConsoleSignIn" if record.get("eventName") == "ConsoleLogin" else "AwsApiCall"
 
 
-def envelope(record: dict[str, Any]) -> dict[str, Any]:
-    """The EventBridge event that carries this CloudTrail record as its detail.
+def detail_type(record: dict[str, Any]) -> str:
+    """The detail-type EventBridge gives the record."""
+    event_type = _event_type(record)
+    found = DETAIL_TYPES.get(event_type)
+    # Other types (network activity: AwsVpceEvent) are not API calls; any other name will do.
+    return found if found is not None else f"{event_type} via CloudTrail"
+
+
+def source_of(record: dict[str, Any]) -> str:
+    """The event's source: aws.iam for iam.amazonaws.com."""
+    return "aws." + record["eventSource"].removesuffix(".amazonaws.com")
+
+
+def envelope(record: dict[str, Any], region: str | None = None) -> dict[str, Any]:
+    """The EventBridge event that carries this CloudTrail record as its detail (``region``: its
+    delivery_region, if known).
 
     A fixture that is already an EventBridge event (the self-test's) is returned as it is.
     """
@@ -53,14 +75,11 @@ def envelope(record: dict[str, Any]) -> dict[str, Any]:
     return {
         "version": "0",
         "id": record.get("eventID", "00000000-0000-0000-0000-000000000000"),
-        # Other types (network activity: AwsVpceEvent) are not API calls; any other name will do.
-        "detail-type": DETAIL_TYPES.get(
-            _event_type(record), f"{_event_type(record)} via CloudTrail"
-        ),
-        "source": "aws." + record["eventSource"].removesuffix(".amazonaws.com"),
-        "account": record.get("recipientAccountId", "111122223333"),
+        "detail-type": detail_type(record),
+        "source": source_of(record),
+        "account": record.get("recipientAccountId", DEFAULT_ACCOUNT),
         "time": record.get("eventTime", "1970-01-01T00:00:00Z"),
-        "region": delivery_region(record),
+        "region": delivery_region(record) if region is None else region,
         "resources": [],
         "detail": record,
     }

@@ -1,44 +1,56 @@
 """Replay your own CloudTrail history against the synthesized rules: `make replay LOGS=path`
 (`python -m ops replay PATH`).
 
-Reads CloudTrail log files as S3 delivers them (``.json.gz`` or ``.json`` with a ``Records``
-array, in any folder tree), JSON lines (``.jsonl``/``.ndjson``, gzipped or not; one record or
-EventBridge event per line) or single records, one file at a time. Each record goes, wrapped as
-EventBridge wraps it, to the region where AWS delivers it (ops.cloudtrail_records), and is matched
-with moto's EventBridge matcher, as in the tests, against the rules the synthesized stack there
-holds (in central delivery, forwarded to the home region first). Read-only calls are left out:
-rules in state ENABLED never receive them
-(https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-service-event-cloudtrail-management.html).
+Reads a folder as CloudTrail delivers it to S3 (ops.cloudtrail_logs: log files replayed,
+digest files counted and skipped), JSON lines or single records, one file at a time. Each record
+goes, wrapped as EventBridge wraps it, to the region where AWS delivers it
+(ops.cloudtrail_records), and is matched with ops.event_patterns, EventBridge's documented
+semantics, against the rules the synthesized stack there holds (in central delivery, forwarded
+to the home region first). Read-only calls are left out: rules in state ENABLED never receive
+them (https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-service-event-cloudtrail-management.html).
 Prints, per detection, the alerts it would have sent and who, what and from where caused them,
 and per suppression the events it silenced.
+
+Speed (`make bench-replay`): a log file's records are decoded only as far as the rules, the
+placing and the report read them (projection_of). Read-only calls and records of regions with no
+stack go no further; the rest meet only the rules that require what they have in DIMENSIONS
+(RuleIndex), and only the rest of each rule, usually of the record alone, without the envelope.
+
+``--athena`` runs the same detections as SQL on Amazon Athena instead (ops.athena).
 """
 
 from __future__ import annotations
 
 import argparse
-import gzip
+import functools
+import gc
+import itertools
 import json
 import os
 import re
 import sys
 import time
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict
 
 from config import MonitorConfig
 from constructs_lib.catalog import EVENTBRIDGE, KEY_ARN, KEY_ID
 from constructs_lib.outcomes import detection_id_of, rule_variants
-from ops.cloudtrail_records import envelope
+from ops.cloudtrail_logs import Files, LogsError, records_in
+from ops.cloudtrail_records import DEFAULT_ACCOUNT, delivery_region, detail_type, envelope
 from ops.context import OpsError, run, settings_of, synthesized_documents
+from ops.event_patterns import compile_pattern, paths_of
 
 TOP = 3
 # A Terraform reference in a synthesized pattern (the KMS key's id or ARN): unknown until
 # deployed, so it matches nothing here.
 REFERENCE = re.compile(r"\$\{[^}]+\}")
 UNRESOLVED = "unresolved-until-deployed"
+Compile = Callable[[str], Callable[[Mapping[str, Any]], bool]]
 
 
 @dataclass
@@ -58,44 +70,124 @@ class Replay:
     unplaced: int = 0  # delivered to a region with no stack
     detections: dict[str, DetectionCounts] = field(default_factory=dict)
     suppressions: dict[str, Counter] = field(default_factory=dict)  # name -> detection -> events
+    files: Files = field(default_factory=Files)
 
 
-class _Rules:
-    """The patterns of one region, indexed by the event ``source`` they name (most name one).
+# The fields rules are indexed by. A pattern's fields all must match (eb-event-patterns.html),
+# so an event is tried only against the patterns whose requirements there it meets: plain
+# values (VALUE), or whether the field has a value at all (PRESENCE: exists true or false, or any
+# operator but exists false, since comparison operators need a value to compare).
+VALUE, PRESENCE = "value", "presence"
+DIMENSIONS = (
+    (("source",), VALUE),
+    (("detail-type",), VALUE),
+    (("detail", "eventSource"), VALUE),
+    (("detail", "eventName"), VALUE),
+    (("detail", "userIdentity", "type"), VALUE),
+    (("detail", "errorCode"), PRESENCE),
+)
+_ANY = "*any*"  # an index key: the pattern does not require this field
+_PRESENT, _ABSENT = "*present*", "*absent*"
 
-    Matching is moto's (as in the tests), with the event flattened once for all candidate
-    patterns rather than once per pattern as ``EventPattern.matches_event`` does: the same
-    ``_does_event_match`` on the same flattened event (tests/test_replay.py checks they agree).
-    """
 
-    def __init__(self, patterns: Iterable[tuple[str, str]]) -> None:
-        from moto.events.models import EventPattern  # the dev install's: `make replay` has it
+def _required(pattern: dict[str, Any]) -> tuple[tuple, dict[str, Any]]:
+    """(per dimension, what the pattern requires there, or None), and the pattern without the
+    requirements the index fully checks."""
+    required, rest = [], json.loads(json.dumps(pattern))
+    for path, kind in DIMENSIONS:
+        parent = rest
+        for key in path[:-1]:
+            parent = parent.get(key) if isinstance(parent, dict) else None
+        values = parent.get(path[-1]) if isinstance(parent, dict) else None
+        if not isinstance(values, list) or not values:
+            required.append(None)
+        elif kind == VALUE and all(isinstance(v, str) for v in values):
+            required.append(tuple(values))
+            del parent[path[-1]]
+        elif kind == PRESENCE and values in ([{"exists": True}], [{"exists": False}]):
+            required.append((_PRESENT,) if values[0]["exists"] else (_ABSENT,))
+            del parent[path[-1]]
+        elif kind == PRESENCE and all(v != {"exists": False} for v in values):
+            required.append((_PRESENT,))  # checked again by the rest of the pattern
+        else:
+            required.append(None)
+    return tuple(required), rest
 
-        self.by_source: dict[str, list[tuple[str, Any]]] = defaultdict(list)
-        self.any_source: list[tuple[str, Any]] = []
-        for name, text in patterns:
-            pattern = json.loads(text)
-            loaded = (name, EventPattern.load(text))
-            sources = pattern.get("source")
-            if isinstance(sources, list) and all(isinstance(s, str) for s in sources):
-                for source in sources:
-                    self.by_source[source].append(loaded)
+
+def dimensions_of(event: Mapping[str, Any]) -> tuple | None:
+    """The event's key in each dimension (None where it has no value), or None where the
+    index cannot say (an array on the way, whose objects' values all count)."""
+    found: list[Any] = []
+    for path, kind in DIMENSIONS:
+        node: Any = event
+        for key in path:
+            if type(node) is dict:
+                node = node.get(key, _MISSING)
+            elif type(node) is list:
+                return None
             else:
-                self.any_source.append(loaded)
+                node = _MISSING
+                break
+        if kind == PRESENCE:
+            if type(node) is list or type(node) is dict:
+                return None
+            found.append(_ABSENT if node is _MISSING else _PRESENT)
+        elif node is _MISSING:
+            found.append(None)
+        elif type(node) is str:
+            found.append(node)
+        else:
+            return None
+    return tuple(found)
 
-    def matching(self, event: Mapping[str, Any], flat: Mapping[str, Any]) -> list[str]:
-        candidates = self.by_source.get(event.get("source"), []) + self.any_source
-        return [
-            name
-            for name, pattern in candidates
-            if pattern._does_event_match(flat, pattern._pattern)
-        ]
+
+_MISSING = object()
 
 
-def flattened(event: Mapping[str, Any]) -> dict[str, Any]:
-    from moto.events.models import EventPattern
+class RuleIndex:
+    """Named patterns, compiled, indexed by the plain values each requires in DIMENSIONS, so that
+    an event is tried only against the patterns that could match it, and only on the rest of
+    each pattern."""
 
-    return EventPattern._flatten_dict(event)
+    def __init__(
+        self, patterns: Iterable[tuple[str, str]], compile: Compile = compile_pattern
+    ) -> None:
+        self._index: dict[tuple, list] = defaultdict(list)
+        self._every: list = []  # (name, the whole pattern)
+        self.names: list[str] = []
+        self.texts: list[str] = []
+        self._candidates: dict[tuple, tuple] = {}
+        for name, text in patterns:
+            self.names.append(name)
+            self.texts.append(text)
+            required, rest = _required(json.loads(text))
+            self._every.append((name, compile(text), None))
+            # The rest of most patterns is of the record alone: tested on it, unwrapped.
+            on_record = (
+                compile(json.dumps(rest.get("detail", {}))) if set(rest) <= {"detail"} else None
+            )
+            entry = (name, compile(json.dumps(rest)), on_record)
+            for key in itertools.product(*((_ANY,) if r is None else r for r in required)):
+                self._index[key].append(entry)
+
+    def candidates(self, dimensions: tuple | None) -> tuple:
+        """(name, test, record test) of the patterns an event with these dimensions could match:
+        the test of the rest of its pattern (the whole, where the event's dimensions are unknown),
+        and the same as a test of the record alone, or None."""
+        if dimensions is None:
+            return tuple(self._every)
+        found = self._candidates.get(dimensions)
+        if found is None:
+            keys = itertools.product(*((_ANY,) if v is None else (_ANY, v) for v in dimensions))
+            found = tuple(entry for key in keys for entry in self._index.get(key, ()))
+            self._candidates[dimensions] = found
+        return found
+
+    def matching(self, event: Mapping[str, Any], dimensions: Any = False) -> list[str]:
+        """The names of the patterns matching the event (``dimensions``: its dimensions_of)."""
+        if dimensions is False:
+            dimensions = dimensions_of(event)
+        return [name for name, test, _ in self.candidates(dimensions) if test(event)]
 
 
 def _rules_of(document: Mapping[str, Any]) -> dict[str, str]:
@@ -113,89 +205,133 @@ class Matcher:
     """What the deployment would do with one record: which detections alert, which were
     suppressed and by what."""
 
-    def __init__(self, settings: MonitorConfig, documents: Mapping[str, Mapping[str, Any]]) -> None:
+    def __init__(
+        self,
+        settings: MonitorConfig,
+        documents: Mapping[str, Mapping[str, Any]],
+        compile: Compile = compile_pattern,
+    ) -> None:
         self.home = settings.home_region
         self.central = settings.delivery_mode == "central"
         names = {KEY_ID: UNRESOLVED, KEY_ARN: UNRESOLVED}
-        self.deployed: dict[str, _Rules] = {}
-        self.forwarding: dict[str, _Rules] = {}
-        self.plain: dict[str, _Rules] = {}  # the same detections, without their suppressions
+        self.deployed: dict[str, RuleIndex] = {}
+        self.forwarding: dict[str, RuleIndex] = {}
+        self.plain: dict[str, RuleIndex] = {}  # the same detections, without their suppressions
         for region, document in documents.items():
             rules = _rules_of(document)
             detection_rules = {
                 k: v for k, v in rules.items() if not k.startswith("forward_to_home_")
             }
-            self.deployed[region] = _Rules(detection_rules.items())
-            self.forwarding[region] = _Rules(
-                (k, v) for k, v in rules.items() if k.startswith("forward_to_home_")
+            self.deployed[region] = RuleIndex(detection_rules.items(), compile)
+            self.forwarding[region] = RuleIndex(
+                ((k, v) for k, v in rules.items() if k.startswith("forward_to_home_")), compile
             )
             carried = {detection_id_of(rule_id) for rule_id in detection_rules}
             # Without their suppressions, for the detections that have some: what they silence.
-            self.plain[region] = _Rules(
-                (variant.id, variant.event_pattern_json(settings.name_prefix, names))
-                for detection in settings.detections
-                if detection.id in carried
-                and any(s.applies_to(detection.id) for s in settings.suppressions)
-                for variant in rule_variants(detection)
+            self.plain[region] = RuleIndex(
+                (
+                    (variant.id, variant.event_pattern_json(settings.name_prefix, names))
+                    for detection in settings.detections
+                    if detection.id in carried
+                    and any(s.applies_to(detection.id) for s in settings.suppressions)
+                    for variant in rule_variants(detection)
+                ),
+                compile,
             )
-        from moto.events.models import EventPattern
-
-        self.suppressions = [
-            (s, EventPattern.load(json.dumps(s.positive_pattern()))) for s in settings.suppressions
+        positive = [(s, json.dumps(s.positive_pattern())) for s in settings.suppressions]
+        self.suppression_texts = positive
+        self.suppressions = [(s, compile(text)) for s, text in positive]
+        self.suppressions_on_record = [
+            (s, compile(json.dumps(s.positive_pattern().get("detail", {}))))
+            for s in settings.suppressions
         ]
+        if any(set(s.positive_pattern()) - {"detail"} for s in settings.suppressions):
+            raise ValueError("a suppression's pattern is of the record's detail alone")
+        self.pattern_texts = [text for _, text in positive] + [
+            text
+            for indexes in (self.deployed, self.forwarding, self.plain)
+            for index in indexes.values()
+            for text in index.texts
+        ]
+        self._plans: dict[tuple, tuple | None] = {}
 
-    def judge(self, event: Mapping[str, Any]) -> tuple[str | None, set[str], dict[str, list[str]]]:
+    def plan(self, region: str, dimensions: tuple | None) -> tuple | None:
+        """The candidates an event with these dimensions meets in ``region``: (deployed rules,
+        their unsuppressed variants, rules forwarding it home, the first two as (detection,
+        record test) where every one has a record test and nothing forwards it, else None), or
+        None if there are none."""
+        key = (region, dimensions)
+        try:
+            return self._plans[key]
+        except KeyError:
+            pass
+        found = (
+            self.deployed[region].candidates(dimensions),
+            self.plain[region].candidates(dimensions),
+            self.forwarding[region].candidates(dimensions)
+            if self.central and region != self.home
+            else (),
+        )
+        if not any(found):
+            self._plans[key] = None
+            return None
+        on_record = None
+        if not found[2] and all(e[2] for e in (*found[0], *found[1])):
+            on_record = (
+                tuple((_detection_id(name), test) for name, _, test in found[0]),
+                tuple((_detection_id(name), test) for name, _, test in found[1]),
+            )
+        self._plans[key] = (*found, on_record)
+        return self._plans[key]
+
+    def judge(
+        self, event: Mapping[str, Any], dimensions: Any = False
+    ) -> tuple[str | None, set[str], dict[str, list[str]]]:
         """(the region it arrives in, detections alerting, detection -> suppressions silencing)."""
         region = event.get("region")
         if region not in self.deployed:
             return None, set(), {}
-        flat = flattened(event)
-        judges = [region]
-        if self.central and region != self.home and self.forwarding[region].matching(event, flat):
-            judges.append(self.home)  # forwarded, and judged by the home rules too
+        if dimensions is False:
+            dimensions = dimensions_of(event)
+        plans = [self.plan(region, dimensions)]
+        if plans[0] is None:
+            return region, set(), {}
+        if any(test(event) for _, test, _ in plans[0][2]):
+            plans.append(self.plan(self.home, dimensions))  # forwarded, judged at home too
         alerting = {
-            detection_id_of(r)
-            for where in judges
-            for r in self.deployed[where].matching(event, flat)
+            _detection_id(name)
+            for plan in plans
+            if plan
+            for name, test, _ in plan[0]
+            if test(event)
         }
         unsuppressed = {
-            detection_id_of(r) for where in judges for r in self.plain[where].matching(event, flat)
+            _detection_id(name)
+            for plan in plans
+            if plan
+            for name, test, _ in plan[1]
+            if test(event)
         }
+        if unsuppressed <= alerting:
+            return region, alerting, {}
         silenced = {
             detection_id: [
                 s.name
-                for s, pattern in self.suppressions
-                if s.applies_to(detection_id) and pattern._does_event_match(flat, pattern._pattern)
+                for s, matches in self.suppressions
+                if s.applies_to(detection_id) and matches(event)
             ]
             for detection_id in unsuppressed - alerting
         }
         return region, alerting, silenced
 
 
-def records_in(path: Path) -> Iterator[dict[str, Any]]:
-    """Every CloudTrail record (or EventBridge event) under ``path``, one file at a time."""
-    files = [path] if path.is_file() else sorted(p for p in path.rglob("*") if p.is_file())
-    for file in files:
-        name = file.name.lower()
-        if not name.endswith((".json", ".json.gz", ".jsonl", ".jsonl.gz", ".ndjson", ".ndjson.gz")):
-            continue
-        opener = gzip.open if name.endswith(".gz") else open
-        with opener(file, "rt", encoding="utf-8") as handle:
-            if ".jsonl" in name or ".ndjson" in name:
-                for line in handle:
-                    if line.strip():
-                        yield from _records(json.loads(line))
-            else:
-                yield from _records(json.load(handle))
+@functools.cache
+def _detection_id(rule_id: str) -> str:
+    return detection_id_of(rule_id)
 
 
-def _records(document: Any) -> Iterator[dict[str, Any]]:
-    if isinstance(document, dict) and isinstance(document.get("Records"), list):
-        yield from document["Records"]
-    elif isinstance(document, list):
-        yield from document
-    elif isinstance(document, dict):
-        yield document
+class NotARecordError(ValueError):
+    """A JSON object that is neither a CloudTrail record nor an EventBridge event."""
 
 
 def _principal(record: Mapping[str, Any]) -> str:
@@ -210,47 +346,264 @@ def _principal(record: Mapping[str, Any]) -> str:
 
 
 def replay(
-    settings: MonitorConfig, documents: Mapping[str, Any], records: Iterable[dict]
+    settings: MonitorConfig,
+    documents: Mapping[str, Any],
+    items: Iterable[dict[str, Any]],
+    compile: Compile = compile_pattern,
+    files: Files | None = None,
+    matcher: Matcher | None = None,
 ) -> Replay:
-    matcher = Matcher(settings, documents)
-    found = Replay()
+    """Counts per detection and suppression over ``items``, CloudTrail records (whole, or as
+    much as ``projection_of(matcher)`` keeps) or EventBridge events."""
+    matcher = matcher or Matcher(settings, documents, compile)
+    found = Replay(files=files or Files())
     for detection in settings.detections:
         found.detections.setdefault(detection.id, DetectionCounts())
     for suppression in settings.suppressions:
         found.suppressions[suppression.name] = Counter()
-    for item in records:
-        found.records += 1
-        event = item if "detail-type" in item else envelope(item)
-        record = event.get("detail") or {}
-        if record.get("readOnly") is True:
-            found.read_only += 1
-            continue
-        region, alerting, silenced = matcher.judge(event)
-        if region is None:
-            found.unplaced += 1
-            continue
-        for detection_id in alerting:
-            counts = found.detections.setdefault(detection_id, DetectionCounts())
-            counts.alerts += 1
-            counts.principals[_principal(record)] += 1
-            counts.event_names[record.get("eventName", event.get("detail-type", "?"))] += 1
-            counts.source_ips[record.get("sourceIPAddress", "-")] += 1
-            counts.accounts[event.get("account", "-")] += 1
-        for detection_id, names in silenced.items():
-            found.detections.setdefault(detection_id, DetectionCounts()).suppressed += 1
-            for name in names:
-                found.suppressions[name][detection_id] += 1
+    routes: dict[tuple, tuple] = {}
+    records = read_only = unplaced = 0
+    # Every object here is a tree, freed by reference counting: the cycle collector, triggered
+    # by the thousands of objects a log file decodes to, would only walk them (a fifth of the
+    # time, measured with benchmarks/replay_bench.py).
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        for item in items:
+            records += 1
+            source = item.get("eventSource")
+            if type(source) is not str or "detail-type" in item:
+                _judge(found, matcher, _event_of(item))
+                continue
+            # A record: what can be decided before wrapping it, without a rule.
+            if item.get("readOnly") is True:
+                read_only += 1
+                continue
+            # Its region and its candidates depend on these fields alone: worked out once per
+            # combination of them (_route).
+            identity = item.get("userIdentity", _MISSING)
+            tls = item.get("tlsDetails", _MISSING)
+            key = (
+                source,
+                item.get("eventName", _MISSING),
+                item.get("awsRegion", _MISSING),
+                item.get("eventType", _MISSING),
+                identity.get("type", _MISSING) if type(identity) is dict else type(identity),
+                tls.get("clientProvidedHostHeader", _MISSING) if type(tls) is dict else None,
+                type(item.get("errorCode", _MISSING)),  # absent, a value, or an array
+            )
+            try:
+                route = routes[key]
+            except KeyError:
+                route = _route(matcher, item, source)
+                if len(routes) < ROUTES:
+                    routes[key] = route
+            except TypeError:  # an unhashable value (an array, an object) where a name is
+                route = _route(matcher, item, source)
+            region, plan, dimensions = route
+            if region is None:
+                unplaced += 1
+                continue
+            if plan is None:  # no rule there requires what it has
+                continue
+            if plan[3] is None:
+                _judge(found, matcher, envelope(item, region), dimensions)
+                continue
+            # The rest of each candidate is of the record alone: no envelope needed.
+            deployed, plain = plan[3]
+            alerting = {detection for detection, test in deployed if test(item)}
+            if alerting:
+                _count_alerts(
+                    found, alerting, item, item.get("recipientAccountId", DEFAULT_ACCOUNT)
+                )
+            if plain:
+                silenced = {d for d, test in plain if test(item)} - alerting
+                if silenced:
+                    _count_silenced(found, matcher, silenced, item)
+    finally:
+        if collecting:
+            gc.enable()
+    found.records = records
+    found.read_only += read_only
+    found.unplaced += unplaced
     return found
 
 
-def _top(counter: Counter) -> str:
-    return ", ".join(f"{key} ({count})" for key, count in counter.most_common(TOP)) or "-"
+ROUTES = 100_000  # combinations remembered (a few MB), far more than a trail's
+
+
+def _route(matcher: Matcher, record: Mapping[str, Any], source: str) -> tuple:
+    """(the region it arrives in, or None where no stack is; its plan there; its dimensions)."""
+    region = delivery_region(record)
+    if region not in matcher.deployed:
+        return None, None, None
+    dimensions = _record_dimensions(record, source)
+    return region, matcher.plan(region, dimensions), dimensions
+
+
+def _record_dimensions(record: Mapping[str, Any], source: str) -> tuple | None:
+    """dimensions_of(envelope(record)), from the record (tests/test_replay.py checks they agree)."""
+    name = record.get("eventName", _MISSING)
+    if name is _MISSING:
+        name = None
+    elif type(name) is not str:
+        return None
+    identity = record.get("userIdentity", _MISSING)
+    if type(identity) is dict:
+        kind = identity.get("type", _MISSING)
+        if kind is _MISSING:
+            kind = None
+        elif type(kind) is not str:
+            return None
+    elif type(identity) is list:
+        return None
+    else:
+        kind = None
+    error = record.get("errorCode", _MISSING)
+    if error is _MISSING:
+        presence = _ABSENT
+    elif type(error) is list or type(error) is dict:
+        return None
+    else:
+        presence = _PRESENT
+    short = "aws." + source.removesuffix(".amazonaws.com")
+    return (short, detail_type(record), source, name, kind, presence)
+
+
+def projection_of(matcher: Matcher) -> Any:
+    """The msgspec type of a record as far as the rules (their fields under ``detail``), the
+    placing of records (ops.cloudtrail_records) and the report read it; None for the whole."""
+    paths = {
+        ("userIdentity", "sessionContext", "sessionIssuer", "arn"),
+        ("userIdentity", "arn"),
+        ("userIdentity", "invokedBy"),
+        ("userIdentity", "type"),
+        ("userIdentity", "accountId"),
+        ("tlsDetails", "clientProvidedHostHeader"),
+        *((field,) for field in RECORD_FIELDS),
+    }
+    for text in matcher.pattern_texts:
+        for path in paths_of(json.loads(text)):
+            if path[0] == "detail":
+                if len(path) == 1:
+                    return None  # a pattern on the whole detail: keep it whole
+                paths.add(path[1:])
+    return _projection(frozenset(paths), "Record")
+
+
+# The record's own fields envelope(), delivery_region() and the report read.
+RECORD_FIELDS = (
+    "eventID",
+    "eventTime",
+    "eventType",
+    "eventSource",
+    "eventName",
+    "awsRegion",
+    "sourceIPAddress",
+    "recipientAccountId",
+    "readOnly",
+)
+
+
+def _projection(paths: frozenset[tuple[str, ...]], name: str) -> Any:
+    """A TypedDict of these paths: leaves whole (Any), objects on the way down as TypedDicts of
+    their paths, and any other value on the way (an array, a string) whole too."""
+    leaves = {path[0] for path in paths if len(path) == 1}
+    fields: dict[str, Any] = {}
+    for key in sorted({path[0] for path in paths}):
+        if key in leaves:
+            fields[key] = Any
+        else:
+            inner = frozenset(path[1:] for path in paths if path[0] == key)
+            nested = _projection(inner, f"{name}_{len(fields)}")
+            fields[key] = nested | list[Any] | str | int | float | bool | None
+    return TypedDict(name, fields, total=False)  # type: ignore[operator]
+
+
+def _event_of(item: Any) -> dict[str, Any]:
+    if isinstance(item, dict) and "detail-type" in item:
+        return item
+    if isinstance(item, dict) and isinstance(item.get("eventSource"), str):
+        return envelope(item)
+    raise NotARecordError(
+        "neither a CloudTrail record (no eventSource) nor an EventBridge event (no detail-type)"
+    )
+
+
+def _judge(found: Replay, matcher: Matcher, event: dict[str, Any], dimensions: Any = False) -> None:
+    record = event.get("detail") or {}
+    if record.get("readOnly") is True:
+        found.read_only += 1
+        return
+    region, alerting, silenced = matcher.judge(event, dimensions)
+    if region is None:
+        found.unplaced += 1
+        return
+    if alerting:
+        _count_alerts(found, alerting, record, event.get("account", "-"), event)
+    for detection_id, names in silenced.items():
+        _counts(found, detection_id).suppressed += 1
+        for name in names:
+            found.suppressions[name][detection_id] += 1
+
+
+def _counts(found: Replay, detection_id: str) -> DetectionCounts:
+    counts = found.detections.get(detection_id)
+    if counts is None:
+        counts = found.detections[detection_id] = DetectionCounts()
+    return counts
+
+
+def _count_alerts(
+    found: Replay,
+    alerting: Iterable[str],
+    record: Mapping[str, Any],
+    account: Any,
+    event: Mapping[str, Any] | None = None,
+) -> None:
+    principal = _principal(record)
+    name = record.get("eventName", _MISSING)
+    if name is _MISSING:
+        name = (event or envelope(dict(record))).get("detail-type", "?")
+    source_ip = record.get("sourceIPAddress", "-")
+    for detection_id in alerting:
+        counts = _counts(found, detection_id)
+        counts.alerts += 1
+        counts.principals[principal] += 1
+        counts.event_names[name] += 1
+        counts.source_ips[source_ip] += 1
+        counts.accounts[account] += 1
+
+
+def _count_silenced(
+    found: Replay, matcher: Matcher, silenced: set[str], record: Mapping[str, Any]
+) -> None:
+    """The suppressions that hold, of the record alone (each pattern is of its detail)."""
+    for detection_id in silenced:
+        _counts(found, detection_id).suppressed += 1
+        for suppression, matches in matcher.suppressions_on_record:
+            if suppression.applies_to(detection_id) and matches(record):
+                found.suppressions[suppression.name][detection_id] += 1
+
+
+def _top(counter: Counter, limit: int | None = TOP) -> str:
+    """The most common first (ties by name, so that the order is the data's, not the reading's);
+    the rest as "and N more (their count)", so that it adds up."""
+    ranked = sorted(counter.items(), key=lambda item: (-item[1], str(item[0])))
+    shown = ranked if limit is None else ranked[:limit]
+    text = ", ".join(f"{key} ({count})" for key, count in shown) or "-"
+    rest = len(counter) - len(shown)
+    if rest:
+        text += f" and {rest} more ({sum(counter.values()) - sum(n for _, n in shown)})"
+    return text
 
 
 def report(found: Replay, settings: MonitorConfig) -> list[str]:
+    digests = found.files.digest_files
     lines = [
         f"{found.records} records: {found.read_only} read-only (rules in state ENABLED never "
-        f"receive them), {found.unplaced} delivered to a region with no stack",
+        f"receive them), {found.unplaced} delivered to a region with no stack"
+        + (f"; {digests} digest files skipped (hashes, no records)" if digests else ""),
         f"{'detection':34} {'alerts':>7} {'suppressed':>10}",
     ]
     for detection_id, counts in found.detections.items():
@@ -271,16 +624,32 @@ def report(found: Replay, settings: MonitorConfig) -> list[str]:
         total = sum(silenced.values())
         lines.append(
             f"suppression {name} ({by_name[name].reason}): {total} alerts silenced"
-            + (f": {_top(silenced)}" if total else "")
+            + (f": {_top(silenced, limit=None)}" if total else "")
         )
     return lines
+
+
+def _day(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date (YYYY-MM-DD)") from None
 
 
 def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] = os.environ) -> int:
     parser = argparse.ArgumentParser(prog="make replay", description=__doc__.splitlines()[0])
     parser.add_argument(
-        "logs", metavar="LOGS", type=Path, help="a CloudTrail log file or a folder of them"
+        "logs", metavar="LOGS", type=Path, nargs="?", help="an AWSLogs/ folder, or a log file"
     )
+    athena = parser.add_argument_group("Athena", "the trail bucket's table instead of LOGS")
+    athena.add_argument("--athena", action="store_true", help="run the replay as Athena SQL")
+    athena.add_argument("--database", help="the Glue database of the CloudTrail table")
+    athena.add_argument("--table", help="the CloudTrail table (the Athena guide's DDL)")
+    athena.add_argument("--workgroup", help="the Athena workgroup (default: primary)")
+    athena.add_argument("--output-location", help="s3:// for results, unless the workgroup has one")
+    athena.add_argument("--region", help="Athena's region (default: the home region)")
+    athena.add_argument("--from", dest="start", type=_day, help="first day, YYYY-MM-DD")
+    athena.add_argument("--to", dest="end", type=_day, help="last day, YYYY-MM-DD")
     args = parser.parse_args(argv)
 
     def body() -> int:
@@ -290,14 +659,23 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] = os.envi
                 "replay follows the EventBridge rules; with alertEngines "
                 f"{json.dumps(list(settings.engines))} there are none to replay against"
             )
+        if args.athena:
+            return _athena(settings, environ, args)
+        if args.logs is None:
+            raise OpsError("say which logs: make replay LOGS=path, or ARGS=--athena ...")
         if not args.logs.exists():
             raise OpsError(f"{args.logs}: no such file or folder")
         documents = synthesized_documents(settings, environ)
         started = time.perf_counter()
+        files = Files()
+        matcher = Matcher(settings, documents)
+        items = records_in(args.logs, files, projection_of(matcher))
         try:
-            found = replay(settings, documents, records_in(args.logs))
+            found = replay(settings, documents, items, files=files, matcher=matcher)
+        except LogsError as error:
+            raise OpsError(str(error)) from None
         except (OSError, ValueError) as error:  # unreadable or malformed input: one line
-            raise OpsError(f"{args.logs}: {error}") from None
+            raise OpsError(f"{files.current or args.logs}: {error}") from None
         elapsed = time.perf_counter() - started
         for line in report(found, settings):
             print(line)
@@ -306,6 +684,39 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] = os.envi
         return 0
 
     return run(body)
+
+
+def _athena(settings: MonitorConfig, environ: Mapping[str, str], args: argparse.Namespace) -> int:
+    from ops import athena
+
+    if not args.database or not args.table:
+        raise OpsError("--athena needs --database and --table (the CloudTrail table)")
+    if args.start and args.end and args.start > args.end:
+        raise OpsError(f"--from {args.start} is after --to {args.end}")
+    for name, value in (("database", args.database), ("table", args.table)):
+        if not re.fullmatch(r"[A-Za-z0-9_]+", value):
+            raise OpsError(f"--{name} {value!r}: Athena names are letters, digits and _")
+    if args.output_location and not args.output_location.startswith("s3://"):
+        raise OpsError(f"--output-location {args.output_location!r}: an s3:// location")
+    matcher = Matcher(settings, synthesized_documents(settings, environ))
+    table = f'"{args.database}"."{args.table}"'
+    sql = athena.query(matcher, settings, table, args.start, args.end)
+    import boto3
+
+    session = boto3.Session()
+    if session.get_credentials() is None:
+        print(sql + ";")
+        print(
+            "no AWS credentials: printed the query; run it in Athena's console, or set "
+            "AWS_PROFILE and run this again",
+            file=sys.stderr,
+        )
+        return 0
+    client = session.client("athena", region_name=args.region or settings.home_region)
+    rows = athena.run_query(client, sql, args.database, args.workgroup, args.output_location)
+    for line in report(athena.replay_of(rows, settings), settings):
+        print(line)
+    return 0
 
 
 if __name__ == "__main__":

@@ -4,7 +4,8 @@
 - what it costs: the alarm metrics and KMS keys counted in synthesized stacks of the two
   configurations the table compares, priced at the list prices below;
 - speed: `make bench ARGS=--record`'s benchmarks/results.json;
-- organization scale: `make bench-organization ARGS=--record`'s benchmarks/organization.json.
+- organization scale: `make bench-organization ARGS=--record`'s benchmarks/organization.json;
+- replay speed: `make bench-replay ARGS=--record`'s benchmarks/replay_results.json.
 """
 
 from __future__ import annotations
@@ -150,10 +151,27 @@ def scale_lines() -> str:
     )
 
 
+def replay_speed_lines() -> str:
+    result = json.loads((BENCHMARKS / "replay_results.json").read_text(encoding="utf-8"))
+    cpu, wall = result["records_per_cpu_second"], result["records_per_second"]
+    return (
+        "| replay of 1,000,000 records | min | median | max |\n"
+        "| --- | --- | --- | --- |\n"
+        f"| records per second of CPU time (one core) | {cpu['min']:,} | {cpu['median']:,} "
+        f"| {cpu['max']:,} |\n"
+        f"| records per second of wall time | {wall['min']:,} | {wall['median']:,} "
+        f"| {wall['max']:,} |\n\n"
+        f"{result['runs']} runs of {result['records']:,} records ({result['size_mb']} MB of "
+        f".json.gz) at commit {result['commit']}, {result['date'][:10]}{_load(result)}; peak "
+        f"resident memory {result['peak_mb']} MB."
+    )
+
+
 BLOCKS: dict[str, Callable[[], str]] = {
     "costs": cost_cells,
     "speed": speed_lines,
     "scale": scale_lines,
+    "replay-speed": replay_speed_lines,
 }
 
 

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 import os
 import shutil
 from collections.abc import Mapping
@@ -96,6 +97,19 @@ def configured_stacks(
     """(configuration, its synthesized stacks) for each named configuration."""
     settings = parse_config(CONFIGS[request.param], {})
     return settings, synthesize_to(settings, tmp_path_factory.mktemp(request.param) / "cdktf.out")
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory):
+    """A project folder with a cdktf.json and its synthesized stacks."""
+
+    def make(context: dict):
+        folder = tmp_path_factory.mktemp("replay")
+        (folder / "cdktf.json").write_text(json.dumps({"context": context}))
+        stacks = synthesize_to(parse_config(context, {}), folder / "cdktf.out")
+        return folder, stacks
+
+    return make
 
 
 @pytest.fixture(scope="session")

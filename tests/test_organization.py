@@ -481,8 +481,9 @@ def member_rules(template: dict[str, Any], region: str) -> list[dict[str, Any]]:
 def test_members_forward_each_event_once_and_exactly_what_the_security_rules_match(org, corpus):
     """Per group of regions with the same rules: no event is forwarded twice, an event is
     forwarded exactly when a detection on the bus matches it, and whatever alerts was forwarded.
-    Matched with moto's matcher, each event flattened once (ops.replay's index of it)."""
-    from ops.replay import _Rules, flattened
+    Matched as `make replay` matches (ops.replay's index of ops.event_patterns, which
+    tests/test_event_patterns.py checks against moto's matcher on these patterns)."""
+    from ops.replay import RuleIndex
 
     settings, stacks = org
     template = _template(stacks)
@@ -502,24 +503,23 @@ def test_members_forward_each_event_once_and_exactly_what_the_security_rules_mat
         groups.add(group)
         stack = stacks[plan.region]
         on_bus = {d.id for d in forwarded(plan.local)}
-        forwarding = _Rules((r["Name"], json.dumps(r["EventPattern"])) for r in rules)
-        detections = _Rules(
+        forwarding = RuleIndex((r["Name"], json.dumps(r["EventPattern"])) for r in rules)
+        detections = RuleIndex(
             (d.id, d.event_pattern_json("api-alerts")) for d in forwarded(plan.local)
         )
-        alerting = _Rules(
+        alerting = RuleIndex(
             (detection_id_of(name), stack.pattern_of(rule))
             for name, rule in stack.resources(RULE).items()
             if detection_id_of(name) in on_bus
         )
         for record in records:
             event = {**envelope(record), "region": plan.region}
-            flat = flattened(event)
-            sent = forwarding.matching(event, flat)
+            sent = forwarding.matching(event)
             assert len(sent) <= 1, (plan.region, record.get("eventName"), sent)
-            matched = set(detections.matching(event, flat))
+            matched = set(detections.matching(event))
             assert bool(sent) == bool(matched), (plan.region, record.get("eventName"))
             # What alerts (suppressions narrow the rules) was forwarded.
-            assert set(alerting.matching(event, flat)) <= matched
+            assert set(alerting.matching(event)) <= matched
             checked[bool(sent)] += 1
     assert len(groups) > 1
     assert checked[True] > 100 and checked[False] > 100

@@ -1,0 +1,351 @@
+"""`make replay ARGS=--athena`: the replay as one Athena query over the table the Athena guide
+creates for CloudTrail logs. Run on DuckDB over the corpus loaded into a table of that shape, it
+finds exactly what local replay finds; it parses as Trino SQL (Athena engine version 3); without
+credentials it prints the query, with them it runs it through Athena's API (botocore Stubber)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import boto3
+import duckdb
+import pytest
+import sqlglot
+from botocore.stub import ANY, Stubber
+
+from config import parse_config
+from ops import athena, replay
+from tests.conftest import CORPUS_REGIONS_CONTEXT
+from tests.synthesized import load_stacks
+from tests.test_replay import SUPPRESSION, _all_records, _as_dicts
+
+README_TUNING = {
+    "detections": [
+        "iam_policy_changes",
+        "network_acl_changes",
+        "route_table_changes",
+        "vpc_changes",
+    ],
+    "principals": ["arn:aws:iam::123456789012:role/tester"],
+    "sourceIps": ["111.111.111.111"],
+    "reason": "CI pipeline role, from the build network",
+    "expires": SUPPRESSION["expires"],
+}
+CONTEXTS = {
+    "per-region": {**CORPUS_REGIONS_CONTEXT, "suppressions": [SUPPRESSION, README_TUNING]},
+    "central": {**CORPUS_REGIONS_CONTEXT, "delivery": "central", "suppressions": [SUPPRESSION]},
+}
+
+# The table's columns, as the Athena guide's CREATE TABLE for CloudTrail logs with partition
+# projection declares them (structs as STRUCT, the JSON documents as text), in DuckDB's types.
+STRUCTS = {
+    "useridentity": (
+        "STRUCT(type VARCHAR, principalid VARCHAR, arn VARCHAR, accountid VARCHAR, "
+        "invokedby VARCHAR, accesskeyid VARCHAR, username VARCHAR, "
+        "onbehalfof STRUCT(userid VARCHAR, identitystorearn VARCHAR), "
+        "sessioncontext STRUCT(attributes STRUCT(mfaauthenticated VARCHAR, creationdate VARCHAR), "
+        "sessionissuer STRUCT(type VARCHAR, principalid VARCHAR, arn VARCHAR, accountid VARCHAR, "
+        "username VARCHAR), ec2roledelivery VARCHAR, "
+        "webidfederationdata STRUCT(federatedprovider VARCHAR, attributes MAP(VARCHAR, VARCHAR))))"
+    ),
+    "resources": "STRUCT(arn VARCHAR, accountid VARCHAR, type VARCHAR)[]",
+    "tlsdetails": "STRUCT(tlsversion VARCHAR, ciphersuite VARCHAR, clientprovidedhostheader VARCHAR)",
+}
+STRINGS = [
+    "eventversion",
+    "eventtime",
+    "eventsource",
+    "eventname",
+    "awsregion",
+    "sourceipaddress",
+    "useragent",
+    "errorcode",
+    "errormessage",
+    "requestparameters",
+    "responseelements",
+    "additionaleventdata",
+    "requestid",
+    "eventid",
+    "readonly",
+    "eventtype",
+    "apiversion",
+    "recipientaccountid",
+    "serviceeventdetails",
+    "sharedeventid",
+    "vpcendpointid",
+    "eventcategory",
+    "timestamp",
+]
+
+
+def _lowercase(value: Any, declared: str) -> Any:
+    """A JSON value as the table's JSON SerDe reads it into a declared type: keys lowercased
+    into structs, anything but a string into a string column as its JSON text."""
+    if declared == "VARCHAR":
+        if value is None or isinstance(value, str):
+            return value
+        return json.dumps(value) if not isinstance(value, bool) else str(value).lower()
+    if isinstance(value, dict):
+        return {k.lower(): v for k, v in value.items()}
+    return value
+
+
+def _row(record: dict[str, Any]) -> dict[str, Any]:
+    row: dict[str, Any] = {column: None for column in (*STRINGS, *STRUCTS)}
+    for key, value in record.items():
+        column = key.lower()
+        if column in STRUCTS:
+            row[column] = _nested_lower(value)
+        elif column in row:
+            row[column] = _lowercase(value, "VARCHAR")
+    row["timestamp"] = (record.get("eventTime") or "1970-01-01")[:10].replace("-", "/")
+    return row
+
+
+def _nested_lower(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k.lower(): _nested_lower(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_nested_lower(v) for v in value]
+    return value if value is None or isinstance(value, str) else json.dumps(value)
+
+
+def _lowercased(record: dict[str, Any]) -> bool:
+    """A record whose identity's keys someone lowercased (panther's samples, exported from
+    Athena): the table's SerDe reads keys without regard to case, EventBridge with, so the two
+    differ on them; CloudTrail writes camelCase (the CloudTrail userIdentity element page)."""
+    identity = record.get("userIdentity") or {}
+    return "sessioncontext" in identity or "accountid" in identity
+
+
+@pytest.fixture(scope="module")
+def cloudtrail_table(corpus, tmp_path_factory):
+    """The corpus and every fixture, as rows of the Athena table, in DuckDB."""
+    records = [r["detail"] if "detail-type" in r else r for r in _all_records(corpus)]
+    records = [r for r in records if "eventSource" in r and not _lowercased(r)]
+    folder = tmp_path_factory.mktemp("athena")
+    (folder / "rows.jsonl").write_text("\n".join(json.dumps(_row(r)) for r in records) + "\n")
+    columns = {**{c: "VARCHAR" for c in STRINGS}, **STRUCTS}
+    connection = duckdb.connect()
+    connection.execute(
+        "CREATE TABLE cloudtrail AS SELECT * FROM read_json(?, format = 'newline_delimited', "
+        f"columns = {{{', '.join(f'{k!r}: {v!r}' for k, v in columns.items())}}})",
+        [str(folder / "rows.jsonl")],
+    )
+    return connection, records
+
+
+def _setup(project, context):
+    folder, _ = project(context)
+    settings = parse_config(context, {})
+    documents = {s.name: s.document for s in load_stacks(folder / "cdktf.out").values()}
+    return settings, documents, replay.Matcher(settings, documents)
+
+
+def _duckdb(sql: str) -> str:
+    (translated,) = sqlglot.transpile(sql, read="trino", write="duckdb")
+    return translated
+
+
+@pytest.mark.parametrize("name", list(CONTEXTS))
+def test_the_athena_query_finds_what_local_replay_finds(project, cloudtrail_table, name):
+    connection, records = cloudtrail_table
+    settings, documents, matcher = _setup(project, CONTEXTS[name])
+    sql = athena.query(matcher, settings, "cloudtrail")
+    rows = connection.execute(_duckdb(sql)).fetchall()
+    from_sql = athena.replay_of(rows, settings)
+    local = replay.replay(settings, documents, records)
+    assert _as_dicts(from_sql) == _as_dicts(local)
+    assert replay.report(from_sql, settings) == replay.report(local, settings)
+    assert sum(c.alerts for c in local.detections.values()) > 100
+    assert sum(c.suppressed for c in local.detections.values()) > 5
+
+
+def test_the_query_is_trino_sql(project):
+    settings, _, matcher = _setup(project, CONTEXTS["central"])
+    sql = athena.query(matcher, settings, '"security"."cloudtrail_logs_pp"', *_days())
+    parsed = sqlglot.parse_one(sql, read="trino", error_level=sqlglot.ErrorLevel.RAISE)
+    assert parsed.find(sqlglot.exp.Union) is not None
+    assert len(sql) < 262_144  # StartQueryExecution's QueryString limit
+
+
+def _days():
+    from datetime import date
+
+    return date(2026, 11, 1), date(2026, 11, 30)
+
+
+def test_a_date_range_reads_those_days_partitions(project, cloudtrail_table):
+    connection, records = cloudtrail_table
+    settings, documents, matcher = _setup(project, CONTEXTS["per-region"])
+    from datetime import date
+
+    start, end = date(2020, 1, 1), date(2020, 12, 31)
+    sql = athena.query(matcher, settings, "cloudtrail", start, end)
+    assert "\"timestamp\" BETWEEN '2020/01/01' AND '2021/01/01'" in sql
+    rows = connection.execute(_duckdb(sql)).fetchall()
+    in_range = [r for r in records if "2020-01-01" <= r.get("eventTime", "")[:10] <= "2020-12-31"]
+    local = replay.replay(settings, documents, in_range)
+    assert _as_dicts(athena.replay_of(rows, settings)) == _as_dicts(local)
+    assert 0 < local.records < len(records)
+
+
+def _no_credentials(monkeypatch, tmp_path):
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+
+
+def test_without_credentials_it_prints_the_query_and_says_so(
+    project, monkeypatch, capsys, tmp_path
+):
+    folder, _ = project(CONTEXTS["per-region"])
+    (folder / "cdktf.json").write_text(json.dumps({"context": CONTEXTS["per-region"]}))
+    _no_credentials(monkeypatch, tmp_path)
+    monkeypatch.chdir(folder)
+    code = replay.main(["--athena", "--database", "security", "--table", "ct"], environ={})
+    out, err = capsys.readouterr()
+    assert code == 0
+    assert out.startswith("WITH records AS") and '"security"."ct"' in out
+    assert err.count("\n") == 1 and "no AWS credentials: printed the query" in err
+
+
+@pytest.mark.parametrize(
+    "args, says",
+    [
+        (["--athena", "--table", "t"], "--athena needs --database and --table"),
+        (["--athena", "--database", "d;drop", "--table", "t"], "letters, digits and _"),
+        (["--athena", "--database", "d", "--table", "t", "--output-location", "x"], "s3://"),
+        (
+            [
+                "--athena",
+                "--database",
+                "d",
+                "--table",
+                "t",
+                "--from",
+                "2026-12-01",
+                "--to",
+                "2026-11-01",
+            ],
+            "is after",
+        ),
+        ([], "say which logs"),
+    ],
+)
+def test_athena_mode_says_in_one_line_what_it_cannot_do(project, monkeypatch, capsys, args, says):
+    folder, _ = project(CONTEXTS["per-region"])
+    (folder / "cdktf.json").write_text(json.dumps({"context": CONTEXTS["per-region"]}))
+    monkeypatch.chdir(folder)
+    code = replay.main(args, environ={})
+    _, err = capsys.readouterr()
+    assert code == 2 and err.count("\n") == 1 and says in err, err
+
+
+def test_with_credentials_it_runs_the_query_through_athena(project, monkeypatch, capsys):
+    """StartQueryExecution, GetQueryExecution until SUCCEEDED, GetQueryResults page by page."""
+    folder, _ = project(CONTEXTS["per-region"])
+    (folder / "cdktf.json").write_text(json.dumps({"context": CONTEXTS["per-region"]}))
+    client = boto3.client(
+        "athena", region_name="ap-northeast-1", aws_access_key_id="a", aws_secret_access_key="b"
+    )
+    stubber = Stubber(client)
+    stubber.add_response(
+        "start_query_execution",
+        {"QueryExecutionId": "q-1"},
+        {
+            "QueryString": ANY,
+            "QueryExecutionContext": {"Database": "security"},
+            "WorkGroup": "secops",
+            "ResultConfiguration": {"OutputLocation": "s3://results/replay/"},
+        },
+    )
+    for state in ("RUNNING", "SUCCEEDED"):
+        stubber.add_response(
+            "get_query_execution",
+            {"QueryExecution": {"QueryExecutionId": "q-1", "Status": {"State": state}}},
+            {"QueryExecutionId": "q-1"},
+        )
+
+    def page(rows, token=None):
+        found = {"ResultSet": {"Rows": [{"Data": [{"VarCharValue": v} for v in r]} for r in rows]}}
+        return {**found, "NextToken": token} if token else found
+
+    header = ("detection", "measure", "key", "n")
+    stubber.add_response(
+        "get_query_results",
+        page([header, ("", "records", "", "12"), ("", "read_only", "", "2")], "t-2"),
+        {"QueryExecutionId": "q-1"},
+    )
+    stubber.add_response(
+        "get_query_results",
+        page(
+            [
+                ("", "unplaced", "", "1"),
+                ("iam_policy_changes", "alerts", "", "3"),
+                ("iam_policy_changes", "who", "arn:aws:iam::123456789012:role/admin", "3"),
+                ("iam_policy_changes", "what", "PutRolePolicy", "3"),
+                ("iam_policy_changes", "from", "203.0.113.9", "3"),
+                ("iam_policy_changes", "suppressed", "", "2"),
+                ("iam_policy_changes", "suppression:suppressions[0]", "", "2"),
+            ]
+        ),
+        {"QueryExecutionId": "q-1", "NextToken": "t-2"},
+    )
+
+    class Session:
+        def get_credentials(self):
+            return object()
+
+        def client(self, service, region_name):
+            assert (service, region_name) == ("athena", "ap-northeast-1")
+            return client
+
+    monkeypatch.setattr(boto3, "Session", Session)
+    monkeypatch.setattr(athena.time, "sleep", lambda seconds: None)
+    monkeypatch.chdir(folder)
+    with stubber:
+        code = replay.main(
+            [
+                "--athena",
+                "--database",
+                "security",
+                "--table",
+                "cloudtrail_logs_pp",
+                "--workgroup",
+                "secops",
+                "--output-location",
+                "s3://results/replay/",
+            ],
+            environ={},
+        )
+        stubber.assert_no_pending_responses()
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    lines = out.splitlines()
+    assert lines[0].startswith("12 records: 2 read-only")
+    assert "iam_policy_changes                       3          2" in lines
+    assert "    who:   arn:aws:iam::123456789012:role/admin (3)" in lines
+    assert any(line.endswith("2 alerts silenced: iam_policy_changes (2)") for line in lines)
+
+
+def test_a_failed_query_is_one_line(monkeypatch):
+    client = boto3.client(
+        "athena", region_name="ap-northeast-1", aws_access_key_id="a", aws_secret_access_key="b"
+    )
+    stubber = Stubber(client)
+    stubber.add_response("start_query_execution", {"QueryExecutionId": "q-2"})
+    stubber.add_response(
+        "get_query_execution",
+        {
+            "QueryExecution": {
+                "QueryExecutionId": "q-2",
+                "Status": {"State": "FAILED", "StateChangeReason": "TABLE_NOT_FOUND: ct"},
+            }
+        },
+    )
+    with stubber, pytest.raises(athena.OpsError, match="q-2 failed: TABLE_NOT_FOUND: ct"):
+        athena.run_query(client, "SELECT 1", "security", None, None)
