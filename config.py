@@ -872,15 +872,15 @@ def _check_suppressed_patterns(settings: MonitorConfig, where: str) -> None:
                     f"EventBridge takes {limits.EVENT_PATTERN.value} "
                     f"({limits.EVENTBRIDGE_QUOTAS}): split or shorten them",
                 )
-            count = limits.wildcards(pattern)
-            if count > limits.WILDCARDS_PER_PATTERN.value:
+            score = limits.complexity(pattern)
+            if score > limits.COMPLEXITY.value:
                 raise ConfigError(
                     where,
                     [s.name for s in mine],
-                    f"{variant.id}'s pattern would hold {count} wildcard values; EventBridge "
-                    f"refuses a rule too complex ({limits.WILDCARD_COMPLEXITY}), and we hold "
-                    f"each to {limits.WILDCARDS_PER_PATTERN.value}: use exact values or one "
-                    "leading or trailing *, which need none",
+                    f"{variant.id}'s pattern would score {score} in EventBridge's wildcard "
+                    f"complexity, over the {limits.COMPLEXITY.value} known to be accepted: "
+                    f'EventBridge refuses a rule "too complex" ({limits.WILDCARD_COMPLEXITY}). '
+                    "Exact values, or one leading or trailing *, cost nothing",
                 )
             if len(variant.description) > limits.RULE_DESCRIPTION.value:
                 raise ConfigError(

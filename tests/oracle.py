@@ -225,23 +225,22 @@ def monitor_rules_tampered(event: dict[str, Any]) -> bool:
 
 
 def monitor_topic_tampered(event: dict[str, Any]) -> bool:
-    """Our alert, health or chat topic (api-alerts, api-alerts-health, api-alerts-chat-<severity>)
-    deleted, its attributes or permissions changed, or a subscription of it added, filtered or
-    removed."""
+    """Our alert, health or chat topic (api-alerts, api-alerts-health,
+    api-alerts-chat-critical/high/medium/low) deleted, its attributes or permissions changed, or a
+    subscription of any topic named api-alerts* added, filtered or removed (a subscription's ARN
+    is its topic's ARN and an id: SNS Subscribe)."""
     params = event["detail"].get("requestParameters") or {}
-    topic = params.get("topicArn") or ""
+    topic = (params.get("topicArn") or "").split(":")[-1]
     subscription = params.get("subscriptionArn") or ""
-    ours = {NAME_PREFIX, f"{NAME_PREFIX}-health"}
+    ours = {NAME_PREFIX, f"{NAME_PREFIX}-health"} | {
+        f"{NAME_PREFIX}-chat-{s}" for s in ("critical", "high", "medium", "low")
+    }
     return _api_call(
         event,
         "sns",
         {"DeleteTopic", "SetTopicAttributes", "AddPermission", "RemovePermission"}
         | {"Subscribe", "Unsubscribe", "SetSubscriptionAttributes"},
-    ) and any(
-        name in ours or name.startswith(f"{NAME_PREFIX}-chat-")
-        for name in (topic.split(":")[-1], *subscription.split(":")[-2:-1])
-        if name
-    )
+    ) and (topic in ours or f":{NAME_PREFIX}" in subscription)
 
 
 def monitor_queue_tampered(event: dict[str, Any]) -> bool:

@@ -10,6 +10,8 @@ import json
 from collections import Counter
 from pathlib import Path
 
+import pytest
+
 import main
 from config import parse_config
 from models import limits
@@ -67,8 +69,8 @@ def test_pattern_size_counts_the_key_reference_at_its_length():
     assert "characters in an event pattern would be" in problem
 
 
-def test_wildcards_per_pattern_and_targets_per_rule():
-    many = {"detail": {"a": [{"wildcard": f"*{i}*"} for i in range(7)]}}
+def test_complexity_per_pattern_and_targets_per_rule():
+    many = {"detail": {"a": [{"wildcard": f"*{i}*"} for i in range(4)]}}
     targets = {
         f"t{i}": {"rule": "${aws_cloudwatch_event_rule.r.name}", "target_id": f"t{i}"}
         for i in range(6)
@@ -76,7 +78,9 @@ def test_wildcards_per_pattern_and_targets_per_rule():
     problems = limits.violations(
         {"s": _document({"r": _rule(many)}, aws_cloudwatch_event_target=targets)}
     )
-    assert any("wildcard values in one event pattern" in p for p in problems)
+    assert any(
+        "complexity of one event pattern" in p and "would be 12; AWS takes 9" in p for p in problems
+    )
     assert any("targets of one rule would be 6; AWS takes 5" in p for p in problems)
 
 
@@ -157,6 +161,55 @@ def test_synth_says_how_many_wildcard_rules_a_bus_holds_above_half_the_quota(
         f"bus (not adjustable, {limits.EVENTBRIDGE_QUOTAS})"
         for region in ("ap-northeast-1", "us-east-1")
     ]
+
+
+# Event Ruler's scores, measured with Ruler 2.0.1 (MachineComplexityEvaluator): single values,
+# then one field of 1 to 6 values *:stack/<name>/*, of which EventBridge accepted 3 and refused 4
+# (vals-ai/Valkyrie#278).
+RULER_SCORES = {
+    "*": 2,
+    "a*": 2,
+    "*a*": 3,
+    "*aa*": 4,
+    "*a*a*a*": 7,
+    "*Terraform/*": 3,
+    "arn:aws:iam::*:role/eks-*": 3,
+    "arn:*:iam::*:role/aws-service-role/*": 6,
+    "arn:*:sns:*:*:api-alerts:*": 8,
+    "arn:*:sns:*:*:api-alerts-chat-*:*": 10,
+    "abc": 1,
+    "*:api-alerts*": 3,
+}
+
+
+@pytest.mark.parametrize(("value", "score"), RULER_SCORES.items())
+def test_a_wildcard_value_costs_what_event_ruler_scores(value, score):
+    assert limits.wildcard_cost(value) == score
+    assert limits.complexity({"detail": {"f": [{"anything-but": {"wildcard": value}}]}}) == score
+
+
+def test_complexity_brackets_eventbridges_refusal():
+    stacks = ["SharedStack", "DatabaseStack", "ApiStack", "MonitoringStack", "WorkerStack"]
+    scores = [
+        limits.complexity({"detail": {"x": [{"wildcard": f"*:stack/{n}/*"} for n in stacks[:k]]}})
+        for k in range(1, 6)
+    ]
+    assert scores == [3, 6, 9, 12, 15]
+    assert scores[2] <= limits.COMPLEXITY.value < scores[3]  # accepted 3, refused 4
+    # Fields do not add up; prefix, suffix, exact values and exists cost nothing.
+    two_fields = {"detail": {"a": [{"wildcard": "*a*"}], "b": [{"wildcard": "*a*a*"}]}}
+    assert limits.complexity(two_fields) == 5
+    assert limits.complexity({"detail": {"a": [{"prefix": "x"}, {"suffix": "y"}, "z"]}}) == 0
+    # A $or copies a wildcard field into each sub-rule that reaches it.
+    shared = {"detail": {"f": [{"wildcard": "*a*"}]}, "$or": [{"x": ["1"]}, {"y": ["2"]}]}
+    assert limits.complexity(shared) >= 5
+
+
+def test_every_catalog_pattern_is_within_the_complexity_known_accepted():
+    from constructs_lib.catalog import CATALOG
+
+    worst = max(CATALOG, key=lambda d: limits.complexity(d.pattern))
+    assert limits.complexity(worst.pattern) <= 3, worst.id
 
 
 def test_suppressions_without_a_star_add_no_wildcard():
