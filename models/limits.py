@@ -153,12 +153,17 @@ def wildcards(pattern: Any) -> int:
     return 0
 
 
-# What Terraform fills in for the references a pattern may hold (the region's KMS key), at
-# their longest: a key id is a UUID; an ARN names the partition, region and account.
+# What Terraform fills in for the references a pattern may hold (the region's KMS key, the
+# account's id), at their longest: a key id is a UUID; an ARN names the partition, region and
+# account.
 KEY_ID_LENGTH = 36
 
 
 def _resolved(expression: str, partition: str, region: str) -> str:
+    # The deploying account's id (the attack group's shares and grants): 12 digits
+    # (Organizations API reference, Account.Id).
+    if expression.startswith("data.aws_caller_identity.") and expression.endswith(".account_id"):
+        return "1" * 12
     if expression.endswith(".key_id"):
         return "k" * KEY_ID_LENGTH
     if expression.startswith("aws_kms_key.") and expression.endswith(".arn"):

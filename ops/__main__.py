@@ -1,11 +1,11 @@
-"""`python -m ops <command> [options]`: selftest, verify, deployer-policy, readiness
-or replay."""
+"""`python -m ops <command> [options]`: selftest, verify, deployer-policy, readiness,
+replay or coverage."""
 
 from __future__ import annotations
 
 import sys
 
-from ops import deployer_policy, readiness, replay, selftest, verify
+from ops import coverage, deployer_policy, readiness, replay, selftest, verify
 
 COMMANDS = {
     "selftest": selftest.main,
@@ -13,6 +13,7 @@ COMMANDS = {
     "deployer-policy": deployer_policy.main,
     "readiness": readiness.main,
     "replay": replay.main,
+    "coverage": coverage.main,
 }
 
 

@@ -22,12 +22,15 @@ GLOBAL_REGION = "us-east-1"
 def delivery_region(record: dict[str, Any]) -> str | None:
     """Where EventBridge receives the record.
 
-    IAM calls, calls to STS's global endpoint and root console sign-ins arrive in us-east-1;
+    IAM and Organizations calls, calls to STS's global endpoint and root console sign-ins arrive
+    in us-east-1;
     everything else in the region it was made in (the record's awsRegion).
     """
     source = record.get("eventSource")
     host = (record.get("tlsDetails") or {}).get("clientProvidedHostHeader")
-    if source == "iam.amazonaws.com":
+    # "AWS global services, such as IAM, AWS Organizations, and AWS Account Management deliver
+    # events only to us-east-1": https://repost.aws/knowledge-center/use-eventbridge-rule-across-regions
+    if source in ("iam.amazonaws.com", "organizations.amazonaws.com"):
         return GLOBAL_REGION
     if source == "sts.amazonaws.com" and host == "sts.amazonaws.com":
         return GLOBAL_REGION
@@ -64,3 +67,31 @@ def envelope(record: dict[str, Any]) -> dict[str, Any]:
         "resources": [],
         "detail": record,
     }
+
+
+def arrays_crushed(event: Any) -> Any:
+    """The event as EventBridge matches it when an array holds objects: moto's matcher does not
+    look inside arrays, EventBridge's does.
+
+    EventBridge matches with AWS's Event Ruler, which "crushes out" an array of objects: "any
+    contained objects are treated as if they are the value of the parent field", so a pattern
+    ``{"items": {"userId": [...]}}`` matches ``{"items": [{"userId": "1"}, {"group": "all"}]}``
+    (https://github.com/aws/event-ruler#json-array-matching). Here each such array becomes an
+    object whose fields list the elements' values, which moto then matches as a list. Exact for
+    patterns that constrain one field of an array's elements per branch, as the catalog's do
+    (Event Ruler also keeps two fields of one pattern to one element).
+    """
+    if isinstance(event, dict):
+        return {key: arrays_crushed(value) for key, value in event.items()}
+    if isinstance(event, list) and event and all(isinstance(item, dict) for item in event):
+        crushed: dict[str, list[Any]] = {}
+        for item in event:
+            for key, value in item.items():
+                # A nested array's elements join the parent's ("multi-level arrays too").
+                crushed.setdefault(key, []).extend(value if isinstance(value, list) else [value])
+        return {key: arrays_crushed(_one(values)) for key, values in crushed.items()}
+    return event
+
+
+def _one(values: list[Any]) -> Any:
+    return values[0] if len(values) == 1 and isinstance(values[0], dict) else values

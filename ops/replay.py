@@ -6,8 +6,9 @@ array, in any folder tree), JSON lines (``.jsonl``/``.ndjson``, gzipped or not; 
 EventBridge event per line) or single records, one file at a time. Each record goes, wrapped as
 EventBridge wraps it, to the region where AWS delivers it (ops.cloudtrail_records), and is matched
 with moto's EventBridge matcher, as in the tests, against the rules the synthesized stack there
-holds (in central delivery, forwarded to the home region first). Read-only calls are left out:
-rules in state ENABLED never receive them
+holds (in central delivery, forwarded to the home region first). Read-only calls reach only the
+rules in state ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS (the attack group's read-only
+detections): rules in state ENABLED never receive them
 (https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-service-event-cloudtrail-management.html).
 Prints, per detection, the alerts it would have sent and who, what and from where caused them,
 and per suppression the events it silenced.
@@ -31,7 +32,7 @@ from typing import Any
 from config import MonitorConfig
 from constructs_lib.catalog import EVENTBRIDGE, KEY_ARN, KEY_ID
 from constructs_lib.outcomes import detection_id_of, rule_variants
-from ops.cloudtrail_records import envelope
+from ops.cloudtrail_records import arrays_crushed, envelope
 from ops.context import OpsError, run, settings_of, synthesized_documents
 
 TOP = 3
@@ -93,19 +94,27 @@ class _Rules:
 
 
 def flattened(event: Mapping[str, Any]) -> dict[str, Any]:
+    """The event as moto's matcher reads it, arrays of objects crushed as EventBridge's are."""
     from moto.events.models import EventPattern
 
-    return EventPattern._flatten_dict(event)
+    return EventPattern._flatten_dict(arrays_crushed(event))
 
 
-def _rules_of(document: Mapping[str, Any]) -> dict[str, str]:
-    """Rule id -> event pattern, for the enabled rules of a synthesized stack."""
+# The rule state that receives read-only management events as well (EventBridge user guide,
+# https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-service-event-cloudtrail-management.html).
+ALL_MANAGEMENT_EVENTS = "ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS"
+
+
+def _rules_of(document: Mapping[str, Any], read_only: bool = False) -> dict[str, str]:
+    """Rule id -> event pattern, for the enabled rules of a synthesized stack; with
+    ``read_only``, only those that receive read-only management events."""
+    states = {ALL_MANAGEMENT_EVENTS} if read_only else {"ENABLED", ALL_MANAGEMENT_EVENTS}
     return {
         rule_id: REFERENCE.sub(UNRESOLVED, rule["event_pattern"])
         for rule_id, rule in document.get("resource", {})
         .get("aws_cloudwatch_event_rule", {})
         .items()
-        if rule.get("state", "ENABLED") == "ENABLED"
+        if rule.get("state", "ENABLED") in states
     }
 
 
@@ -116,9 +125,12 @@ class Matcher:
     def __init__(self, settings: MonitorConfig, documents: Mapping[str, Mapping[str, Any]]) -> None:
         self.home = settings.home_region
         self.central = settings.delivery_mode == "central"
-        names = {KEY_ID: UNRESOLVED, KEY_ARN: UNRESOLVED}
+        names = {KEY_ID: UNRESOLVED, KEY_ARN: UNRESOLVED, **settings.pattern_names(UNRESOLVED)}
+        self.detections = {d.id: d for d in settings.detections}
         self.deployed: dict[str, _Rules] = {}
+        self.deployed_read_only: dict[str, _Rules] = {}  # the rules read-only events reach
         self.forwarding: dict[str, _Rules] = {}
+        self.forwarding_read_only: dict[str, _Rules] = {}
         self.plain: dict[str, _Rules] = {}  # the same detections, without their suppressions
         for region, document in documents.items():
             rules = _rules_of(document)
@@ -126,8 +138,18 @@ class Matcher:
                 k: v for k, v in rules.items() if not k.startswith("forward_to_home_")
             }
             self.deployed[region] = _Rules(detection_rules.items())
+            self.deployed_read_only[region] = _Rules(
+                (k, v)
+                for k, v in _rules_of(document, read_only=True).items()
+                if not k.startswith("forward_to_home_")
+            )
             self.forwarding[region] = _Rules(
                 (k, v) for k, v in rules.items() if k.startswith("forward_to_home_")
+            )
+            self.forwarding_read_only[region] = _Rules(
+                (k, v)
+                for k, v in _rules_of(document, read_only=True).items()
+                if k.startswith("forward_to_home_")
             )
             carried = {detection_id_of(rule_id) for rule_id in detection_rules}
             # Without their suppressions, for the detections that have some: what they silence.
@@ -150,16 +172,21 @@ class Matcher:
         if region not in self.deployed:
             return None, set(), {}
         flat = flattened(event)
+        # A read-only call reaches only the rules in the state that receives it.
+        read_only = (event.get("detail") or {}).get("readOnly") is True
+        deployed = self.deployed_read_only if read_only else self.deployed
+        forwarding = self.forwarding_read_only if read_only else self.forwarding
         judges = [region]
-        if self.central and region != self.home and self.forwarding[region].matching(event, flat):
+        if self.central and region != self.home and forwarding[region].matching(event, flat):
             judges.append(self.home)  # forwarded, and judged by the home rules too
         alerting = {
-            detection_id_of(r)
-            for where in judges
-            for r in self.deployed[where].matching(event, flat)
+            detection_id_of(r) for where in judges for r in deployed[where].matching(event, flat)
         }
         unsuppressed = {
-            detection_id_of(r) for where in judges for r in self.plain[where].matching(event, flat)
+            detection_id_of(r)
+            for where in judges
+            for r in self.plain[where].matching(event, flat)
+            if not read_only or self.detections[detection_id_of(r)].read_only
         }
         silenced = {
             detection_id: [
@@ -223,11 +250,10 @@ def replay(
         event = item if "detail-type" in item else envelope(item)
         record = event.get("detail") or {}
         if record.get("readOnly") is True:
-            found.read_only += 1
-            continue
+            found.read_only += 1  # judged by the read-only detections' rules only
         region, alerting, silenced = matcher.judge(event)
         if region is None:
-            found.unplaced += 1
+            found.unplaced += record.get("readOnly") is not True
             continue
         for detection_id in alerting:
             counts = found.detections.setdefault(detection_id, DetectionCounts())

@@ -16,6 +16,8 @@ from moto.events.models import EventPattern
 from config import ConfigError, parse_config
 from constructs_lib.catalog import CATALOG, detection
 from constructs_lib.outcomes import rule_variants
+from constructs_lib.suppressions import narrowed_filter
+from models import limits
 from tests.cloudtrail import envelope, fixture_records
 from tests.cloudwatch_logs_filters import FilterPattern
 from tests.conftest import ALL_GROUPS, TEST_CONTEXT, synthesize_to
@@ -516,9 +518,12 @@ def test_every_catalog_detection_accepts_a_principal_suppression():
     """No detection's pattern already constrains the principal fields: a suppression always
     fits (the merge refuses a leaf constrained twice)."""
     for entry in CATALOG:
+        # A threshold runs only in the metric-filter engine, whose filter the suppression narrows.
+        engines = {"alertEngines": ["eventbridge", "metric-filters"]} if entry.threshold else {}
         suppression = parse_config(
             {
                 **TEST_CONTEXT,
+                **engines,
                 "detectionGroups": ALL_GROUPS,
                 "kmsKey": True,
                 "suppressions": [
@@ -534,3 +539,6 @@ def test_every_catalog_detection_accepts_a_principal_suppression():
         ).suppressions
         for variant in rule_variants(detection(entry.id), suppression):
             assert "anything-but" in variant.event_pattern_json("api-alerts"), entry.id
+        if entry.threshold:
+            text = narrowed_filter(entry.log_filter, suppression)
+            assert "role/eks-*" in text and len(text) <= limits.FILTER_PATTERN.value, entry.id
