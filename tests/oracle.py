@@ -17,14 +17,16 @@ API_CALL = "AWS API Call via CloudTrail"
 SIGN_IN = "AWS Console Sign In via CloudTrail"
 
 
-def _api_call(event: dict[str, Any], service: str, names: set[str]) -> bool:
-    """A call to one of these APIs of this service, succeeded or not."""
+def _api_call(event: dict[str, Any], service: str, names: set[str], prefix: str = "") -> bool:
+    """A call to one of these APIs of this service (or, with ``prefix``, to any whose name starts
+    so: Lambda names its events with an API version, AddPermission20150331v2), succeeded or not."""
     detail = event["detail"]
+    name = detail.get("eventName") or ""
     return (
         event["detail-type"] == API_CALL
         and event["source"] == f"aws.{service}"
         and detail.get("eventSource") == f"{service}.amazonaws.com"
-        and detail.get("eventName") in names
+        and (name in names or (bool(prefix) and name.startswith(prefix)))
     )
 
 
@@ -364,18 +366,6 @@ def _by_a_person(event: dict[str, Any]) -> bool:
     )
 
 
-def _api_call_prefixed(event: dict[str, Any], service: str, prefix: str) -> bool:
-    """Lambda names its CloudTrail events with an API version: AddPermission20150331v2."""
-    detail = event["detail"]
-    name = detail.get("eventName") or ""
-    return (
-        event["detail-type"] == API_CALL
-        and event["source"] == f"aws.{service}"
-        and detail.get("eventSource") == f"{service}.amazonaws.com"
-        and name.startswith(prefix)
-    )
-
-
 def trail_event_selectors_changed(event: dict[str, Any]) -> bool:
     """Any trail's event selectors put."""
     return _api_call(event, "cloudtrail", {"PutEventSelectors"})
@@ -479,7 +469,7 @@ def lambda_permission_granted_outside(event: dict[str, Any]) -> bool:
     """A function permission for everyone, or an account or principal outside this account
     (trustedAccounts too: they are not exempt here); AWS service principals excluded."""
     principal = _params(event).get("principal")
-    if not _api_call_prefixed(event, "lambda", "AddPermission") or not isinstance(principal, str):
+    if not _api_call(event, "lambda", set(), "AddPermission") or not isinstance(principal, str):
         return False
     if principal.endswith(".amazonaws.com"):
         return False
@@ -490,14 +480,14 @@ def lambda_permission_granted_outside(event: dict[str, Any]) -> bool:
 def lambda_layer_attached_by_person(event: dict[str, Any]) -> bool:
     layers = _params(event).get("layers") or []
     return (
-        _api_call_prefixed(event, "lambda", "UpdateFunctionConfiguration")
+        _api_call(event, "lambda", set(), "UpdateFunctionConfiguration")
         and any(isinstance(layer, str) and layer.startswith("arn:") for layer in layers)
         and _by_a_person(event)
     )
 
 
 def lambda_code_updated_by_person(event: dict[str, Any]) -> bool:
-    return _api_call_prefixed(event, "lambda", "UpdateFunctionCode") and _by_a_person(event)
+    return _api_call(event, "lambda", set(), "UpdateFunctionCode") and _by_a_person(event)
 
 
 def roles_anywhere_trust_anchor_changed(event: dict[str, Any]) -> bool:

@@ -182,26 +182,9 @@ def test_the_attack_group_is_opt_in_and_every_entry_names_its_technique():
         assert (entry.threshold is not None) == (entry.engine == METRIC_FILTERS), entry.id
 
 
-def test_a_detection_of_read_only_calls_is_refused_a_threshold_and_vice_versa():
-    from constructs_lib.catalog import METRIC_FILTERS, Threshold
-
-    with pytest.raises(ValueError, match="threshold"):
-        Detection(
-            id="x",
-            title="x",
-            rationale="x",
-            delivery=Delivery.REGIONAL,
-            severity=Severity.LOW,
-            pattern={},
-            log_filter="{ $.x = 1 }",
-            threshold=Threshold(5),
-        )
-    with pytest.raises(ValueError, match="threshold 1 in 300"):
-        Threshold(1)
-    with pytest.raises(ValueError, match="threshold 5 in 90"):
-        Threshold(5, 90)
-    assert Threshold(5).phrase == "5 or more in 5 minutes"
-    assert Detection(
+def _minimal(**fields):
+    """A detection with only what a test needs besides its own fields."""
+    return Detection(
         id="x",
         title="x",
         rationale="x",
@@ -209,20 +192,26 @@ def test_a_detection_of_read_only_calls_is_refused_a_threshold_and_vice_versa():
         severity=Severity.LOW,
         pattern={},
         log_filter="{ $.x = 1 }",
-        threshold=Threshold(5),
-        engine=METRIC_FILTERS,
-    ).threshold == Threshold(5, 300)
+        **fields,
+    )
+
+
+def test_a_threshold_runs_in_the_metric_filters_only_and_tags_are_known():
+    from constructs_lib.catalog import METRIC_FILTERS, Threshold
+
+    with pytest.raises(ValueError, match="threshold"):
+        _minimal(threshold=Threshold(5))
+    with pytest.raises(ValueError, match="threshold 1 in 300"):
+        Threshold(1)
+    with pytest.raises(ValueError, match="threshold 5 in 90"):
+        Threshold(5, 90)
+    assert Threshold(5).phrase == "5 or more in 5 minutes"
+    entry = _minimal(threshold=Threshold(5), engine=METRIC_FILTERS)
+    assert entry.threshold == Threshold(5, 300)
     with pytest.raises(ValueError, match="unknown ATT&CK pair"):
-        Detection(
-            id="x",
-            title="x",
-            rationale="x",
-            delivery=Delivery.REGIONAL,
-            severity=Severity.LOW,
-            pattern={},
-            log_filter="{ $.x = 1 }",
-            attack=("TA0005:T9999",),
-        )
+        _minimal(attack=("TA0005:T9999",))
+    with pytest.raises(ValueError, match="unknown Stratus techniques"):
+        _minimal(stratus=("aws.impact.anything",))
 
 
 def test_trusted_accounts_fill_a_list_one_element_each():
