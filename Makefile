@@ -8,7 +8,7 @@ VENV_PYTHON := .venv/bin/python
 # jsii supports Node.js 22 and 24; 20 still works, without its 11-line end-of-life banner.
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 
-.PHONY: synth test docs selftest verify readiness replay bench bench-replay bench-organization deployer-policy install clean
+.PHONY: synth test docs selftest verify readiness replay coverage bench bench-replay bench-organization deployer-policy install clean
 
 synth: .venv/.runtime
 	$(VENV_PYTHON) main.py
@@ -35,6 +35,11 @@ readiness: .venv/.runtime
 # bucket's table on Athena: ARGS="--athena --database D --table T" (README, Tuning).
 replay: .venv/.runtime
 	$(VENV_PYTHON) -m ops replay $(LOGS) $(ARGS)
+
+# Attack techniques the synthesized stacks alert on: covered or missed per technique, and a total.
+# LOGS=folder: detonation logs, one file per technique (Stratus Red Team's docs/detonation-logs).
+coverage: .venv/.runtime
+	$(VENV_PYTHON) -m ops coverage $(LOGS) $(ARGS)
 
 # The IAM policy the deploying identity needs, from the synthesized stacks: deployer-policy.json
 # (ARGS="--management --output management-policy.json": the management role's).

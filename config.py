@@ -24,6 +24,7 @@ from botocore.utils import ArnParser, InvalidArnException
 from email_validator import EmailNotValidError, validate_email
 
 from constructs_lib.bucket_settings import ObjectLock
+from constructs_lib.catalog import ACCOUNT_ID as ACCOUNT_PLACEHOLDER
 from constructs_lib.catalog import (
     CATALOG,
     DEFAULT_GROUPS,
@@ -34,6 +35,7 @@ from constructs_lib.catalog import (
     KEY_ID,
     METRIC_FILTERS,
     SIGN_IN_REGIONS,
+    TRUSTED_ACCOUNTS,
     Delivery,
     Detection,
     Severity,
@@ -199,6 +201,9 @@ class MonitorConfig:
     prevent_destroy: bool  # False only for a deliberate teardown (README, Teardown)
     organization: Organization | None  # None: this account only
     chat: tuple[ChatChannel, ...]  # chat channels (Amazon Q Developer in chat applications)
+    # Accounts a shared snapshot or image, or a function's grant, may name without an alert
+    # (attack group), besides the account itself: trustedAccounts.
+    trusted_accounts: tuple[str, ...]
     partition: str  # derived from the regions, e.g. "aws"
     partition_regions: frozenset[str]
     global_region: str  # where the partition delivers IAM and root sign-in events
@@ -210,6 +215,19 @@ class MonitorConfig:
     @property
     def detections(self) -> tuple[Detection, ...]:
         return selected(self.detection_groups, kms_key=self.kms_key, engines=self.engines)
+
+    @property
+    def eventbridge_detections(self) -> tuple[Detection, ...]:
+        """What the EventBridge engine runs: every selected entry but the thresholds, which
+        only a metric filter's alarm can count."""
+        if EVENTBRIDGE not in self.engines:
+            return ()
+        return tuple(d for d in self.detections if d.engine != METRIC_FILTERS)
+
+    def pattern_names(self, account_id: str) -> dict[str, str | tuple[str, ...]]:
+        """What fills a pattern's or filter's account placeholders: ``account_id`` (a Terraform
+        reference in a stack) and the trusted accounts."""
+        return {ACCOUNT_PLACEHOLDER: account_id, TRUSTED_ACCOUNTS: self.trusted_accounts}
 
     @property
     def metric_filter_detections(self) -> tuple[Detection, ...]:
@@ -252,7 +270,7 @@ class MonitorConfig:
             )
         placed = {
             d.id: self.regions_for(d.delivery)
-            for d in self.detections
+            for d in self.eventbridge_detections
             if d.delivery is not Delivery.EVERY_STACK
         }
         deployed = set(self.monitored_regions).union(*placed.values())
@@ -276,7 +294,7 @@ class MonitorConfig:
         return tuple(
             RegionPlan(
                 region=region,
-                detections=tuple(d for d in self.detections if carried(d, region)),
+                detections=tuple(d for d in self.eventbridge_detections if carried(d, region)),
                 carries_trail=region == self.home_region,
                 forwards_to=self.home_region if central and region != self.home_region else None,
                 kms_key=has_key(region),
@@ -854,6 +872,7 @@ def _check_suppressed_patterns(settings: MonitorConfig, where: str) -> None:
     names = {
         KEY_ID: "1234abcd-12ab-34cd-56ef-1234567890ab",
         KEY_ARN: f"arn:{settings.partition}:kms:{settings.home_region}:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+        **settings.pattern_names("111122223333"),
     }
     if EVENTBRIDGE in settings.engines:
         _check_wildcard_rules(settings, where, names)
@@ -861,7 +880,8 @@ def _check_suppressed_patterns(settings: MonitorConfig, where: str) -> None:
         mine = tuple(s for s in settings.suppressions if s.applies_to(detection.id))
         if not mine:
             continue
-        for variant in rule_variants(detection, mine) if EVENTBRIDGE in settings.engines else ():
+        runs_rules = detection in settings.eventbridge_detections
+        for variant in rule_variants(detection, mine) if runs_rules else ():
             pattern = _narrowed(variant, settings.name_prefix, names, where, mine)
             size = len(json.dumps(pattern))
             if size > limits.EVENT_PATTERN.value:
@@ -960,6 +980,24 @@ def _check_wildcard_rules(settings: MonitorConfig, where: str, names: Mapping[st
                 )
 
 
+def _check_trusted_patterns(settings: MonitorConfig, where: str) -> None:
+    """The trusted accounts, written into the attack group's patterns, leave them within
+    EventBridge's 2,048 characters (a Terraform reference stands for the account itself)."""
+    names = settings.pattern_names(
+        "${data.aws_caller_identity.region_account_account_0123abcd.account_id}"
+    )
+    for detection in settings.eventbridge_detections:
+        for variant in rule_variants(detection):
+            size = len(variant.event_pattern_json(settings.name_prefix, names))
+            if size > limits.EVENT_PATTERN.value:
+                raise ConfigError(
+                    where,
+                    list(settings.trusted_accounts),
+                    f"{len(settings.trusted_accounts)} accounts make {variant.id}'s pattern "
+                    f"{size} characters; EventBridge takes {limits.EVENT_PATTERN.value}",
+                )
+
+
 # AWS Organizations' identifier formats, from the Organizations API reference: Organization.Id,
 # OrganizationalUnit.Id, Root.Id, Account.Id and CreateAccount's AccountName
 # (https://docs.aws.amazon.com/organizations/latest/APIReference/API_OrganizationalUnit.html,
@@ -990,6 +1028,15 @@ ROLE_RESOURCE = re.compile(r"role/(?:[\w+=,.@-]+/)*[\w+=,.@-]{1,64}", re.ASCII)
 # https://docs.aws.amazon.com/awscloudtrail/latest/userguide/creating-trail-organization.html).
 MEMBER_TRAILS = ("organization", "existing")
 TRAIL_SOURCE = "EventBridge guide, eb-service-event-cloudtrail.html"
+
+
+def _trusted_accounts(key: str, value: Any) -> tuple[str, ...]:
+    """Account ids; a share with them, or a grant to them, is not exfiltration (attack group)."""
+    accounts = [_account_id(f"{key}[{i}]", item) for i, item in enumerate(_string_list(key, value))]
+    for i, account in enumerate(accounts):
+        if account in accounts[:i]:
+            raise ConfigError(f"{key}[{i}]", account, "duplicate")
+    return tuple(accounts)
 
 
 def _account_id(key: str, value: Any) -> str:
@@ -1367,6 +1414,7 @@ KEYS: tuple[Key, ...] = (
     Key("knownNoise", "ALERTS_KNOWN_NOISE", [], lambda k, raw: _split(raw)),
     Key("organization", "ALERTS_ORGANIZATION", None, _json_object),
     Key("chat", "ALERTS_CHAT", [], _json_object),
+    Key("trustedAccounts", "ALERTS_TRUSTED_ACCOUNTS", [], lambda k, raw: _split(raw)),
 )
 
 
@@ -1525,6 +1573,7 @@ def parse_config(
             "organization", lambda k, v: _organization(k, v, partition["partition"])
         ),
         chat=value("chat", lambda k, v: _chat(k, v, partition["partition"])),
+        trusted_accounts=(),
         engines=engines,
         log_retention_days=value("logRetentionDays", _log_retention),
         suppressions=(),
@@ -1533,6 +1582,8 @@ def parse_config(
         global_region=global_region,
     )
     _check_organization(settings, raw["organization"][0])
+    settings = replace(settings, trusted_accounts=value("trustedAccounts", _trusted_accounts))
+    _check_trusted_patterns(settings, raw["trustedAccounts"][0])
     selected = {d.id: d for d in settings.detections}
     where, item = raw["suppressions"]
     suppressions = _suppressions(where, item, today or date.today(), selected)

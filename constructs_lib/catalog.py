@@ -14,6 +14,8 @@ from enum import Enum
 from types import MappingProxyType
 from typing import Any
 
+from constructs_lib.attack import STRATUS, TACTICS, TECHNIQUES
+
 API_CALL = "AWS API Call via CloudTrail"
 CONSOLE_SIGN_IN = "AWS Console Sign In via CloudTrail"
 SERVICE_EVENT = "AWS Service Event via CloudTrail"
@@ -22,6 +24,11 @@ NAME_PREFIX = "{namePrefix}"
 # Stand for the region's KMS key (kmsKey), known only to Terraform: its id and ARN.
 KEY_ID = "{keyId}"
 KEY_ARN = "{keyArn}"
+# Stands for the deploying account's id, known only to Terraform (its caller identity).
+ACCOUNT_ID = "{accountId}"
+# In a list of a pattern, stands for the configured trustedAccounts: one element per account
+# (a string holding it, such as "arn:*:iam::{trustedAccounts}:*", becomes one per account).
+TRUSTED_ACCOUNTS = "{trustedAccounts}"
 # The suffix of the health topic's name (<namePrefix>-health), which the delivery alarms notify.
 HEALTH_TOPIC_SUFFIX = "-health"
 # The chat topics: <namePrefix>-chat-<severity> (chat_channels.chat_topic_name).
@@ -65,7 +72,7 @@ EVENTBRIDGE = "eventbridge"
 METRIC_FILTERS = "metric-filters"
 ENGINES = (EVENTBRIDGE, METRIC_FILTERS)
 
-GROUPS = ("original", "cis", "self")
+GROUPS = ("original", "cis", "self", "attack")
 DEFAULT_GROUPS = ("original", "self")
 ALWAYS = "always"  # entries every deployment has, whatever the groups: the self-test
 
@@ -103,14 +110,31 @@ def _freeze(value: Any) -> Any:
     return value
 
 
-def _thaw(value: Any, names: Mapping[str, str]) -> Any:
+Names = Mapping[str, "str | tuple[str, ...]"]
+
+
+def _thaw(value: Any, names: Names) -> Any:
     if isinstance(value, Mapping):
         return {key: _thaw(item, names) for key, item in value.items()}
     if isinstance(value, tuple):
-        return [_thaw(item, names) for item in value]
+        thawed = []
+        for item in value:
+            lists = [
+                p
+                for p, v in names.items()
+                if not isinstance(v, str) and isinstance(item, str) and p in item
+            ]
+            if not lists:
+                thawed.append(_thaw(item, names))
+                continue
+            # A list's element naming a list-valued placeholder: one element per value.
+            (placeholder,) = lists
+            thawed += [_thaw(item.replace(placeholder, one), names) for one in names[placeholder]]
+        return thawed
     if isinstance(value, str):
         for placeholder, name in names.items():
-            value = value.replace(placeholder, name)
+            if isinstance(name, str):
+                value = value.replace(placeholder, name)
         return value
     return value
 
@@ -141,8 +165,23 @@ class Detection:
     # ``no_log_filter``, why a metric filter cannot express the detection.
     log_filter: str = ""
     no_log_filter: str = ""
-    # The engine whose resources the entry watches (a "self" detection); None: any engine.
+    # The engine whose resources the entry watches (a "self" detection), or the only engine that
+    # can run it (a threshold: EventBridge matches events one at a time and cannot count);
+    # None: any engine.
     engine: str | None = None
+    # MITRE ATT&CK "tactic:technique" pairs (attack.py names them), e.g. ("TA0005:T1562.008",).
+    attack: tuple[str, ...] = ()
+    # Stratus Red Team techniques whose published detonation this detection alerts on
+    # (`make coverage` replays them; tests/test_coverage.py holds every claim to it).
+    stratus: tuple[str, ...] = ()
+    # Matches read-only management events, which EventBridge delivers only to rules in state
+    # ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS ("Receiving read-only management events",
+    # https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-service-event-cloudtrail-management.html):
+    # its rules are in that state.
+    read_only: bool = False
+    # Alerts on a count of matching records within one period, not on one: only the metric-filter
+    # engine's alarm can count (engine must be METRIC_FILTERS).
+    threshold: Threshold | None = None
 
     def __post_init__(self) -> None:
         # A deep, read-only copy: nothing can edit an entry after the fact.
@@ -159,17 +198,28 @@ class Detection:
             )
         if self.engine not in (None, *ENGINES):
             raise ValueError(f"{self.id}: unknown engine {self.engine!r}")
+        object.__setattr__(self, "attack", tuple(self.attack))
+        object.__setattr__(self, "stratus", tuple(self.stratus))
+        for pair in self.attack:
+            tactic, _, technique = pair.partition(":")
+            if tactic not in TACTICS or technique not in TECHNIQUES:
+                raise ValueError(f"{self.id}: unknown ATT&CK pair {pair!r} (attack.py)")
+        unknown_techniques = set(self.stratus) - set(STRATUS)
+        if unknown_techniques:
+            raise ValueError(f"{self.id}: unknown Stratus techniques {sorted(unknown_techniques)}")
+        if self.threshold and (self.engine != METRIC_FILTERS or not self.log_filter):
+            raise ValueError(
+                f"{self.id}: a threshold needs its own log_filter and the metric filters"
+            )
 
-    def event_pattern(
-        self, name_prefix: str, names: Mapping[str, str] | None = None
-    ) -> dict[str, Any]:
+    def event_pattern(self, name_prefix: str, names: Names | None = None) -> dict[str, Any]:
         """The EventBridge event pattern for a deployment named ``name_prefix``, as a fresh dict.
 
         ``names`` fills other placeholders (KEY_ID, KEY_ARN) with values or Terraform references.
         """
         return _thaw(self.pattern, {NAME_PREFIX: name_prefix, **(names or {})})
 
-    def event_pattern_json(self, name_prefix: str, names: Mapping[str, str] | None = None) -> str:
+    def event_pattern_json(self, name_prefix: str, names: Names | None = None) -> str:
         return json.dumps(self.event_pattern(name_prefix, names))
 
     @property
@@ -186,9 +236,7 @@ class Detection:
                 return control
         return None
 
-    def metric_filter(
-        self, name_prefix: str, names: Mapping[str, str] | None = None
-    ) -> MetricFilter | None:
+    def metric_filter(self, name_prefix: str, names: Names | None = None) -> MetricFilter | None:
         """The metric filter that counts this entry's events in the trail's log group, if any.
 
         Entries mapped to a CIS control share that control's exact filter, named after it.
@@ -208,6 +256,28 @@ class Detection:
     def event_names(self) -> tuple[str, ...]:
         names = self.pattern.get("detail", {}).get("eventName", ())
         return tuple(name for name in names if isinstance(name, str))
+
+
+@dataclass(frozen=True)
+class Threshold:
+    """Alarm when the metric filter counts ``count`` or more records within one ``period``.
+
+    The alarm sums the filter's metric over ``period`` seconds (one evaluation period) and
+    compares it with ``count`` (PutMetricAlarm: Period 10, 30 or a multiple of 60 seconds;
+    Threshold; https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_PutMetricAlarm.html).
+    Periods are aligned to the clock, so a burst that straddles two periods is split between them.
+    """
+
+    count: int
+    period: int = 300
+
+    def __post_init__(self) -> None:
+        if self.count < 2 or not (self.period in (10, 30) or self.period % 60 == 0):
+            raise ValueError(f"threshold {self.count} in {self.period} s")
+
+    @property
+    def phrase(self) -> str:
+        return f"{self.count} or more in {self.period // 60} minutes"
 
 
 @dataclass(frozen=True)
@@ -364,6 +434,8 @@ CATALOG: tuple[Detection, ...] = (
             # The rules are elements of an array: the whole list, with protocols, ports and CIDRs.
             "Rules": "$.detail.requestParameters.ipPermissions",
         },
+        attack=("TA0005:T1562.007",),
+        stratus=("aws.exfiltration.ec2-security-group-open-port-22-ingress",),
     ),
     Detection(
         id="network_acl_changes",
@@ -405,6 +477,8 @@ CATALOG: tuple[Detection, ...] = (
         groups=frozenset({"original", "cis", "self"}),
         standards=("CIS CloudWatch.5",),
         alert_fields={"Trail": "$.detail.requestParameters.name"},
+        attack=("TA0005:T1562.008",),
+        stratus=("aws.defense-evasion.cloudtrail-delete", "aws.defense-evasion.cloudtrail-stop"),
     ),
     Detection(
         id="iam_policy_changes",
@@ -453,6 +527,11 @@ CATALOG: tuple[Detection, ...] = (
                 "$.detail.requestParameters.groupName",
             ),
         },
+        attack=("TA0003:T1098.003", "TA0004:T1098.003"),
+        stratus=(
+            "aws.persistence.iam-create-admin-user",
+            "aws.persistence.iam-create-backdoor-role",
+        ),
     ),
     Detection(
         id="root_console_sign_in",
@@ -481,6 +560,7 @@ CATALOG: tuple[Detection, ...] = (
             "Sign-in": "$.detail.responseElements.ConsoleLogin",
             "MFA used": "$.detail.additionalEventData.MFAUsed",
         },
+        attack=("TA0001:T1078.004",),
     ),
     Detection(
         id="access_key_created",
@@ -499,6 +579,8 @@ CATALOG: tuple[Detection, ...] = (
             "Key id": "$.detail.responseElements.accessKey.accessKeyId",
         },
         log_filter=api_call_filter("iam", "CreateAccessKey"),
+        attack=("TA0003:T1098.001",),
+        stratus=("aws.persistence.iam-backdoor-user", "aws.persistence.iam-create-admin-user"),
     ),
     # ---- CIS AWS Foundations, as Security Hub's CloudWatch.1-14 metric filters ----
     Detection(
@@ -518,6 +600,7 @@ CATALOG: tuple[Detection, ...] = (
         groups=ONLY_CIS,
         standards=("CIS CloudWatch.1",),
         note="Read-only calls (Get*, List*, Describe*) reach EventBridge only if opted in.",
+        attack=("TA0001:T1078.004",),
     ),
     Detection(
         id="unauthorized_api_calls",
@@ -540,6 +623,7 @@ CATALOG: tuple[Detection, ...] = (
             "Denied read-only calls, the bulk of what the CIS metric filter counts, reach "
             "EventBridge only if opted in; denied writes always do."
         ),
+        stratus=("aws.execution.ec2-launch-unusual-instances",),
     ),
     Detection(
         id="console_sign_in_without_mfa",
@@ -557,6 +641,8 @@ CATALOG: tuple[Detection, ...] = (
         ),
         groups=ONLY_CIS,
         standards=("CIS CloudWatch.3",),
+        attack=("TA0001:T1078.004",),
+        stratus=("aws.initial-access.console-login-without-mfa",),
     ),
     Detection(
         id="cloudtrail_created_or_started",
@@ -621,6 +707,11 @@ CATALOG: tuple[Detection, ...] = (
         ),
         groups=ONLY_CIS,
         standards=("CIS CloudWatch.8",),
+        attack=("TA0010:T1537", "TA0005:T1562.008"),
+        stratus=(
+            "aws.exfiltration.s3-backdoor-bucket-policy",
+            "aws.defense-evasion.cloudtrail-lifecycle-rule",
+        ),
     ),
     Detection(
         id="config_changes",
@@ -880,6 +971,7 @@ CATALOG: tuple[Detection, ...] = (
             where=f'($.requestParameters.trailName = "{NAME_PREFIX}-trail") || '
             f'($.requestParameters.trailName = "*:trail/{NAME_PREFIX}-trail")',
         ),
+        attack=("TA0005:T1562.008",),
     ),
     Detection(
         id="monitor_trail_bucket_tampered",
@@ -901,6 +993,7 @@ CATALOG: tuple[Detection, ...] = (
             *TRAIL_BUCKET_CALLS,
             where=f'$.requestParameters.bucketName = "{NAME_PREFIX}-trail-*"',
         ),
+        attack=("TA0005:T1562.008",),
     ),
     Detection(
         id="monitor_alarms_tampered",
@@ -981,6 +1074,640 @@ CATALOG: tuple[Detection, ...] = (
             *ROLE_CALLS,
             where=f'$.requestParameters.roleName = "{NAME_PREFIX}-*"',
         ),
+    ),
+)
+
+
+# ---- attack techniques (opt-in): what attackers do in AWS, as Stratus Red Team detonates it ----
+
+ONLY_ATTACK = frozenset({"attack"})
+# Who is a person at a keyboard rather than automation: IAM users, federated users, the root user
+# and IAM Identity Center sessions, whose roles are AWSReservedSSO_<permission set>_<suffix>
+# (https://docs.aws.amazon.com/singlesignon/latest/userguide/using-service-linked-roles.html);
+# Panther's Lambda rules draw the same line (aws_overwrite_lambda_code.py).
+PERSON_TYPES = ("IAMUser", "FederatedUser", "Root")
+SSO_ROLE_PREFIX = "AWSReservedSSO_"
+BY_A_PERSON = {
+    "$or": [
+        {"userIdentity": {"type": list(PERSON_TYPES)}},
+        {
+            "userIdentity": {
+                "sessionContext": {"sessionIssuer": {"userName": [{"prefix": SSO_ROLE_PREFIX}]}}
+            }
+        },
+    ]
+}
+BY_A_PERSON_FILTER = (
+    " || ".join(f'($.userIdentity.type = "{t}")' for t in PERSON_TYPES)
+    + f' || ($.userIdentity.sessionContext.sessionIssuer.userName = "{SSO_ROLE_PREFIX}*")'
+)
+# Accounts a share or a grant may name without an alert: this account and trustedAccounts.
+OURS = (ACCOUNT_ID, TRUSTED_ACCOUNTS)
+# SSM documents that run whatever command they are given (AWS-owned documents start "AWS-").
+COMMAND_DOCUMENTS = ("AWS-RunShellScript", "AWS-RunPowerShellScript", "AWS-RunRemoteScript")
+# How many items of a share's list a metric filter checks: a selector cannot point into a whole
+# array ("If a property selector points to an array or object, the metric filter won't match").
+SHARED_ITEMS_CHECKED = 3
+
+
+def _shared_with(attribute: str) -> list[dict[str, Any]]:
+    """An EC2 image or snapshot permission added for an account not ours, or for everyone.
+
+    ``items`` is an array of objects: EventBridge matches a field of its elements by the path
+    through the array (Event Ruler flattens arrays of objects:
+    https://github.com/aws/event-ruler#arrays)."""
+    items = ("requestParameters", attribute, "add", "items")
+    return [
+        _nested(items, {"userId": [{"anything-but": list(OURS)}]}),
+        _nested(items, {"group": ["all"]}),
+    ]
+
+
+def _nested(path: tuple[str, ...], leaf: dict[str, Any]) -> dict[str, Any]:
+    node: dict[str, Any] = leaf
+    for step in reversed(path):
+        node = {step: node}
+    return node
+
+
+def _shared_with_filter(attribute: str) -> str:
+    return " || ".join(
+        f'($.requestParameters.{attribute}.add.items[{i}].{field} = "{value}")'
+        for i in range(SHARED_ITEMS_CHECKED)
+        for field, value in (("userId", "*"), ("group", "all"))
+    )
+
+
+CATALOG += (
+    Detection(
+        id="trail_event_selectors_changed",
+        title="Trail event selectors changed",
+        rationale=(
+            "A trail's event selectors were replaced: they can drop management events or reads "
+            "from the log without stopping it. Check which trail and what it now records."
+        ),
+        delivery=Delivery.REGIONAL,
+        severity=Severity.HIGH,
+        pattern=api_call("cloudtrail", "PutEventSelectors"),
+        groups=ONLY_ATTACK,
+        alert_fields={"Trail": "$.detail.requestParameters.trailName"},
+        log_filter=api_call_filter("cloudtrail", "PutEventSelectors"),
+        attack=("TA0005:T1562.008",),
+        stratus=("aws.defense-evasion.cloudtrail-event-selectors",),
+    ),
+    Detection(
+        id="vpc_flow_logs_deleted",
+        title="VPC flow logs deleted",
+        rationale=(
+            "A VPC flow log was deleted: network traffic of that VPC, subnet or interface is no "
+            "longer recorded. Unless the VPC itself is being removed, restore it and ask why."
+        ),
+        delivery=Delivery.REGIONAL,
+        severity=Severity.HIGH,
+        pattern=api_call("ec2", "DeleteFlowLogs"),
+        groups=ONLY_ATTACK,
+        alert_fields={"Flow logs": "$.detail.requestParameters.DeleteFlowLogsRequest.FlowLogId"},
+        log_filter=api_call_filter("ec2", "DeleteFlowLogs"),
+        attack=("TA0005:T1562.008",),
+        stratus=("aws.defense-evasion.vpc-remove-flow-logs",),
+    ),
+    Detection(
+        id="dns_query_logging_deleted",
+        title="Route 53 Resolver query logging deleted",
+        rationale=(
+            "A Resolver query logging configuration was deleted or detached from a VPC: DNS "
+            "lookups, where exfiltration and command channels show, are no longer recorded."
+        ),
+        delivery=Delivery.REGIONAL,
+        severity=Severity.HIGH,
+        pattern=api_call(
+            "route53resolver", "DeleteResolverQueryLogConfig", "DisassociateResolverQueryLogConfig"
+        ),
+        groups=ONLY_ATTACK,
+        alert_fields={"Query log config": "$.detail.requestParameters.resolverQueryLogConfigId"},
+        log_filter=api_call_filter(
+            "route53resolver", "DeleteResolverQueryLogConfig", "DisassociateResolverQueryLogConfig"
+        ),
+        attack=("TA0005:T1562.008",),
+        stratus=("aws.defense-evasion.dns-delete-logs",),
+    ),
+    Detection(
+        id="organization_leave_attempted",
+        title="Account tried to leave the organization",
+        rationale=(
+            "LeaveOrganization was called: outside the organization the account escapes its "
+            "service control policies, organization trail and delegated security services."
+        ),
+        # "AWS global services, such as IAM, AWS Organizations, and AWS Account Management deliver
+        # events only to us-east-1": https://repost.aws/knowledge-center/use-eventbridge-rule-across-regions
+        delivery=Delivery.GLOBAL,
+        severity=Severity.CRITICAL,
+        pattern=api_call("organizations", "LeaveOrganization"),
+        groups=ONLY_ATTACK,
+        log_filter=api_call_filter("organizations", "LeaveOrganization"),
+        attack=("TA0005:T1666",),
+        stratus=("aws.defense-evasion.organizations-leave",),
+    ),
+    Detection(
+        id="ec2_user_data_modified",
+        title="EC2 instance user data changed",
+        rationale=(
+            "An instance's user data was replaced: it runs as root at the next boot. Images are "
+            "usually built before launch; ask who changed it and read the new script."
+        ),
+        delivery=Delivery.REGIONAL,
+        severity=Severity.HIGH,
+        pattern=api_call(
+            "ec2",
+            "ModifyInstanceAttribute",
+            **{
+                "$or": [
+                    {"requestParameters": {"userData": [{"exists": True}]}},
+                    {"requestParameters": {"attribute": ["userData"]}},
+                ]
+            },
+        ),
+        groups=ONLY_ATTACK,
+        alert_fields={"Instance": "$.detail.requestParameters.instanceId"},
+        log_filter=api_call_filter(
+            "ec2",
+            "ModifyInstanceAttribute",
+            where='($.requestParameters.userData = "*") || '
+            '($.requestParameters.attribute = "userData")',
+        ),
+        attack=("TA0002:T1059",),
+        stratus=("aws.execution.ec2-user-data",),
+    ),
+    Detection(
+        id="ssm_command_sent",
+        title="Command run on instances through SSM",
+        rationale=(
+            "SendCommand ran a shell, PowerShell or remote script, or a document not owned by "
+            "AWS, on instances: code as root, and their role's credentials, for the sender."
+        ),
+        delivery=Delivery.REGIONAL,
+        severity=Severity.MEDIUM,
+        pattern=api_call(
+            "ssm",
+            "SendCommand",
+            requestParameters={
+                "documentName": [*COMMAND_DOCUMENTS, {"anything-but": {"prefix": "AWS-"}}]
+            },
+        ),
+        groups=ONLY_ATTACK,
+        alert_fields={
+            "Document": "$.detail.requestParameters.documentName",
+            "Instances": "$.detail.requestParameters.instanceIds",
+            "Targets": "$.detail.requestParameters.targets",
+        },
+        log_filter=api_call_filter(
+            "ssm",
+            "SendCommand",
+            where=" || ".join(
+                f'($.requestParameters.documentName = "{d}")' for d in COMMAND_DOCUMENTS
+            )
+            + ' || (($.requestParameters.documentName = "*") && '
+            '($.requestParameters.documentName != "AWS-*"))',
+        ),
+        attack=("TA0002:T1651",),
+        stratus=(
+            "aws.execution.ssm-send-command",
+            "aws.credential-access.ec2-steal-instance-credentials",
+        ),
+    ),
+    Detection(
+        id="ec2_image_or_snapshot_shared",
+        title="AMI or EBS snapshot shared outside",
+        rationale=(
+            "An AMI or EBS snapshot was shared with another account (not this one nor "
+            "trustedAccounts) or made public: its disks can be copied out. Remove the permission."
+        ),
+        delivery=Delivery.REGIONAL,
+        severity=Severity.HIGH,
+        pattern=api_call(
+            "ec2",
+            "ModifyImageAttribute",
+            "ModifySnapshotAttribute",
+            **{"$or": _shared_with("launchPermission") + _shared_with("createVolumePermission")},
+        ),
+        groups=ONLY_ATTACK,
+        alert_fields={
+            "Image or snapshot": (
+                "$.detail.requestParameters.imageId",
+                "$.detail.requestParameters.snapshotId",
+            ),
+            "Shared with": (
+                "$.detail.requestParameters.launchPermission.add.items",
+                "$.detail.requestParameters.createVolumePermission.add.items",
+            ),
+        },
+        note=(
+            "The metric filter counts a share with any account, trustedAccounts and this one "
+            f"included, in the first {SHARED_ITEMS_CHECKED} items: a filter holds 1,024 characters."
+        ),
+        log_filter=api_call_filter(
+            "ec2",
+            "ModifyImageAttribute",
+            "ModifySnapshotAttribute",
+            where=_shared_with_filter("launchPermission")
+            + " || "
+            + _shared_with_filter("createVolumePermission"),
+        ),
+        attack=("TA0010:T1537",),
+        stratus=("aws.exfiltration.ec2-share-ami", "aws.exfiltration.ec2-share-ebs-snapshot"),
+    ),
+    Detection(
+        id="rds_snapshot_shared",
+        title="RDS snapshot shared outside",
+        rationale=(
+            "An RDS snapshot was shared with another account (not this one nor trustedAccounts) "
+            "or made public: the database can be restored elsewhere. Remove the account."
+        ),
+        delivery=Delivery.REGIONAL,
+        severity=Severity.HIGH,
+        pattern=api_call(
+            "rds",
+            "ModifyDBSnapshotAttribute",
+            "ModifyDBClusterSnapshotAttribute",
+            requestParameters={
+                "attributeName": ["restore"],
+                "valuesToAdd": [{"anything-but": list(OURS)}],
+            },
+        ),
+        groups=ONLY_ATTACK,
+        alert_fields={
+            "Snapshot": (
+                "$.detail.requestParameters.dBSnapshotIdentifier",
+                "$.detail.requestParameters.dBClusterSnapshotIdentifier",
+            ),
+            "Shared with": "$.detail.requestParameters.valuesToAdd",
+        },
+        note="The metric filter counts a share with trustedAccounts too (the first five values).",
+        log_filter=api_call_filter(
+            "rds",
+            "ModifyDBSnapshotAttribute",
+            "ModifyDBClusterSnapshotAttribute",
+            where='($.requestParameters.attributeName = "restore") && ('
+            + " || ".join(
+                f'(($.requestParameters.valuesToAdd[{i}] = "*") && '
+                f'($.requestParameters.valuesToAdd[{i}] != "{ACCOUNT_ID}"))'
+                for i in range(5)
+            )
+            + ")",
+        ),
+        attack=("TA0010:T1537",),
+        stratus=("aws.exfiltration.rds-share-snapshot",),
+    ),
+    Detection(
+        id="bedrock_model_access_enabled",
+        title="Bedrock model access enabled",
+        rationale=(
+            "Access to a Bedrock foundation model was requested or an agreement accepted: the "
+            "first step of running models on this account's bill (LLMjacking)."
+        ),
+        delivery=Delivery.REGIONAL,
+        severity=Severity.MEDIUM,
+        pattern=api_call(
+            "bedrock",
+            "PutUseCaseForModelAccess",
+            "PutFoundationModelEntitlement",
+            "CreateFoundationModelAgreement",
+        ),
+        groups=ONLY_ATTACK,
+        alert_fields={"Model": "$.detail.requestParameters.modelId"},
+        log_filter=api_call_filter(
+            "bedrock",
+            "PutUseCaseForModelAccess",
+            "PutFoundationModelEntitlement",
+            "CreateFoundationModelAgreement",
+        ),
+        attack=("TA0040:T1496.004",),
+        stratus=("aws.impact.bedrock-invoke-model",),
+    ),
+    Detection(
+        id="ec2_serial_console_used",
+        title="EC2 serial console enabled or key sent",
+        rationale=(
+            "Serial console access was enabled for the account, or an SSH key was pushed to an "
+            "instance's serial console: a way in that bypasses security groups and networks."
+        ),
+        delivery=Delivery.REGIONAL,
+        severity=Severity.HIGH,
+        pattern={
+            "source": ["aws.ec2", "aws.ec2-instance-connect"],
+            "detail-type": [API_CALL],
+            "detail": {
+                "eventSource": ["ec2.amazonaws.com", "ec2-instance-connect.amazonaws.com"],
+                "eventName": ["EnableSerialConsoleAccess", "SendSerialConsoleSSHPublicKey"],
+            },
+        },
+        groups=ONLY_ATTACK,
+        alert_fields={"Instance": "$.detail.requestParameters.instanceId"},
+        log_filter=(
+            '{ (($.eventSource = "ec2.amazonaws.com") && '
+            '($.eventName = "EnableSerialConsoleAccess")) || '
+            '(($.eventSource = "ec2-instance-connect.amazonaws.com") && '
+            '($.eventName = "SendSerialConsoleSSHPublicKey")) }'
+        ),
+        attack=("TA0008:T1021.008",),
+        stratus=("aws.lateral-movement.ec2-serial-console-send-ssh-public-key",),
+    ),
+    Detection(
+        id="iam_role_trust_policy_changed",
+        title="IAM role trust policy changed",
+        rationale=(
+            "A role's trust policy was replaced: it decides who can become the role, so one "
+            "added account or principal is a backdoor. Read the new policy's principals."
+        ),
+        delivery=Delivery.GLOBAL,
+        severity=Severity.HIGH,
+        pattern=api_call("iam", "UpdateAssumeRolePolicy"),
+        groups=ONLY_ATTACK,
+        # Not the policy itself: a document of many lines would break the e-mail's lines.
+        alert_fields={"Role": "$.detail.requestParameters.roleName"},
+        log_filter=api_call_filter("iam", "UpdateAssumeRolePolicy"),
+        attack=("TA0003:T1098",),
+        stratus=("aws.persistence.iam-backdoor-role",),
+    ),
+    Detection(
+        id="console_password_set_for_user",
+        title="Console password created or changed for a user",
+        rationale=(
+            "Someone created or reset an IAM user's console password (users change their own "
+            "with ChangePassword): whoever set it can sign in as that user."
+        ),
+        delivery=Delivery.GLOBAL,
+        severity=Severity.HIGH,
+        pattern=api_call(
+            "iam",
+            "CreateLoginProfile",
+            "UpdateLoginProfile",
+            requestParameters={"userName": [{"exists": True}]},
+        ),
+        groups=ONLY_ATTACK,
+        alert_fields={
+            "For user": "$.detail.requestParameters.userName",
+            "Reset required": "$.detail.requestParameters.passwordResetRequired",
+        },
+        log_filter=api_call_filter(
+            "iam",
+            "CreateLoginProfile",
+            "UpdateLoginProfile",
+            where='$.requestParameters.userName = "*"',
+        ),
+        attack=("TA0003:T1098.001", "TA0004:T1098.001"),
+        stratus=(
+            "aws.persistence.iam-create-user-login-profile",
+            "aws.privilege-escalation.iam-update-user-login-profile",
+        ),
+    ),
+    Detection(
+        id="lambda_permission_granted_outside",
+        title="Lambda function opened to another account or everyone",
+        rationale=(
+            "A function's resource policy now lets a principal outside this account, or "
+            "anyone, invoke or manage it. Remove the statement unless you granted it."
+        ),
+        delivery=Delivery.REGIONAL,
+        severity=Severity.HIGH,
+        # CloudTrail names Lambda's calls with their API version: AddPermission20150331v2.
+        pattern=api_call(
+            "lambda",
+            {"prefix": "AddPermission"},
+            requestParameters={
+                "principal": [
+                    {
+                        "anything-but": {
+                            # Not trustedAccounts: each would add two wildcard values, and
+                            # models.limits holds a pattern to 6. A grant across your own
+                            # accounts is worth a look too.
+                            "wildcard": [
+                                "*.amazonaws.com",
+                                ACCOUNT_ID,
+                                f"arn:*:iam::{ACCOUNT_ID}:*",
+                            ]
+                        }
+                    }
+                ]
+            },
+        ),
+        groups=ONLY_ATTACK,
+        alert_fields={
+            "Function": "$.detail.requestParameters.functionName",
+            "Principal": "$.detail.requestParameters.principal",
+            "Action": "$.detail.requestParameters.action",
+        },
+        log_filter=api_call_filter(
+            "lambda",
+            "AddPermission*",
+            where='($.requestParameters.principal = "*") && '
+            '($.requestParameters.principal != "*.amazonaws.com") && '
+            f'($.requestParameters.principal != "{ACCOUNT_ID}") && '
+            f'($.requestParameters.principal != "arn:*:iam::{ACCOUNT_ID}:*")',
+        ),
+        attack=("TA0003:T1098",),
+        stratus=("aws.persistence.lambda-backdoor-function",),
+    ),
+    Detection(
+        id="lambda_layer_attached_by_person",
+        title="Lambda layers set by a person",
+        rationale=(
+            "A person (not a deployment role) set a function's layers: a layer or extension runs "
+            "inside every invocation and sees its events and credentials."
+        ),
+        delivery=Delivery.REGIONAL,
+        severity=Severity.MEDIUM,
+        pattern=api_call(
+            "lambda",
+            {"prefix": "UpdateFunctionConfiguration"},
+            requestParameters={"layers": [{"prefix": "arn:"}]},
+            **BY_A_PERSON,
+        ),
+        groups=ONLY_ATTACK,
+        alert_fields={
+            "Function": "$.detail.requestParameters.functionName",
+            "Layers": "$.detail.requestParameters.layers",
+        },
+        log_filter=api_call_filter(
+            "lambda",
+            "UpdateFunctionConfiguration*",
+            where=f'($.requestParameters.layers[0] = "arn:*") && ({BY_A_PERSON_FILTER})',
+        ),
+        attack=("TA0003:T1098", "TA0002:T1648"),
+        stratus=("aws.persistence.lambda-layer-extension",),
+    ),
+    Detection(
+        id="lambda_code_updated_by_person",
+        title="Lambda code replaced by a person",
+        rationale=(
+            "A person (not a deployment role) uploaded new code to a function: it runs with the "
+            "function's role on its next invocation. Compare with the pipeline's last release."
+        ),
+        delivery=Delivery.REGIONAL,
+        severity=Severity.MEDIUM,
+        pattern=api_call("lambda", {"prefix": "UpdateFunctionCode"}, **BY_A_PERSON),
+        groups=ONLY_ATTACK,
+        alert_fields={"Function": "$.detail.requestParameters.functionName"},
+        log_filter=api_call_filter("lambda", "UpdateFunctionCode*", where=BY_A_PERSON_FILTER),
+        attack=("TA0003:T1098", "TA0002:T1648"),
+        stratus=("aws.persistence.lambda-overwrite-code",),
+    ),
+    Detection(
+        id="roles_anywhere_trust_anchor_changed",
+        title="IAM Roles Anywhere trust anchor created or changed",
+        rationale=(
+            "A certificate authority was trusted to issue credentials for this account's roles: "
+            "whoever holds it can get AWS credentials from anywhere, without a key to revoke."
+        ),
+        delivery=Delivery.REGIONAL,
+        severity=Severity.HIGH,
+        pattern=api_call("rolesanywhere", "CreateTrustAnchor", "UpdateTrustAnchor"),
+        groups=ONLY_ATTACK,
+        alert_fields={"Trust anchor": "$.detail.requestParameters.name"},
+        log_filter=api_call_filter("rolesanywhere", "CreateTrustAnchor", "UpdateTrustAnchor"),
+        attack=("TA0003:T1098.001",),
+        stratus=("aws.persistence.rolesanywhere-create-trust-anchor",),
+    ),
+    Detection(
+        id="federation_token_issued",
+        title="Federation token issued to an IAM user",
+        rationale=(
+            "GetFederationToken made temporary credentials from a user's key: they outlive the "
+            "key's deletion for up to 36 hours. Rarely used today; ask who needed it."
+        ),
+        # STS records a call where it was served: the global endpoint's in us-east-1, a regional
+        # endpoint's in its region (delivery_region), so both.
+        delivery=Delivery.REGIONAL_AND_GLOBAL,
+        severity=Severity.MEDIUM,
+        pattern=api_call("sts", "GetFederationToken"),
+        groups=ONLY_ATTACK,
+        alert_fields={"Federated user": "$.detail.requestParameters.name"},
+        log_filter=api_call_filter("sts", "GetFederationToken"),
+        attack=("TA0003:T1098.001",),
+        stratus=("aws.persistence.sts-federation-token",),
+    ),
+    Detection(
+        id="secrets_batch_retrieved",
+        title="Secrets read in a batch",
+        rationale=(
+            "BatchGetSecretValue read up to 20 secrets in one call, perhaps by a catch-all "
+            "filter: applications read the secret they need. Rotate what was read."
+        ),
+        delivery=Delivery.REGIONAL,
+        severity=Severity.HIGH,
+        pattern=api_call("secretsmanager", "BatchGetSecretValue"),
+        groups=ONLY_ATTACK,
+        alert_fields={
+            "Filters": "$.detail.requestParameters.filters",
+            "Secrets": "$.detail.requestParameters.secretIdList",
+        },
+        log_filter=api_call_filter("secretsmanager", "BatchGetSecretValue"),
+        read_only=True,
+        attack=("TA0006:T1555.006",),
+        stratus=("aws.credential-access.secretsmanager-batch-retrieve-secrets",),
+    ),
+    # ---- thresholds: read-only calls that are normal one at a time (metric-filter engine) ----
+    Detection(
+        id="ec2_password_data_read_in_bulk",
+        title="Windows passwords read in bulk",
+        rationale=(
+            "GetPasswordData was called 10 or more times in 5 minutes across the account: "
+            "someone is collecting Windows administrator passwords. Find the caller in the log."
+        ),
+        delivery=Delivery.REGIONAL,
+        severity=Severity.HIGH,
+        pattern=api_call("ec2", "GetPasswordData"),
+        groups=ONLY_ATTACK,
+        log_filter=api_call_filter("ec2", "GetPasswordData"),
+        engine=METRIC_FILTERS,
+        threshold=Threshold(10),
+        attack=("TA0006:T1555",),
+        stratus=("aws.credential-access.ec2-get-password-data",),
+    ),
+    Detection(
+        id="secrets_read_in_bulk",
+        title="Secrets read in bulk",
+        rationale=(
+            "GetSecretValue was called 20 or more times in 5 minutes across the account (a batch "
+            "read logs one per secret): more than applications' usual reads. Find the caller."
+        ),
+        delivery=Delivery.REGIONAL,
+        severity=Severity.HIGH,
+        pattern=api_call("secretsmanager", "GetSecretValue"),
+        groups=ONLY_ATTACK,
+        log_filter=api_call_filter("secretsmanager", "GetSecretValue"),
+        engine=METRIC_FILTERS,
+        threshold=Threshold(20),
+        attack=("TA0006:T1555.006",),
+        stratus=("aws.credential-access.secretsmanager-retrieve-secrets",),
+    ),
+    Detection(
+        id="ssm_secure_parameters_read_in_bulk",
+        title="SecureString parameters decrypted in bulk",
+        rationale=(
+            "GetParameter(s) with decryption was called 5 or more times in 5 minutes across the "
+            "account (up to 10 parameters a call): someone may be harvesting SecureStrings."
+        ),
+        delivery=Delivery.REGIONAL,
+        severity=Severity.HIGH,
+        pattern=api_call(
+            "ssm",
+            "GetParameter",
+            "GetParameters",
+            requestParameters={"withDecryption": [True]},
+        ),
+        groups=ONLY_ATTACK,
+        log_filter=api_call_filter(
+            "ssm",
+            "GetParameter",
+            "GetParameters",
+            where="$.requestParameters.withDecryption IS TRUE",
+        ),
+        engine=METRIC_FILTERS,
+        threshold=Threshold(5),
+        attack=("TA0006:T1555.006",),
+        stratus=("aws.credential-access.ssm-retrieve-securestring-parameters",),
+    ),
+    Detection(
+        id="ssm_sessions_started_in_bulk",
+        title="Session Manager sessions started in bulk",
+        rationale=(
+            "3 or more Session Manager sessions started within 5 minutes across the account: one "
+            "session is administration, a sweep across instances is lateral movement."
+        ),
+        delivery=Delivery.REGIONAL,
+        severity=Severity.MEDIUM,
+        pattern=api_call("ssm", "StartSession"),
+        groups=ONLY_ATTACK,
+        log_filter=api_call_filter("ssm", "StartSession"),
+        engine=METRIC_FILTERS,
+        threshold=Threshold(3),
+        attack=("TA0008:T1021.008",),
+        stratus=("aws.execution.ssm-start-session",),
+    ),
+    Detection(
+        id="instance_connect_keys_sent_in_bulk",
+        title="EC2 Instance Connect keys sent in bulk",
+        rationale=(
+            "3 or more SSH keys pushed through EC2 Instance Connect within 5 minutes across the "
+            "account: one is a person connecting, a sweep across instances is lateral movement."
+        ),
+        delivery=Delivery.REGIONAL,
+        severity=Severity.MEDIUM,
+        pattern={
+            "source": ["aws.ec2-instance-connect"],
+            "detail-type": [API_CALL],
+            "detail": {
+                "eventSource": ["ec2-instance-connect.amazonaws.com"],
+                "eventName": ["SendSSHPublicKey"],
+            },
+        },
+        groups=ONLY_ATTACK,
+        log_filter=api_call_filter("ec2-instance-connect", "SendSSHPublicKey"),
+        engine=METRIC_FILTERS,
+        threshold=Threshold(3),
+        attack=("TA0008:T1021.008",),
+        stratus=("aws.lateral-movement.ec2-instance-connect",),
     ),
 )
 

@@ -26,11 +26,21 @@ from constructs_lib.catalog import Severity
 from constructs_lib.outcomes import RuleVariant
 from models import limits
 
-# Request parameters that are objects or lists: their JSON text holds quotes.
+# Request parameters that are objects or lists (their JSON text holds quotes), or documents.
 STRUCTURED_PATHS = frozenset(
     {
         "$.detail.requestParameters.ipPermissions",
         "$.detail.requestParameters.alarmNames",
+        # The attack group's.
+        "$.detail.requestParameters.DeleteFlowLogsRequest.FlowLogId",
+        "$.detail.requestParameters.instanceIds",
+        "$.detail.requestParameters.targets",
+        "$.detail.requestParameters.launchPermission.add.items",
+        "$.detail.requestParameters.createVolumePermission.add.items",
+        "$.detail.requestParameters.valuesToAdd",
+        "$.detail.requestParameters.layers",
+        "$.detail.requestParameters.filters",
+        "$.detail.requestParameters.secretIdList",
     }
 )
 # Free text: may hold quotes.

@@ -15,8 +15,9 @@ from cdktf_cdktf_provider_aws.cloudwatch_event_target import (
 from constructs import Construct
 
 from constructs_lib.alert_message import alert_message
-from constructs_lib.catalog import Detection, Severity
+from constructs_lib.catalog import Detection, Names, Severity
 from constructs_lib.chat_message import chat_message
+from constructs_lib.forwarding_patterns import ALL_MANAGEMENT_EVENTS
 from constructs_lib.outcomes import RuleVariant, rule_variants
 from constructs_lib.suppressions import Suppression
 from models import terraform
@@ -28,14 +29,26 @@ RETRY_POLICY = CloudwatchEventTargetRetryPolicy(
 )
 
 
-def terraform_pattern(
-    variant: RuleVariant, name_prefix: str, names: Mapping[str, str] | None
-) -> str:
-    """The rule's pattern as Terraform must read it: configured text (suppressions) literal,
-    ``names`` (the KMS key's id and ARN, Terraform references) interpolated."""
-    stand_ins = {name: terraform.placeholder(name) for name in names or {}}
-    pattern = variant.event_pattern(name_prefix, stand_ins)
-    return terraform.literal_json(pattern, {stand_ins[k]: v for k, v in (names or {}).items()})
+def terraform_pattern(variant: RuleVariant, name_prefix: str, names: Names | None) -> str:
+    """The rule's pattern as Terraform must read it: configured text (suppressions, trusted
+    accounts) literal, the string ``names`` (Terraform references: the KMS key's id and ARN, the
+    account's id) interpolated."""
+    references = {k: v for k, v in (names or {}).items() if isinstance(v, str)}
+    stand_ins = {name: terraform.placeholder(name) for name in references}
+    lists = {k: v for k, v in (names or {}).items() if not isinstance(v, str)}
+    pattern = variant.event_pattern(name_prefix, {**stand_ins, **lists})
+    return terraform.literal_json(pattern, {stand_ins[k]: v for k, v in references.items()})
+
+
+# EventBridge matches read-only management events only against rules in state
+# ALL_MANAGEMENT_EVENTS ("Receiving read-only management events from AWS services",
+# https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-service-event-cloudtrail-management.html);
+# the provider's `state` takes it (registry docs, aws_cloudwatch_event_rule, "state").
+
+
+def rule_state(detection: Detection) -> str:
+    """ENABLED, or for a detection of read-only calls, the state that receives them."""
+    return ALL_MANAGEMENT_EVENTS if detection.read_only else "ENABLED"
 
 
 def rule_name(name_prefix: str, rule_id: str) -> str:
@@ -68,7 +81,7 @@ class DetectionRule(Construct):
         dead_letter_arn: str,
         name_prefix: str,
         provider: TerraformProvider,
-        names: Mapping[str, str] | None = None,
+        names: Names | None = None,
         suppressions: tuple[Suppression, ...] = (),
         event_bus_name: str = "default",
         chat_topic_arns: Mapping[Severity, str] | None = None,
@@ -96,7 +109,7 @@ class DetectionRule(Construct):
         dead_letter_arn: str,
         name_prefix: str,
         provider: TerraformProvider,
-        names: Mapping[str, str] | None,
+        names: Names | None,
     ) -> CloudwatchEventRule:
         # On the organization bus an event may come from any account of the organization.
         other_accounts = self.event_bus_name != "default"
@@ -113,7 +126,7 @@ class DetectionRule(Construct):
             description=terraform.literal(variant.description),
             event_bus_name=self.event_bus_name,
             event_pattern=terraform_pattern(variant, name_prefix, names),
-            state="ENABLED",
+            state=rule_state(variant.detection),
             provider=provider,
         )
         rule.override_logical_id(variant.id)

@@ -16,6 +16,9 @@ from typing import Any
 from constructs_lib.catalog import Detection
 from models import limits
 
+# The rule state that receives read-only management events (detection_rule.rule_state).
+ALL_MANAGEMENT_EVENTS = "ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS"
+
 
 def compact(pattern: dict[str, Any]) -> str:
     return json.dumps(pattern, separators=(",", ":"), sort_keys=True)
@@ -54,6 +57,22 @@ def _branches(
     return by_source, any_source
 
 
+def _broadened(branches: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One source's branches as one, matching their event sources and names only: for a source
+    whose branches alone exceed a pattern. It forwards more of that source's calls than the
+    detections match (the home rules still decide, so no alert changes), each still once."""
+    if not all(b.get("detail", {}).get("eventName") for b in branches):
+        return branches  # a branch matching any call name cannot be broadened this way
+    detail_types = list(dict.fromkeys(t for b in branches for t in b["detail-type"]))
+    sources = list(dict.fromkeys(s for b in branches for s in b["detail"].get("eventSource", [])))
+    names = [n for b in branches for n in b["detail"]["eventName"]]
+    unique = [json.loads(n) for n in dict.fromkeys(json.dumps(n, sort_keys=True) for n in names)]
+    detail = {"eventName": unique}
+    if sources:
+        detail = {"eventSource": sources, **detail}
+    return [{"source": branches[0]["source"], "detail-type": detail_types, "detail": detail}]
+
+
 def _chunk(
     sources: list[str],
     by_source: dict[str, list[dict[str, Any]]],
@@ -65,13 +84,21 @@ def _chunk(
     return {"$or": branches} if len(branches) > 1 else branches[0]
 
 
-def forwarding_patterns(detections: Iterable[Detection], name_prefix: str) -> list[dict[str, Any]]:
+def forwarding_patterns(
+    detections: Iterable[Detection], name_prefix: str, broaden: bool = False
+) -> list[dict[str, Any]]:
     """Patterns that together match exactly what the detections match, no event matching two.
 
-    Each pattern owns a set of sources; the last owns every source the others do not name.
+    Each pattern owns a set of sources; the last owns every source the others do not name. A
+    source whose branches alone exceed a pattern, or with ``broaden`` every source, is matched
+    by its event names only (``_broadened``).
     """
     by_source, any_source = _branches(detections, name_prefix)
     sources = sorted(by_source)
+    for source in sources:
+        alone = _chunk([source], by_source, [], [source])
+        if broaden or len(compact(alone)) > limits.EVENT_PATTERN.value - 20 * len(sources):
+            by_source[source] = _broadened(by_source[source])
     groups: list[list[str]] = [[]]
     for source in sources:
         candidate = [*groups[-1], source]
@@ -97,3 +124,25 @@ def forwarding_patterns(detections: Iterable[Detection], name_prefix: str) -> li
             raise ValueError(f"a forwarding pattern needs {len(compact(pattern))} characters")
         patterns.append(pattern)
     return patterns
+
+
+def forwarding_rules(
+    detections: Iterable[Detection], name_prefix: str, broaden: bool = False
+) -> list[tuple[str, dict[str, Any]]]:
+    """(rule state, pattern) of each forwarding rule: ``forwarding_patterns`` of the detections
+    rules in state ENABLED run, then of those of read-only calls, whose rules must be in the
+    state that receives read-only management events (detection_rule.rule_state), and so their
+    forwarding too. Read-only events never reach the first, so no event is forwarded twice."""
+    detections = list(detections)
+    rules = [
+        ("ENABLED", p)
+        for p in forwarding_patterns(
+            [d for d in detections if not d.read_only], name_prefix, broaden
+        )
+    ]
+    read_only = [d for d in detections if d.read_only]
+    if read_only:
+        rules += [
+            (ALL_MANAGEMENT_EVENTS, p) for p in forwarding_patterns(read_only, name_prefix, broaden)
+        ]
+    return rules

@@ -19,7 +19,7 @@ from constructs import Construct
 
 from constructs_lib.catalog import Detection
 from constructs_lib.detection_rule import RETRY_POLICY
-from constructs_lib.forwarding_patterns import compact, forwarding_patterns
+from constructs_lib.forwarding_patterns import compact, forwarding_rules
 from constructs_lib.policy_statements import allow_service_from
 from constructs_lib.region_account import Placement
 
@@ -94,7 +94,9 @@ class HomeBusForwarding(Construct):
 
         role_arn = self.role.arn
         self.rules = []
-        for number, pattern in enumerate(forwarding_patterns(detections, name_prefix), start=1):
+        for number, (state, pattern) in enumerate(
+            forwarding_rules(detections, name_prefix), start=1
+        ):
             rule = CloudwatchEventRule(
                 self,
                 f"forward_to_home_{number}",
@@ -102,7 +104,7 @@ class HomeBusForwarding(Construct):
                 description=f"Forwards matches of {name_prefix}'s detections to the {home_region} bus",
                 event_bus_name="default",
                 event_pattern=compact(pattern),
-                state="ENABLED",
+                state=state,
                 provider=provider,
             )
             rule.override_logical_id(f"forward_to_home_{number}")

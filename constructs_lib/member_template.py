@@ -24,7 +24,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from constructs_lib.catalog import Detection
-from constructs_lib.forwarding_patterns import forwarding_patterns
+from constructs_lib.forwarding_patterns import forwarding_rules
 from models import limits
 
 MAX_TEMPLATE_BODY = limits.TEMPLATE_BODY.value
@@ -72,7 +72,28 @@ def member_template(
     name_prefix: str,
     security_account: str,
 ) -> dict[str, Any]:
-    """The template, for the regions (and their security-account detections) it is deployed in."""
+    """The template, for the regions (and their security-account detections) it is deployed in.
+
+    If the exact forwarding patterns would not fit CloudFormation's template body, the members
+    forward by event name only (forwarding_patterns._broadened): more events cross to the
+    security account, where the organization bus's rules still decide what alerts.
+    """
+    try:
+        return _member_template(detections_by_region, name_prefix, security_account, False)
+    except TemplateTooLargeError:
+        return _member_template(detections_by_region, name_prefix, security_account, True)
+
+
+class TemplateTooLargeError(ValueError):
+    pass
+
+
+def _member_template(
+    detections_by_region: Mapping[str, Sequence[Detection]],
+    name_prefix: str,
+    security_account: str,
+    broaden: bool,
+) -> dict[str, Any]:
     groups: dict[tuple[str, ...], list[str]] = {}
     detections_of: dict[tuple[str, ...], tuple[Detection, ...]] = {}
     for region, detections in detections_by_region.items():
@@ -137,7 +158,7 @@ def member_template(
         condition_name = f"InRegionGroup{group_number}" if len(groups) > 1 else None
         if condition_name:
             conditions[condition_name] = _condition(regions)
-        for pattern in forwarding_patterns(detections_of[key], name_prefix):
+        for state, pattern in forwarding_rules(detections_of[key], name_prefix, broaden):
             number += 1
             rule = {
                 "Type": "AWS::Events::Rule",
@@ -147,7 +168,7 @@ def member_template(
                     f"security account's {bus} bus",
                     "EventBusName": "default",
                     "EventPattern": pattern,
-                    "State": "ENABLED",
+                    "State": state,
                     "Targets": [
                         {
                             "Id": "security-account-bus",
@@ -171,7 +192,7 @@ def member_template(
     template["Resources"] = resources
     body = template_body(template)
     if len(body.encode()) > MAX_TEMPLATE_BODY:
-        raise ValueError(f"the member template needs {len(body.encode())} bytes")
+        raise TemplateTooLargeError(f"the member template needs {len(body.encode())} bytes")
     return template
 
 

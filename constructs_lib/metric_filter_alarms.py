@@ -12,7 +12,7 @@ from cdktf_cdktf_provider_aws.cloudwatch_log_metric_filter import (
 from cdktf_cdktf_provider_aws.cloudwatch_metric_alarm import CloudwatchMetricAlarm
 from constructs import Construct
 
-from constructs_lib.catalog import Detection, MetricFilter, Severity
+from constructs_lib.catalog import Detection, MetricFilter, Names, Severity, Threshold
 from constructs_lib.suppressions import Suppression, narrowed_filter
 from models import limits, terraform
 
@@ -43,7 +43,7 @@ def alarm_name(name_prefix: str, metric_filter: MetricFilter) -> str:
 
 
 def filters_of(
-    detections: Sequence[Detection], name_prefix: str, names: Mapping[str, str] | None = None
+    detections: Sequence[Detection], name_prefix: str, names: Names | None = None
 ) -> dict[str, tuple[MetricFilter, list[Detection]]]:
     """Each distinct metric filter, in catalog order, with the detections it counts."""
     found: dict[str, tuple[MetricFilter, list[Detection]]] = {}
@@ -57,7 +57,7 @@ def filters_of(
 class MetricFilterAlarms(Construct):
     """For each distinct filter of ``detections``: an ``aws_cloudwatch_log_metric_filter`` on
     ``log_group_name`` counting into ``CloudTrailMetrics/<namePrefix>``, and an alarm on it (Sum >= 1
-    over 5 minutes, missing data not breaching) notifying ``alert_topic_arn``, and the health topic
+    over 5 minutes, or a threshold detection's count over its period; missing data not breaching) notifying ``alert_topic_arn``, and the health topic
     too for the detections that concern the alert path, and the chat topic of the most severe
     detection counted (``chat_topic_arns``, by severity), if there is one. Construct ids and Terraform names are the
     filter ids (``cloudwatch_4``, or the detection id). Also the self-test alarm (``self_test``),
@@ -75,18 +75,21 @@ class MetricFilterAlarms(Construct):
         detections: Sequence[Detection],
         alert_topic_arn: str,
         health_topic_arn: str,
-        names: Mapping[str, str] | None = None,
+        names: Names | None = None,
         suppressions: Sequence[Suppression] = (),
         chat_topic_arns: Mapping[Severity, str] | None = None,
     ) -> None:
         super().__init__(scope, id)
         self.alarms: list[CloudwatchMetricAlarm] = []
         self._namespace, self._provider = namespace(name_prefix), provider
-        # Placeholders for the KMS key's references, which must stay interpolated while the
-        # suppressions' configured text is made literal (models.terraform).
-        stand_ins = {name: terraform.placeholder(name) for name in names or {}}
-        references = {stand_ins[k]: v for k, v in (names or {}).items()}
-        filters = filters_of(detections, name_prefix, stand_ins)
+        # Placeholders for the Terraform references (the KMS key's, the account's), which must
+        # stay interpolated while the suppressions' configured text is made literal
+        # (models.terraform); list-valued names (trustedAccounts) are configured text.
+        strings = {k: v for k, v in (names or {}).items() if isinstance(v, str)}
+        stand_ins = {name: terraform.placeholder(name) for name in strings}
+        references = {stand_ins[k]: v for k, v in strings.items()}
+        lists = {k: v for k, v in (names or {}).items() if not isinstance(v, str)}
+        filters = filters_of(detections, name_prefix, {**stand_ins, **lists})
         if len(filters) > limits.FILTERS_PER_LOG_GROUP.value:
             raise ValueError(f"{len(filters)} metric filters: a log group takes 100")
         for filter_id, (metric_filter, counted) in filters.items():
@@ -121,13 +124,17 @@ class MetricFilterAlarms(Construct):
             severity = min((d.severity for d in counted), key=list(Severity).index)
             if chat_topic_arns and severity in chat_topic_arns:
                 actions.append(chat_topic_arns[severity])
+            # A threshold detection's filter is its own (catalog: a threshold has a log_filter).
+            (threshold,) = {d.threshold for d in counted}
+            count = f". Alarms at {threshold.phrase}" if threshold else ""
             self._alarm(
                 filter_id,
                 name=name,
-                description=f"{standard}{titles}"[: limits.ALARM_DESCRIPTION.value],
+                description=f"{standard}{titles}{count}"[: limits.ALARM_DESCRIPTION.value],
                 metric=metric_filter.metric_name,
                 actions=actions,
                 depends_on=resource,
+                threshold=threshold,
             )
         self._alarm(
             "self_test",
@@ -149,8 +156,10 @@ class MetricFilterAlarms(Construct):
         metric: str,
         actions: list[str],
         depends_on: CloudwatchLogMetricFilter | None = None,
+        threshold: Threshold | None = None,
     ) -> None:
-        """Sum >= 1 over one 5-minute period of this metric, missing data not breaching."""
+        """Sum >= 1 over one 5-minute period of this metric, missing data not breaching; for a
+        threshold detection, Sum >= its count over its period."""
         alarm = CloudwatchMetricAlarm(
             self,
             f"{alarm_id}_alarm",
@@ -159,9 +168,9 @@ class MetricFilterAlarms(Construct):
             namespace=self._namespace,
             metric_name=metric,
             statistic="Sum",
-            period=FIVE_MINUTES,
+            period=threshold.period if threshold else FIVE_MINUTES,
             evaluation_periods=1,
-            threshold=1,
+            threshold=threshold.count if threshold else 1,
             comparison_operator="GreaterThanOrEqualToThreshold",
             treat_missing_data="notBreaching",
             alarm_actions=actions,

@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from constructs_lib.catalog import API_CALL, CONSOLE_SIGN_IN, Detection
+from constructs_lib.catalog import API_CALL, CONSOLE_SIGN_IN, Detection, Names
 from constructs_lib.suppressions import Suppression, narrowed_pattern
 from models import limits
 
@@ -70,7 +70,7 @@ class RuleVariant:
         """The rule's construct id and Terraform resource name."""
         return self.detection.id + self.outcome.suffix
 
-    def event_pattern(self, name_prefix: str, names: Mapping[str, str] | None = None) -> dict:
+    def event_pattern(self, name_prefix: str, names: Names | None = None) -> dict:
         pattern = self.detection.event_pattern(name_prefix, names)
         if self.outcome.detail:
             pattern["detail"] = _merge(pattern.get("detail", {}), self.outcome.detail)
@@ -83,7 +83,7 @@ class RuleVariant:
         refused = self.outcome is REFUSED or _constrained(self.detection.pattern, "errorCode")
         return tuple(s for s in self.suppressions if refused or not s.refused_only)
 
-    def event_pattern_json(self, name_prefix: str, names: Mapping[str, str] | None = None) -> str:
+    def event_pattern_json(self, name_prefix: str, names: Names | None = None) -> str:
         return json.dumps(self.event_pattern(name_prefix, names))
 
     @property

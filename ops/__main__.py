@@ -1,5 +1,5 @@
-"""`python -m ops <command> [options]`: selftest, verify, deployer-policy, readiness
-or replay."""
+"""`python -m ops <command> [options]`: selftest, verify, deployer-policy, readiness,
+replay or coverage."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ COMMANDS = {
     "deployer-policy": "ops.deployer_policy",
     "readiness": "ops.readiness",
     "replay": "ops.replay",
+    "coverage": "ops.coverage",
 }
 
 

@@ -24,6 +24,7 @@ import re
 import time
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
@@ -120,6 +121,14 @@ class _Field:
         elif head in JSON_TEXT and rest:
             if not all(re.fullmatch(r"[A-Za-z0-9_]+", key) for key in rest):
                 raise InexpressibleError(f"{'.'.join(path)}: a key JSON paths cannot name")
+            if len(rest) > 1:
+                # EventBridge reads the values of an array of objects as the field's values
+                # (Event Ruler, "JSON Array Matching"); a JSON path of the table reads objects
+                # only, so a nested field could be inside such an array and read as nothing.
+                raise InexpressibleError(
+                    f"{'.'.join(path[1:])}: a field inside nested objects, which CloudTrail may "
+                    "hold in arrays of objects: the table's JSON paths read no array"
+                )
             self.json = (JSON_TEXT[head], "$." + ".".join(rest))
             self.expression = f"json_extract_scalar({self.json[0]}, {literal(self.json[1])})"
         else:
@@ -136,11 +145,14 @@ class _Field:
         if not self.json:
             return f"({scalar})"
         column, path = self.json
+        array = f"TRY_CAST(json_extract({column}, {literal(path)}) AS ARRAY(VARCHAR))"
         elements = (
-            f"EXISTS (SELECT 1 FROM UNNEST(TRY_CAST(json_extract({column}, {literal(path)}) "
-            f"AS ARRAY(VARCHAR))) AS element(value) WHERE {condition.replace('VALUE', 'value')})"
+            f"EXISTS (SELECT 1 FROM UNNEST({array}) AS element(value) "
+            f"WHERE {condition.replace('VALUE', 'value')})"
         )
-        return f"(({scalar}) OR {elements})"
+        # json_extract_scalar is NULL for an array in Trino ("must be a scalar"); said again
+        # here, so that engines reading an array as its text (DuckDB, in the tests) agree.
+        return f"(({array} IS NULL AND {scalar}) OR {elements})"
 
 
 def pattern_sql(pattern: Mapping[str, Any], path: tuple[str, ...] = ()) -> str:
@@ -238,29 +250,42 @@ def principal_sql() -> str:
     )
 
 
+@dataclass(frozen=True)
+class Query:
+    sql: str
+    left_out: Mapping[str, str]  # detection -> why the table cannot answer its rules
+    read_only_judged: bool  # some rule receives read-only calls
+
+
 def query(
     matcher: Any,
     settings: MonitorConfig,
     table: str,
     start: date | None = None,
     end: date | None = None,
-) -> str:
-    """The one query: rows (detection, measure, key, n) for ops.replay's report."""
+) -> Query:
+    """The one query: rows (detection, measure, key, n) for ops.replay's report; detections
+    whose rules the table cannot answer exactly are left out, and say why."""
     regions = sorted(matcher.deployed)
     placed = "delivery_region IN (" + ", ".join(literal(r) for r in regions) + ")"
 
-    def grouped(index_by_region: Mapping[str, Any]) -> dict[str, list[tuple[set[str], str]]]:
-        """name -> [(regions where the rule is, its pattern)], one entry per distinct pattern."""
-        found: dict[str, list[tuple[set[str], str]]] = {}
+    def grouped(
+        index_by_region: Mapping[str, Any], read_only_by_region: Mapping[str, Any]
+    ) -> dict[str, list[tuple[set[str], str, bool]]]:
+        """name -> [(regions where the rule is, its pattern, whether it receives read-only
+        calls)], one entry per distinct pattern and state."""
+        found: dict[str, list[tuple[set[str], str, bool]]] = {}
         for region, index in index_by_region.items():
+            receiving = set(read_only_by_region[region].names)
             for name, text in zip(index.names, index.texts, strict=True):
                 entries = found.setdefault(name, [])
-                for where, same in entries:
-                    if same == text:
+                key = (text, name in receiving)
+                for where, same, ro in entries:
+                    if (same, ro) == key:
                         where.add(region)
                         break
                 else:
-                    entries.append(({region}, text))
+                    entries.append(({region}, *key))
         return found
 
     def in_regions(where: set[str], judged_at_home: bool) -> str:
@@ -269,29 +294,45 @@ def query(
             test = f"({test} OR forwarded)"
         return test
 
+    def received(read_only: bool) -> str:
+        # Read-only calls reach only rules in state ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS
+        # (https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-service-event-cloudtrail-management.html).
+        return "" if read_only else " AND NOT read_only"
+
+    general, reading = matcher.indexes
     central = matcher.central
     forwarding = [
-        f"(delivery_region = {literal(region)} AND {pattern_sql(json.loads(text))})"
+        f"(delivery_region = {literal(region)} AND {pattern_sql(json.loads(text))}"
+        f"{received(text in reading[1][region].texts)})"
         for region, index in matcher.forwarding.items()
         if region != matcher.home
         for text in index.texts
     ]
     forwarded = " OR ".join(forwarding) if central and forwarding else "FALSE"
 
-    def detection_columns(kind: str, index_by_region: Mapping[str, Any]) -> dict[str, str]:
+    def detection_columns(kind: str, which: int) -> dict[str, str]:
         columns: dict[str, list[str]] = {}
-        for name, entries in grouped(index_by_region).items():
+        for name, entries in grouped(general[which], reading[which]).items():
             detection = _detection_id(name)
-            for where, text in entries:
-                condition = f"({in_regions(where, central)} AND {pattern_sql(json.loads(text))})"
+            for where, text, read_only in entries:
+                try:
+                    sql = pattern_sql(json.loads(text))
+                except InexpressibleError as error:
+                    left_out.setdefault(detection, str(error))
+                    continue
+                condition = f"({in_regions(where, central)} AND {sql}{received(read_only)})"
                 columns.setdefault(detection, []).append(condition)
         return {
             f"{kind}_{detection}": " OR ".join(conditions)
             for detection, conditions in columns.items()
         }
 
-    alerts = detection_columns("alert", matcher.deployed)
-    plain = detection_columns("plain", matcher.plain)
+    left_out: dict[str, str] = {}  # detection -> why the table cannot answer its rules
+    alerts = detection_columns("alert", 0)
+    plain = detection_columns("plain", 2)
+    for detection in left_out:
+        alerts.pop(f"alert_{detection}", None)
+        plain.pop(f"plain_{detection}", None)
     suppressions = {
         f"suppression_{i}": pattern_sql(json.loads(text))
         for i, (_, text) in enumerate(matcher.suppression_texts)
@@ -317,7 +358,7 @@ def query(
         f"SELECT '', 'unplaced', '', count_if(NOT read_only AND NOT coalesce({placed}, FALSE)) "
         "FROM records",
     ]
-    for detection in (d.id for d in settings.detections):
+    for detection in (d.id for d in settings.detections if d.id not in left_out):
         alert = f"alert_{detection}" if f"alert_{detection}" in alerts else "FALSE"
         silenced = (
             f"(plain_{detection} AND NOT {alert})" if f"plain_{detection}" in plain else "FALSE"
@@ -342,7 +383,7 @@ def query(
                     f"SELECT {literal(detection)}, {literal('suppression:' + suppression.name)}, "
                     f"'', count_if({silenced} AND suppression_{i}) FROM judged"
                 )
-    return f"""WITH records AS (
+    sql = f"""WITH records AS (
   SELECT *,
     coalesce(readonly = 'true', FALSE) AS read_only,
     {delivery_region_sql()} AS delivery_region,
@@ -356,7 +397,7 @@ def query(
   {time_filter}
 ),
 placed AS (
-  SELECT *, ({forwarded}) AS forwarded FROM records WHERE NOT read_only AND {placed}
+  SELECT *, ({forwarded}) AS forwarded FROM records WHERE {placed}
 ),
 judged AS (
   SELECT *,
@@ -364,6 +405,7 @@ judged AS (
   FROM placed
 )
 """ + "\nUNION ALL\n".join(selects)
+    return Query(sql, left_out, matcher.receives_read_only)
 
 
 def _detection_id(rule_id: str) -> str:
@@ -372,11 +414,11 @@ def _detection_id(rule_id: str) -> str:
     return detection_id_of(rule_id)
 
 
-def replay_of(rows: Iterable[Sequence[Any]], settings: MonitorConfig) -> Any:
+def replay_of(rows: Iterable[Sequence[Any]], settings: MonitorConfig, query: Query) -> Any:
     """The query's rows as ops.replay.Replay, for its report."""
     from ops.replay import DetectionCounts, Replay
 
-    found = Replay()
+    found = Replay(read_only_judged=query.read_only_judged, not_judged=dict(query.left_out))
     for detection in settings.detections:
         found.detections[detection.id] = DetectionCounts()
     for suppression in settings.suppressions:

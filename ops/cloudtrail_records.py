@@ -18,11 +18,14 @@ DETAIL_TYPES = {
 }
 GLOBAL_REGION = "us-east-1"
 DEFAULT_ACCOUNT = "111122223333"  # the envelope's account for a record without recipientAccountId
-# What arrives in us-east-1 whatever region it was made in: IAM calls, calls to STS's global
-# endpoint and root console sign-ins, as (eventSource, a field of the record and its value, or
-# None). ops.athena writes the same placement in SQL.
+# What arrives in us-east-1 whatever region it was made in: IAM and Organizations calls, calls
+# to STS's global endpoint and root console sign-ins, as (eventSource, a field of the record and
+# its value, or None). ops.athena writes the same placement in SQL. "AWS global services, such
+# as IAM, AWS Organizations, and AWS Account Management deliver events only to us-east-1"
+# (https://repost.aws/knowledge-center/use-eventbridge-rule-across-regions).
 GLOBAL_DELIVERIES = (
     ("iam.amazonaws.com", None),
+    ("organizations.amazonaws.com", None),
     ("sts.amazonaws.com", (("tlsDetails", "clientProvidedHostHeader"), "sts.amazonaws.com")),
     ("signin.amazonaws.com", (("userIdentity", "type"), "Root")),
 )

@@ -39,6 +39,7 @@ from typing import Any, TypedDict
 
 from config import MonitorConfig
 from constructs_lib.catalog import EVENTBRIDGE, KEY_ARN, KEY_ID
+from constructs_lib.forwarding_patterns import ALL_MANAGEMENT_EVENTS
 from constructs_lib.outcomes import detection_id_of, rule_variants
 from ops.cloudtrail_logs import Files, LogsError, records_in
 from ops.cloudtrail_records import DEFAULT_ACCOUNT, delivery_region, detail_type, envelope
@@ -71,6 +72,8 @@ class Replay:
     detections: dict[str, DetectionCounts] = field(default_factory=dict)
     suppressions: dict[str, Counter] = field(default_factory=dict)  # name -> detection -> events
     files: Files = field(default_factory=Files)
+    read_only_judged: bool = False  # some rule receives read-only calls
+    not_judged: dict[str, str] = field(default_factory=dict)  # detection -> why (Athena mode)
 
 
 # The fields rules are indexed by. A pattern's fields all must match (eb-event-patterns.html),
@@ -190,14 +193,18 @@ class RuleIndex:
         return [name for name, test, _ in self.candidates(dimensions) if test(event)]
 
 
-def _rules_of(document: Mapping[str, Any]) -> dict[str, str]:
-    """Rule id -> event pattern, for the enabled rules of a synthesized stack."""
+def _rules_of(document: Mapping[str, Any], read_only: bool = False) -> dict[str, str]:
+    """Rule id -> event pattern, for the enabled rules of a synthesized stack; with
+    ``read_only``, those that receive read-only management events: only rules in state
+    ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS do
+    (https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-service-event-cloudtrail-management.html)."""
+    states = {ALL_MANAGEMENT_EVENTS} if read_only else {"ENABLED", ALL_MANAGEMENT_EVENTS}
     return {
         rule_id: REFERENCE.sub(UNRESOLVED, rule["event_pattern"])
         for rule_id, rule in document.get("resource", {})
         .get("aws_cloudwatch_event_rule", {})
         .items()
-        if rule.get("state", "ENABLED") == "ENABLED"
+        if rule.get("state", "ENABLED") in states
     }
 
 
@@ -213,31 +220,42 @@ class Matcher:
     ) -> None:
         self.home = settings.home_region
         self.central = settings.delivery_mode == "central"
-        names = {KEY_ID: UNRESOLVED, KEY_ARN: UNRESOLVED}
-        self.deployed: dict[str, RuleIndex] = {}
-        self.forwarding: dict[str, RuleIndex] = {}
-        self.plain: dict[str, RuleIndex] = {}  # the same detections, without their suppressions
-        for region, document in documents.items():
-            rules = _rules_of(document)
-            detection_rules = {
-                k: v for k, v in rules.items() if not k.startswith("forward_to_home_")
-            }
-            self.deployed[region] = RuleIndex(detection_rules.items(), compile)
-            self.forwarding[region] = RuleIndex(
-                ((k, v) for k, v in rules.items() if k.startswith("forward_to_home_")), compile
-            )
-            carried = {detection_id_of(rule_id) for rule_id in detection_rules}
-            # Without their suppressions, for the detections that have some: what they silence.
-            self.plain[region] = RuleIndex(
-                (
-                    (variant.id, variant.event_pattern_json(settings.name_prefix, names))
-                    for detection in settings.detections
-                    if detection.id in carried
-                    and any(s.applies_to(detection.id) for s in settings.suppressions)
-                    for variant in rule_variants(detection)
-                ),
-                compile,
-            )
+        names = {KEY_ID: UNRESOLVED, KEY_ARN: UNRESOLVED, **settings.pattern_names(UNRESOLVED)}
+        read_only_detections = {d.id for d in settings.detections if d.read_only}
+        # [events in general, read-only events]: each (deployed, forwarding, plain) by region.
+        self.indexes: list[tuple[dict[str, RuleIndex], ...]] = []
+        for read_only in (False, True):
+            deployed: dict[str, RuleIndex] = {}
+            forwarding: dict[str, RuleIndex] = {}
+            plain: dict[str, RuleIndex] = {}  # the same detections, without their suppressions
+            for region, document in documents.items():
+                rules = _rules_of(document, read_only)
+                detection_rules = {
+                    k: v for k, v in rules.items() if not k.startswith("forward_to_home_")
+                }
+                deployed[region] = RuleIndex(detection_rules.items(), compile)
+                forwarding[region] = RuleIndex(
+                    ((k, v) for k, v in rules.items() if k.startswith("forward_to_home_")),
+                    compile,
+                )
+                carried = {detection_id_of(rule_id) for rule_id in detection_rules}
+                # Without their suppressions, for the detections that have some: what they
+                # silence.
+                plain[region] = RuleIndex(
+                    (
+                        (variant.id, variant.event_pattern_json(settings.name_prefix, names))
+                        for detection in settings.detections
+                        if detection.id in carried
+                        and (not read_only or detection.id in read_only_detections)
+                        and any(s.applies_to(detection.id) for s in settings.suppressions)
+                        for variant in rule_variants(detection)
+                    ),
+                    compile,
+                )
+            self.indexes.append((deployed, forwarding, plain))
+        self.deployed, self.forwarding, self.plain = self.indexes[0]
+        # Whether any rule receives read-only events: if none, replay need not read them.
+        self.receives_read_only = any(index.names for index in self.indexes[1][0].values())
         positive = [(s, json.dumps(s.positive_pattern())) for s in settings.suppressions]
         self.suppression_texts = positive
         self.suppressions = [(s, compile(text)) for s, text in positive]
@@ -249,26 +267,29 @@ class Matcher:
             raise ValueError("a suppression's pattern is of the record's detail alone")
         self.pattern_texts = [text for _, text in positive] + [
             text
-            for indexes in (self.deployed, self.forwarding, self.plain)
-            for index in indexes.values()
+            for indexes in self.indexes
+            for by_region in indexes
+            for index in by_region.values()
             for text in index.texts
         ]
         self._plans: dict[tuple, tuple | None] = {}
 
-    def plan(self, region: str, dimensions: tuple | None) -> tuple | None:
-        """The candidates an event with these dimensions meets in ``region``: (deployed rules,
-        their unsuppressed variants, rules forwarding it home, the first two as (detection,
-        record test) where every one has a record test and nothing forwards it, else None), or
-        None if there are none."""
-        key = (region, dimensions)
+    def plan(self, region: str, dimensions: tuple | None, read_only: bool = False) -> tuple | None:
+        """The candidates an event with these dimensions meets in ``region`` (``read_only``: a
+        read-only call's, which only some rules receive): (deployed rules, their unsuppressed
+        variants, rules forwarding it home, the first two as (detection, record test) where
+        every one has a record test and nothing forwards it, else None), or None if there are
+        none."""
+        key = (region, dimensions, read_only)
         try:
             return self._plans[key]
         except KeyError:
             pass
+        deployed, forwarding, plain = self.indexes[read_only]
         found = (
-            self.deployed[region].candidates(dimensions),
-            self.plain[region].candidates(dimensions),
-            self.forwarding[region].candidates(dimensions)
+            deployed[region].candidates(dimensions),
+            plain[region].candidates(dimensions),
+            forwarding[region].candidates(dimensions)
             if self.central and region != self.home
             else (),
         )
@@ -293,11 +314,12 @@ class Matcher:
             return None, set(), {}
         if dimensions is False:
             dimensions = dimensions_of(event)
-        plans = [self.plan(region, dimensions)]
+        read_only = (event.get("detail") or {}).get("readOnly") is True
+        plans = [self.plan(region, dimensions, read_only)]
         if plans[0] is None:
             return region, set(), {}
         if any(test(event) for _, test, _ in plans[0][2]):
-            plans.append(self.plan(self.home, dimensions))  # forwarded, judged at home too
+            plans.append(self.plan(self.home, dimensions, read_only))  # forwarded, judged at home
         alerting = {
             _detection_id(name)
             for plan in plans
@@ -356,7 +378,7 @@ def replay(
     """Counts per detection and suppression over ``items``, CloudTrail records (whole, or as
     much as ``projection_of(matcher)`` keeps) or EventBridge events."""
     matcher = matcher or Matcher(settings, documents, compile)
-    found = Replay(files=files or Files())
+    found = Replay(files=files or Files(), read_only_judged=matcher.receives_read_only)
     for detection in settings.detections:
         found.detections.setdefault(detection.id, DetectionCounts())
     for suppression in settings.suppressions:
@@ -376,9 +398,11 @@ def replay(
                 _judge(found, matcher, _event_of(item))
                 continue
             # A record: what can be decided before wrapping it, without a rule.
-            if item.get("readOnly") is True:
+            is_read_only = item.get("readOnly") is True
+            if is_read_only:
                 read_only += 1
-                continue
+                if not matcher.receives_read_only:
+                    continue
             # Its region and its candidates depend on these fields alone: worked out once per
             # combination of them (_route).
             identity = item.get("userIdentity", _MISSING)
@@ -391,23 +415,24 @@ def replay(
                 identity.get("type", _MISSING) if type(identity) is dict else type(identity),
                 tls.get("clientProvidedHostHeader", _MISSING) if type(tls) is dict else None,
                 type(item.get("errorCode", _MISSING)),  # absent, a value, or an array
+                is_read_only,
             )
             try:
                 route = routes[key]
             except KeyError:
-                route = _route(matcher, item, source)
+                route = _route(matcher, item, source, is_read_only)
                 if len(routes) < ROUTES:
                     routes[key] = route
             except TypeError:  # an unhashable value (an array, an object) where a name is
-                route = _route(matcher, item, source)
+                route = _route(matcher, item, source, is_read_only)
             region, plan, dimensions = route
             if region is None:
-                unplaced += 1
+                unplaced += not is_read_only  # a read-only call is counted as such
                 continue
             if plan is None:  # no rule there requires what it has
                 continue
             if plan[3] is None:
-                _judge(found, matcher, envelope(item, region), dimensions)
+                _judge(found, matcher, envelope(item, region), dimensions, counted=True)
                 continue
             # The rest of each candidate is of the record alone: no envelope needed.
             deployed, plain = plan[3]
@@ -432,13 +457,13 @@ def replay(
 ROUTES = 100_000  # combinations remembered (a few MB), far more than a trail's
 
 
-def _route(matcher: Matcher, record: Mapping[str, Any], source: str) -> tuple:
+def _route(matcher: Matcher, record: Mapping[str, Any], source: str, read_only: bool) -> tuple:
     """(the region it arrives in, or None where no stack is; its plan there; its dimensions)."""
     region = delivery_region(record)
     if region not in matcher.deployed:
         return None, None, None
     dimensions = _record_dimensions(record, source)
-    return region, matcher.plan(region, dimensions), dimensions
+    return region, matcher.plan(region, dimensions, read_only), dimensions
 
 
 def _record_dimensions(record: Mapping[str, Any], source: str) -> tuple | None:
@@ -530,14 +555,23 @@ def _event_of(item: Any) -> dict[str, Any]:
     )
 
 
-def _judge(found: Replay, matcher: Matcher, event: dict[str, Any], dimensions: Any = False) -> None:
+def _judge(
+    found: Replay,
+    matcher: Matcher,
+    event: dict[str, Any],
+    dimensions: Any = False,
+    counted: bool = False,
+) -> None:
+    """Count what the deployment does with ``event`` (``counted``: as a read-only call, already)."""
     record = event.get("detail") or {}
-    if record.get("readOnly") is True:
+    read_only = record.get("readOnly") is True
+    if read_only and not counted:
         found.read_only += 1
+    if read_only and not matcher.receives_read_only:
         return
     region, alerting, silenced = matcher.judge(event, dimensions)
     if region is None:
-        found.unplaced += 1
+        found.unplaced += not read_only
         return
     if alerting:
         _count_alerts(found, alerting, record, event.get("account", "-"), event)
@@ -600,13 +634,21 @@ def _top(counter: Counter, limit: int | None = TOP) -> str:
 
 def report(found: Replay, settings: MonitorConfig) -> list[str]:
     digests = found.files.digest_files
+    receive = (
+        "judged by the rules that receive them"
+        if found.read_only_judged
+        else "rules in state ENABLED never receive them"
+    )
     lines = [
-        f"{found.records} records: {found.read_only} read-only (rules in state ENABLED never "
-        f"receive them), {found.unplaced} delivered to a region with no stack"
+        f"{found.records} records: {found.read_only} read-only ({receive}), "
+        f"{found.unplaced} delivered to a region with no stack"
         + (f"; {digests} digest files skipped (hashes, no records)" if digests else ""),
         f"{'detection':34} {'alerts':>7} {'suppressed':>10}",
     ]
     for detection_id, counts in found.detections.items():
+        if detection_id in found.not_judged:
+            lines.append(f"{detection_id:34} {'-':>7} {'-':>10}  {found.not_judged[detection_id]}")
+            continue
         lines.append(f"{detection_id:34} {counts.alerts:>7} {counts.suppressed:>10}")
         if counts.alerts:
             lines.append(f"    who:   {_top(counts.principals)}")
@@ -700,10 +742,13 @@ def _athena(settings: MonitorConfig, environ: Mapping[str, str], args: argparse.
         raise OpsError(f"--output-location {args.output_location!r}: an s3:// location")
     matcher = Matcher(settings, synthesized_documents(settings, environ))
     table = f'"{args.database}"."{args.table}"'
-    sql = athena.query(matcher, settings, table, args.start, args.end)
+    query = athena.query(matcher, settings, table, args.start, args.end)
+    sql = query.sql
     import boto3
 
     session = boto3.Session()
+    for detection, why in query.left_out.items():
+        print(f"not judged in Athena mode: {detection}: {why}", file=sys.stderr)
     if session.get_credentials() is None:
         print(sql + ";")
         print(
@@ -714,7 +759,7 @@ def _athena(settings: MonitorConfig, environ: Mapping[str, str], args: argparse.
         return 0
     client = session.client("athena", region_name=args.region or settings.home_region)
     rows = athena.run_query(client, sql, args.database, args.workgroup, args.output_location)
-    for line in report(athena.replay_of(rows, settings), settings):
+    for line in report(athena.replay_of(rows, settings, query), settings):
         print(line)
     return 0
 

@@ -188,6 +188,12 @@ def context_properties() -> dict[str, dict[str, Any]]:
             "enum": list(LOG_RETENTION_DAYS),
             "description": "Days the trail's CloudWatch Logs log group keeps records (metric filters).",
         },
+        "trustedAccounts": {
+            "type": "array",
+            "items": {"type": "string", "pattern": f"^{ACCOUNT_ID.pattern}$"},
+            "uniqueItems": True,
+            "description": "Accounts the attack group's share and grant detections stay silent on.",
+        },
         "chat": {
             "type": "array",
             "description": "Slack and Microsoft Teams channels (README, Chat).",

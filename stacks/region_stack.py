@@ -65,6 +65,8 @@ class RegionStack(TerraformStack):
                 alarms=bool(plan.metric_filters),
             ).key
             key_arn, key_names = key.arn, {KEY_ID: key.key_id, KEY_ARN: key.arn}
+        # The account and trustedAccounts, for the attack group's shares and grants.
+        names = {**key_names, **settings.pattern_names(placement.account_id)}
         # Never encrypted: it must reach a person when the alert topic or its key cannot.
         health_topic_arn = NotificationTopic(
             self,
@@ -100,7 +102,7 @@ class RegionStack(TerraformStack):
                 placement,
                 alert_topic_arn,
                 health_topic_arn,
-                key_names,
+                names,
                 settings.suppressions,
                 organization_bus,
                 chat_topic_arns,
@@ -126,7 +128,7 @@ class RegionStack(TerraformStack):
                     detections=plan.metric_filters,
                     alert_topic_arn=alert_topic_arn,
                     health_topic_arn=health_topic_arn,
-                    names=key_names,
+                    names=names,
                     suppressions=settings.suppressions,
                     chat_topic_arns=chat_topic_arns,
                 )
@@ -222,7 +224,7 @@ class RegionStack(TerraformStack):
         placement: Placement,
         alert_topic_arn: str | None,
         health_topic_arn: str,
-        key_names: dict[str, str],
+        pattern_names: Mapping[str, str | tuple[str, ...]],
         suppressions: tuple[Suppression, ...],
         organization_bus: OrganizationBus | None,
         chat_topic_arns: Mapping[Severity, str],
@@ -245,7 +247,7 @@ class RegionStack(TerraformStack):
                 dead_letter_arn=dead_letter_arn,
                 name_prefix=prefix,
                 provider=provider,
-                names=key_names,
+                names=pattern_names,
                 suppressions=suppressions,
                 event_bus_name=bus,
                 chat_topic_arns=chat_topic_arns,

@@ -8,8 +8,9 @@ from moto.events.models import EventPattern
 
 from config import MonitorConfig
 from constructs_lib.outcomes import detection_id_of
-from tests.oracle import ORACLES, carrying_regions
-from tests.synthesized import RULE, SynthesizedStack
+from tests.cloudtrail import arrays_crushed
+from tests.oracle import ORACLES, READ_ONLY_DETECTIONS, carrying_regions
+from tests.synthesized import RULE, SynthesizedStack, receives
 
 Firings = set[tuple[str, str]]  # (detection id, region)
 
@@ -24,12 +25,22 @@ def expected_firings(
         (detection, region)
         for detection, oracle in ORACLES.items()
         if detection in selected
+        and delivered(detection, event)
         and oracle(event)
         and region
         in carrying_regions(
             detection, settings.monitored_regions, settings.home_region, deployed=stacks
         )
     }
+
+
+def delivered(detection: str, event: dict[str, Any]) -> bool:
+    """EventBridge delivers read-only management events only to rules in state
+    ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS, which only the read-only detections have
+    (https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-service-event-cloudtrail-management.html)."""
+    return (
+        detection in READ_ONLY_DETECTIONS or (event.get("detail") or {}).get("readOnly") is not True
+    )
 
 
 def actual_firings(event: dict[str, Any], stacks: dict[str, SynthesizedStack]) -> Firings:
@@ -44,14 +55,20 @@ def actual_firings(event: dict[str, Any], stacks: dict[str, SynthesizedStack]) -
 def pattern_matches(event: dict[str, Any], stacks: dict[str, SynthesizedStack]) -> set[str]:
     """Detections with a rule in any stack whose pattern matches, region aside (for anonymised
     regions)."""
+    crushed = arrays_crushed(event)
     return {
         detection_id_of(name)
         for stack in stacks.values()
         for name, rule in stack.resources(RULE).items()
-        if EventPattern.load(stack.pattern_of(rule)).matches_event(event)
+        if receives(rule.get("state", "ENABLED"), event)
+        and EventPattern.load(stack.pattern_of(rule)).matches_event(crushed)
     }
 
 
 def pattern_expectation(event: dict[str, Any], settings: MonitorConfig) -> set[str]:
     selected = {d.id for d in settings.detections}
-    return {d for d, oracle in ORACLES.items() if d in selected and oracle(event)}
+    return {
+        d
+        for d, oracle in ORACLES.items()
+        if d in selected and delivered(d, event) and oracle(event)
+    }

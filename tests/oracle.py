@@ -11,20 +11,22 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from tests.synthesized import TEST_KEY_ID, test_key_arn
+from tests.synthesized import TEST_ACCOUNT, TEST_KEY_ID, test_key_arn
 
 API_CALL = "AWS API Call via CloudTrail"
 SIGN_IN = "AWS Console Sign In via CloudTrail"
 
 
-def _api_call(event: dict[str, Any], service: str, names: set[str]) -> bool:
-    """A call to one of these APIs of this service, succeeded or not."""
+def _api_call(event: dict[str, Any], service: str, names: set[str], prefix: str = "") -> bool:
+    """A call to one of these APIs of this service (or, with ``prefix``, to any whose name starts
+    so: Lambda names its events with an API version, AddPermission20150331v2), succeeded or not."""
     detail = event["detail"]
+    name = detail.get("eventName") or ""
     return (
         event["detail-type"] == API_CALL
         and event["source"] == f"aws.{service}"
         and detail.get("eventSource") == f"{service}.amazonaws.com"
-        and detail.get("eventName") in names
+        and (name in names or (bool(prefix) and name.startswith(prefix)))
     )
 
 
@@ -342,6 +344,196 @@ def self_test(event: dict[str, Any]) -> bool:
     )
 
 
+# ---- attack techniques ----
+
+# What the tests deploy as trustedAccounts (tests/conftest.py ALL_GROUPS configurations), and the
+# account the records are in (synthesized.TEST_ACCOUNT): shares with them are not exfiltration.
+TRUSTED_ACCOUNTS = ("444455556666",)
+OUR_ACCOUNTS = {TEST_ACCOUNT, *TRUSTED_ACCOUNTS}
+
+
+def _params(event: dict[str, Any]) -> dict[str, Any]:
+    return event["detail"].get("requestParameters") or {}
+
+
+def _by_a_person(event: dict[str, Any]) -> bool:
+    """An IAM user, federated user, root, or an IAM Identity Center (AWSReservedSSO_) session."""
+    identity = event["detail"].get("userIdentity") or {}
+    issuer = ((identity.get("sessionContext") or {}).get("sessionIssuer") or {}).get("userName")
+    return identity.get("type") in {"IAMUser", "FederatedUser", "Root"} or (
+        isinstance(issuer, str) and issuer.startswith("AWSReservedSSO_")
+    )
+
+
+def trail_event_selectors_changed(event: dict[str, Any]) -> bool:
+    """Any trail's event selectors put."""
+    return _api_call(event, "cloudtrail", {"PutEventSelectors"})
+
+
+def vpc_flow_logs_deleted(event: dict[str, Any]) -> bool:
+    return _api_call(event, "ec2", {"DeleteFlowLogs"})
+
+
+def dns_query_logging_deleted(event: dict[str, Any]) -> bool:
+    """A Resolver query logging configuration deleted, or disassociated from a VPC."""
+    return _api_call(
+        event,
+        "route53resolver",
+        {"DeleteResolverQueryLogConfig", "DisassociateResolverQueryLogConfig"},
+    )
+
+
+def organization_leave_attempted(event: dict[str, Any]) -> bool:
+    return _api_call(event, "organizations", {"LeaveOrganization"})
+
+
+def ec2_user_data_modified(event: dict[str, Any]) -> bool:
+    """ModifyInstanceAttribute setting user data, in either of its two request forms."""
+    params = _params(event)
+    return _api_call(event, "ec2", {"ModifyInstanceAttribute"}) and (
+        "userData" in params or params.get("attribute") == "userData"
+    )
+
+
+def ssm_command_sent(event: dict[str, Any]) -> bool:
+    """SendCommand with a document that runs any command, or one AWS does not own."""
+    document = _params(event).get("documentName")
+    return (
+        _api_call(event, "ssm", {"SendCommand"})
+        and isinstance(document, str)
+        and (
+            document in {"AWS-RunShellScript", "AWS-RunPowerShellScript", "AWS-RunRemoteScript"}
+            or not document.startswith("AWS-")
+        )
+    )
+
+
+def _shares(event: dict[str, Any], attribute: str) -> bool:
+    items = ((_params(event).get(attribute) or {}).get("add") or {}).get("items") or []
+    return any(
+        item.get("group") == "all" or ("userId" in item and item["userId"] not in OUR_ACCOUNTS)
+        for item in items
+    )
+
+
+def ec2_image_or_snapshot_shared(event: dict[str, Any]) -> bool:
+    """An AMI's launch permission or a snapshot's volume permission added for an account not ours,
+    or for everyone."""
+    return _api_call(event, "ec2", {"ModifyImageAttribute", "ModifySnapshotAttribute"}) and (
+        _shares(event, "launchPermission") or _shares(event, "createVolumePermission")
+    )
+
+
+def rds_snapshot_shared(event: dict[str, Any]) -> bool:
+    """An RDS snapshot's restore permission added for an account not ours, or for all."""
+    params = _params(event)
+    return (
+        _api_call(event, "rds", {"ModifyDBSnapshotAttribute", "ModifyDBClusterSnapshotAttribute"})
+        and params.get("attributeName") == "restore"
+        and any(value not in OUR_ACCOUNTS for value in params.get("valuesToAdd") or [])
+    )
+
+
+def bedrock_model_access_enabled(event: dict[str, Any]) -> bool:
+    return _api_call(
+        event,
+        "bedrock",
+        {
+            "PutUseCaseForModelAccess",
+            "PutFoundationModelEntitlement",
+            "CreateFoundationModelAgreement",
+        },
+    )
+
+
+def ec2_serial_console_used(event: dict[str, Any]) -> bool:
+    """Serial console access enabled, or a key pushed to an instance's serial console."""
+    return _api_call(event, "ec2", {"EnableSerialConsoleAccess"}) or _api_call(
+        event, "ec2-instance-connect", {"SendSerialConsoleSSHPublicKey"}
+    )
+
+
+def iam_role_trust_policy_changed(event: dict[str, Any]) -> bool:
+    return _api_call(event, "iam", {"UpdateAssumeRolePolicy"})
+
+
+def console_password_set_for_user(event: dict[str, Any]) -> bool:
+    """A login profile created or updated for a named user (not ChangePassword, a user's own)."""
+    return _api_call(event, "iam", {"CreateLoginProfile", "UpdateLoginProfile"}) and (
+        "userName" in _params(event)
+    )
+
+
+def lambda_permission_granted_outside(event: dict[str, Any]) -> bool:
+    """A function permission for everyone, or an account or principal outside this account
+    (trustedAccounts too: they are not exempt here); AWS service principals excluded."""
+    principal = _params(event).get("principal")
+    if not _api_call(event, "lambda", set(), "AddPermission") or not isinstance(principal, str):
+        return False
+    if principal.endswith(".amazonaws.com"):
+        return False
+    account = principal.split(":")[4] if principal.startswith("arn:") else principal
+    return account != TEST_ACCOUNT
+
+
+def lambda_layer_attached_by_person(event: dict[str, Any]) -> bool:
+    layers = _params(event).get("layers") or []
+    return (
+        _api_call(event, "lambda", set(), "UpdateFunctionConfiguration")
+        and any(isinstance(layer, str) and layer.startswith("arn:") for layer in layers)
+        and _by_a_person(event)
+    )
+
+
+def lambda_code_updated_by_person(event: dict[str, Any]) -> bool:
+    return _api_call(event, "lambda", set(), "UpdateFunctionCode") and _by_a_person(event)
+
+
+def roles_anywhere_trust_anchor_changed(event: dict[str, Any]) -> bool:
+    return _api_call(event, "rolesanywhere", {"CreateTrustAnchor", "UpdateTrustAnchor"})
+
+
+def federation_token_issued(event: dict[str, Any]) -> bool:
+    return _api_call(event, "sts", {"GetFederationToken"})
+
+
+def secrets_batch_retrieved(event: dict[str, Any]) -> bool:
+    return _api_call(event, "secretsmanager", {"BatchGetSecretValue"})
+
+
+# Thresholds (metric-filter engine): what one record must be to be counted.
+def ec2_password_data_read_in_bulk(event: dict[str, Any]) -> bool:
+    return _api_call(event, "ec2", {"GetPasswordData"})
+
+
+def secrets_read_in_bulk(event: dict[str, Any]) -> bool:
+    return _api_call(event, "secretsmanager", {"GetSecretValue"})
+
+
+def ssm_secure_parameters_read_in_bulk(event: dict[str, Any]) -> bool:
+    return (
+        _api_call(event, "ssm", {"GetParameter", "GetParameters"})
+        and _params(event).get("withDecryption") is True
+    )
+
+
+def ssm_sessions_started_in_bulk(event: dict[str, Any]) -> bool:
+    return _api_call(event, "ssm", {"StartSession"})
+
+
+def instance_connect_keys_sent_in_bulk(event: dict[str, Any]) -> bool:
+    return _api_call(event, "ec2-instance-connect", {"SendSSHPublicKey"})
+
+
+# How many records within one period each threshold detection alarms at (5-minute periods).
+THRESHOLDS = {
+    "ec2_password_data_read_in_bulk": 10,
+    "secrets_read_in_bulk": 20,
+    "ssm_secure_parameters_read_in_bulk": 5,
+    "ssm_sessions_started_in_bulk": 3,
+    "instance_connect_keys_sent_in_bulk": 3,
+}
+
 ORACLES: dict[str, Callable[[dict[str, Any]], bool]] = {
     oracle.__name__: oracle
     for oracle in (
@@ -371,6 +563,29 @@ ORACLES: dict[str, Callable[[dict[str, Any]], bool]] = {
         monitor_trail_bucket_tampered,
         monitor_alarms_tampered,
         monitor_roles_tampered,
+        trail_event_selectors_changed,
+        vpc_flow_logs_deleted,
+        dns_query_logging_deleted,
+        organization_leave_attempted,
+        ec2_user_data_modified,
+        ssm_command_sent,
+        ec2_image_or_snapshot_shared,
+        rds_snapshot_shared,
+        bedrock_model_access_enabled,
+        ec2_serial_console_used,
+        iam_role_trust_policy_changed,
+        console_password_set_for_user,
+        lambda_permission_granted_outside,
+        lambda_layer_attached_by_person,
+        lambda_code_updated_by_person,
+        roles_anywhere_trust_anchor_changed,
+        federation_token_issued,
+        secrets_batch_retrieved,
+        ec2_password_data_read_in_bulk,
+        secrets_read_in_bulk,
+        ssm_secure_parameters_read_in_bulk,
+        ssm_sessions_started_in_bulk,
+        instance_connect_keys_sent_in_bulk,
         self_test,
     )
 }
@@ -379,10 +594,23 @@ ORACLES: dict[str, Callable[[dict[str, Any]], bool]] = {
 # IAM, root sign-in and STS-global events arrive only in us-east-1; IAM-user console sign-ins in
 # us-east-1, us-east-2, eu-north-1, ap-southeast-2 or a regional endpoint's region; our trail and
 # its bucket live in the home region; our rules and topics in every deployed region.
+# Organizations, like IAM, delivers its events to us-east-1 only
+# (https://repost.aws/knowledge-center/use-eventbridge-rule-across-regions); STS records a call
+# where it was served: the global endpoint's in us-east-1, a regional endpoint's in its region.
 GLOBAL_DETECTIONS = frozenset(
-    {"iam_policy_changes", "root_console_sign_in", "access_key_created", "monitor_roles_tampered"}
+    {
+        "iam_policy_changes",
+        "root_console_sign_in",
+        "access_key_created",
+        "organization_leave_attempted",
+        "iam_role_trust_policy_changed",
+        "console_password_set_for_user",
+        "monitor_roles_tampered",
+    }
 )
-ANY_SERVICE = frozenset({"root_account_usage", "unauthorized_api_calls"})
+ANY_SERVICE = frozenset({"root_account_usage", "unauthorized_api_calls", "federation_token_issued"})
+# Rules that receive read-only management events (state ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS).
+READ_ONLY_DETECTIONS = frozenset({"secrets_batch_retrieved"})
 SIGN_IN_DETECTIONS = frozenset({"console_sign_in_without_mfa", "console_authentication_failures"})
 HOME_DETECTIONS = frozenset({"monitor_trail_selectors_changed", "monitor_trail_bucket_tampered"})
 EVERY_STACK_DETECTIONS = frozenset(

@@ -11,6 +11,7 @@ from typing import Any
 from moto.events.models import EventPattern
 
 from constructs_lib.outcomes import detection_id_of
+from tests.cloudtrail import arrays_crushed
 
 RULE = "aws_cloudwatch_event_rule"
 TARGET = "aws_cloudwatch_event_target"
@@ -18,6 +19,21 @@ TEST_ACCOUNT = "111122223333"
 # What Terraform fills in for a region's KMS key, in the tests (the KMS guide's example key id).
 TEST_KEY_ID = "1234abcd-12ab-34cd-56ef-1234567890ab"
 KEY_REFERENCE = re.compile(r"\$\{aws_kms_key\.[A-Za-z0-9_]+\.(key_id|arn)\}")
+# The deploying account's id, as Terraform fills it in from the stack's caller identity.
+ACCOUNT_REFERENCE = re.compile(r"\$\{data\.aws_caller_identity\.[A-Za-z0-9_]+\.account_id\}")
+# A rule's state, and whether it receives read-only management events: only
+# ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS does (EventBridge user guide, "Receiving
+# read-only management events from AWS services",
+# https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-service-event-cloudtrail-management.html).
+RECEIVES_READ_ONLY = {"ENABLED": False, "ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS": True}
+
+
+def receives(state: str, event: dict[str, Any]) -> bool:
+    """Whether a rule in this state is matched against this event at all."""
+    if state not in RECEIVES_READ_ONLY:
+        return False  # DISABLED
+    read_only = (event.get("detail") or {}).get("readOnly") is True
+    return RECEIVES_READ_ONLY[state] or not read_only
 
 
 def test_key_arn(region: str) -> str:
@@ -51,10 +67,11 @@ class SynthesizedStack:
     def pattern_of(self, rule: dict[str, Any]) -> str:
         """The rule's pattern with the Terraform references it holds filled in as in the tests."""
         region = self.region_of(rule)
-        return KEY_REFERENCE.sub(
+        pattern = KEY_REFERENCE.sub(
             lambda m: TEST_KEY_ID if m.group(1) == "key_id" else test_key_arn(region),
             rule["event_pattern"],
         )
+        return ACCOUNT_REFERENCE.sub(TEST_ACCOUNT, pattern)
 
     def firing_rules(self, event: dict[str, Any], arrives_in: str | None = None) -> list[str]:
         """Names of the enabled, targeted rules in this stack whose region and pattern match the event.
@@ -62,12 +79,13 @@ class SynthesizedStack:
         An event arrives in its own region, or (``arrives_in``) where another region forwarded it.
         """
         firing = []
+        crushed = arrays_crushed(event)
         for name, rule in self.resources(RULE).items():
-            if rule.get("state", "ENABLED") != "ENABLED" or not self.targets_of(name):
+            if not receives(rule.get("state", "ENABLED"), event) or not self.targets_of(name):
                 continue
             if self.region_of(rule) != (arrives_in or event["region"]):
                 continue
-            if EventPattern.load(self.pattern_of(rule)).matches_event(event):
+            if EventPattern.load(self.pattern_of(rule)).matches_event(crushed):
                 firing.append(name)
         return firing
 

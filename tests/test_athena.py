@@ -152,10 +152,18 @@ def _duckdb(sql: str) -> str:
 def test_the_athena_query_finds_what_local_replay_finds(project, cloudtrail_table, name):
     connection, records = cloudtrail_table
     settings, documents, matcher = _setup(project, CONTEXTS[name])
-    sql = athena.query(matcher, settings, "cloudtrail")
-    rows = connection.execute(_duckdb(sql)).fetchall()
-    from_sql = athena.replay_of(rows, settings)
+    query = athena.query(matcher, settings, "cloudtrail")
+    rows = connection.execute(_duckdb(query.sql)).fetchall()
+    from_sql = athena.replay_of(rows, settings, query)
     local = replay.replay(settings, documents, records)
+    # The detection whose fields lie inside arrays of objects, which the table's JSON paths
+    # cannot read, is left out, saying so; every other one counts alike.
+    assert set(query.left_out) == {"ec2_image_or_snapshot_shared"}
+    assert "arrays of objects" in query.left_out["ec2_image_or_snapshot_shared"]
+    for left in query.left_out:
+        local.detections.pop(left)
+        from_sql.detections.pop(left)
+    from_sql.not_judged.clear()
     assert _as_dicts(from_sql) == _as_dicts(local)
     assert replay.report(from_sql, settings) == replay.report(local, settings)
     assert sum(c.alerts for c in local.detections.values()) > 100
@@ -164,7 +172,7 @@ def test_the_athena_query_finds_what_local_replay_finds(project, cloudtrail_tabl
 
 def test_the_query_is_trino_sql(project):
     settings, _, matcher = _setup(project, CONTEXTS["central"])
-    sql = athena.query(matcher, settings, '"security"."cloudtrail_logs_pp"', *_days())
+    sql = athena.query(matcher, settings, '"security"."cloudtrail_logs_pp"', *_days()).sql
     parsed = sqlglot.parse_one(sql, read="trino", error_level=sqlglot.ErrorLevel.RAISE)
     assert parsed.find(sqlglot.exp.Union) is not None
     assert len(sql) < 262_144  # StartQueryExecution's QueryString limit
@@ -182,12 +190,17 @@ def test_a_date_range_reads_those_days_partitions(project, cloudtrail_table):
     from datetime import date
 
     start, end = date(2020, 1, 1), date(2020, 12, 31)
-    sql = athena.query(matcher, settings, "cloudtrail", start, end)
+    query = athena.query(matcher, settings, "cloudtrail", start, end)
+    sql = query.sql
     assert "\"timestamp\" BETWEEN '2020/01/01' AND '2021/01/01'" in sql
     rows = connection.execute(_duckdb(sql)).fetchall()
     in_range = [r for r in records if "2020-01-01" <= r.get("eventTime", "")[:10] <= "2020-12-31"]
     local = replay.replay(settings, documents, in_range)
-    assert _as_dicts(athena.replay_of(rows, settings)) == _as_dicts(local)
+    from_sql = athena.replay_of(rows, settings, query)
+    for left in query.left_out:
+        local.detections.pop(left)
+        from_sql.detections.pop(left)
+    assert _as_dicts(from_sql) == _as_dicts(local)
     assert 0 < local.records < len(records)
 
 
@@ -210,7 +223,11 @@ def test_without_credentials_it_prints_the_query_and_says_so(
     out, err = capsys.readouterr()
     assert code == 0
     assert out.startswith("WITH records AS") and '"security"."ct"' in out
-    assert err.count("\n") == 1 and "no AWS credentials: printed the query" in err
+    notes, last = err.splitlines()[:-1], err.splitlines()[-1]
+    assert "no AWS credentials: printed the query" in last
+    # One line per detection the table cannot answer (fields inside arrays of objects).
+    assert notes == [n for n in notes if n.startswith("not judged in Athena mode: ")]
+    assert len(notes) == 1 and "ec2_image_or_snapshot_shared" in notes[0]
 
 
 @pytest.mark.parametrize(

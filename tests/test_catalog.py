@@ -82,7 +82,8 @@ def test_groups():
     assert {d.id for d in selected(["self"], kms_key=False)} == self_group
     # The key's own watch exists only where there is a key.
     assert {d.id for d in selected(["self"])} == self_group | {"monitor_key_tampered"}
-    assert selected(["original", "cis", "self"]) == CATALOG
+    # Every group selected is the whole catalog (the attack group included).
+    assert selected(["original", "cis", "self", "attack"]) == CATALOG
 
 
 def test_cis_covers_cloudwatch_1_to_14():
@@ -158,3 +159,82 @@ def test_original_six_have_the_specified_semantics():
             else Delivery.REGIONAL
         )
         assert entry.delivery is expected, entry.id
+
+
+def test_the_attack_group_is_opt_in_and_every_entry_names_its_technique():
+    from constructs_lib.attack import STRATUS, TACTICS, TECHNIQUES
+    from constructs_lib.catalog import DEFAULT_GROUPS, METRIC_FILTERS
+
+    assert "attack" not in DEFAULT_GROUPS
+    attack = selected(["attack"])
+    assert len(attack) == 24  # 23 and the self-test
+    for entry in attack:
+        if entry.id == "self_test":
+            continue
+        assert entry.attack and entry.stratus, entry.id
+        for pair in entry.attack:
+            tactic, technique = pair.split(":")
+            assert tactic in TACTICS and technique in TECHNIQUES
+        assert set(entry.stratus) <= set(STRATUS)
+        # A person can act on it: the rationale says what happened and what to look at.
+        assert len(entry.rationale) >= 80, entry.id
+        # Thresholds run only where a metric filter's alarm can count them.
+        assert (entry.threshold is not None) == (entry.engine == METRIC_FILTERS), entry.id
+
+
+def _minimal(**fields):
+    """A detection with only what a test needs besides its own fields."""
+    return Detection(
+        id="x",
+        title="x",
+        rationale="x",
+        delivery=Delivery.REGIONAL,
+        severity=Severity.LOW,
+        pattern={},
+        log_filter="{ $.x = 1 }",
+        **fields,
+    )
+
+
+def test_a_threshold_runs_in_the_metric_filters_only_and_tags_are_known():
+    from constructs_lib.catalog import METRIC_FILTERS, Threshold
+
+    with pytest.raises(ValueError, match="threshold"):
+        _minimal(threshold=Threshold(5))
+    with pytest.raises(ValueError, match="threshold 1 in 300"):
+        Threshold(1)
+    with pytest.raises(ValueError, match="threshold 5 in 90"):
+        Threshold(5, 90)
+    assert Threshold(5).phrase == "5 or more in 5 minutes"
+    entry = _minimal(threshold=Threshold(5), engine=METRIC_FILTERS)
+    assert entry.threshold == Threshold(5, 300)
+    with pytest.raises(ValueError, match="unknown ATT&CK pair"):
+        _minimal(attack=("TA0005:T9999",))
+    with pytest.raises(ValueError, match="unknown Stratus techniques"):
+        _minimal(stratus=("aws.impact.anything",))
+
+
+def test_trusted_accounts_fill_a_list_one_element_each():
+    from constructs_lib.catalog import ACCOUNT_ID, TRUSTED_ACCOUNTS
+
+    pattern = detection("lambda_permission_granted_outside").event_pattern(
+        "p", {ACCOUNT_ID: "111122223333", TRUSTED_ACCOUNTS: ("444455556666", "777788889999")}
+    )
+    assert pattern["detail"]["requestParameters"]["principal"][0]["anything-but"]["wildcard"] == [
+        "*.amazonaws.com",
+        "111122223333",
+        "arn:*:iam::111122223333:*",
+    ]
+    pattern = detection("ec2_image_or_snapshot_shared").event_pattern(
+        "p", {ACCOUNT_ID: "111122223333", TRUSTED_ACCOUNTS: ("444455556666", "777788889999")}
+    )
+    (first, *_) = pattern["detail"]["$or"]
+    items = first["requestParameters"]["launchPermission"]["add"]["items"]
+    assert items["userId"] == [{"anything-but": ["111122223333", "444455556666", "777788889999"]}]
+    # No trusted account: the elements that named them go.
+    pattern = detection("rds_snapshot_shared").event_pattern(
+        "p", {ACCOUNT_ID: "111122223333", TRUSTED_ACCOUNTS: ()}
+    )
+    assert pattern["detail"]["requestParameters"]["valuesToAdd"] == [
+        {"anything-but": ["111122223333"]}
+    ]

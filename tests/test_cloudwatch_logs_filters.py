@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.cloudwatch_logs_filters import FilterPattern, Undocumented, matches
+from models.cloudwatch_logs_filters import FilterPattern, Undocumented, matches
 
 PAGE = "https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/FilterAndPatternSyntax.html"
 

@@ -25,7 +25,7 @@ def test_every_detection_has_an_oracle():
 def test_corpus(corpus, configured_stacks):
     settings, stacks = configured_stacks
     assert {d.id for d in settings.detections} == {
-        d.id for d in selected(GROUPS, kms_key=settings.kms_key)
+        d.id for d in selected(GROUPS, kms_key=settings.kms_key, engines=settings.engines)
     }
     problems, fired, silent = [], Counter(), Counter()
     for item in corpus:

@@ -16,9 +16,11 @@ from moto.events.models import EventPattern
 from config import ConfigError, parse_config
 from constructs_lib.catalog import CATALOG, detection
 from constructs_lib.outcomes import rule_variants
+from constructs_lib.suppressions import narrowed_filter
+from models import limits
+from models.cloudwatch_logs_filters import FilterPattern
 from tests.cloudtrail import envelope, fixture_records
-from tests.cloudwatch_logs_filters import FilterPattern
-from tests.conftest import ALL_GROUPS, TEST_CONTEXT, synthesize_to
+from tests.conftest import ALL_GROUPS, CORE_GROUPS, TEST_CONTEXT, synthesize_to
 from tests.test_config import _run_main
 
 TODAY = date.today()
@@ -166,7 +168,7 @@ EVERYWHERE = {
 def test_a_wildcard_in_every_rule_of_a_bus_is_refused_with_the_quota(tmp_path):
     """EventBridge takes 30 rules containing wildcards per bus, not adjustable (eb-quota.html):
     a "*" suppression with wildcard patterns would put one in every rule of the bus."""
-    context = {**TEST_CONTEXT, "detectionGroups": ALL_GROUPS, "suppressions": [EVERYWHERE]}
+    context = {**TEST_CONTEXT, "detectionGroups": CORE_GROUPS, "suppressions": [EVERYWHERE]}
     result = _run_main(tmp_path, context)
     assert result.returncode == 2
     assert result.stderr.count("\n") == 1, result.stderr
@@ -471,7 +473,7 @@ def test_corpus_counts_change_only_by_the_records_a_suppression_holds_for(corpus
         "allowCritical": True,
         **CORPUS_KINDS[kind],
     }
-    context = {**TEST_CONTEXT, "detectionGroups": ALL_GROUPS}
+    context = {**TEST_CONTEXT, "detectionGroups": CORE_GROUPS}
     plain = parse_config(context, {})
     quiet = parse_config({**context, "suppressions": [entry]}, {})
     holds = EventPattern.load(json.dumps(quiet.suppressions[0].positive_pattern()))
@@ -520,9 +522,12 @@ def test_every_catalog_detection_accepts_a_principal_suppression():
     """No detection's pattern already constrains the principal fields: a suppression always
     fits (the merge refuses a leaf constrained twice)."""
     for entry in CATALOG:
+        # A threshold runs only in the metric-filter engine, whose filter the suppression narrows.
+        engines = {"alertEngines": ["eventbridge", "metric-filters"]} if entry.threshold else {}
         suppression = parse_config(
             {
                 **TEST_CONTEXT,
+                **engines,
                 "detectionGroups": ALL_GROUPS,
                 "kmsKey": True,
                 "suppressions": [
@@ -538,3 +543,6 @@ def test_every_catalog_detection_accepts_a_principal_suppression():
         ).suppressions
         for variant in rule_variants(detection(entry.id), suppression):
             assert "anything-but" in variant.event_pattern_json("api-alerts"), entry.id
+        if entry.threshold:
+            text = narrowed_filter(entry.log_filter, suppression)
+            assert "role/eks-*" in text and len(text) <= limits.FILTER_PATTERN.value, entry.id
