@@ -26,6 +26,7 @@ from email_validator import EmailNotValidError, validate_email
 from constructs_lib.bucket_settings import ObjectLock
 from constructs_lib.catalog import ACCOUNT_ID as ACCOUNT_PLACEHOLDER
 from constructs_lib.catalog import (
+    ALWAYS,
     CATALOG,
     DEFAULT_GROUPS,
     ENGINES,
@@ -444,19 +445,46 @@ def _endpoint(key: str, protocol: str, endpoint: str, partition: str) -> str:
     except InvalidArnException:
         raise ConfigError(key, endpoint, f"must be the ARN of an {protocol} resource") from None
     kind = {"sqs": "an SQS queue", "lambda": "a Lambda function"}[protocol]
-    resource_ok = arn["resource"] and (protocol == "sqs" or arn["resource"].startswith("function:"))
-    if arn["service"] != protocol or not resource_ok or not arn["account"].isdigit():
-        raise ConfigError(key, endpoint, f"must be the ARN of {kind}")
+    resource = ENDPOINT_RESOURCES[protocol]
+    if (
+        arn["service"] != protocol
+        or not ACCOUNT_ID.fullmatch(arn["account"])
+        or not resource.fullmatch(arn["resource"])
+    ):
+        raise ConfigError(key, endpoint, f"must be the ARN of {kind}: {ENDPOINT_FORMS[protocol]}")
     if arn["partition"] != partition:
         raise ConfigError(key, endpoint, f"in partition {arn['partition']!r}, not {partition!r}")
-    _partition_of(key, arn["region"])
+    region = _partition_of(key, arn["region"])
+    if region["partition"] != partition:
+        raise ConfigError(
+            key,
+            endpoint,
+            f"{arn['region']} is in partition {region['partition']!r}, not {partition!r}",
+        )
     return endpoint
+
+
+# SQS queue names: "up to 80 characters ... alphanumeric characters, hyphens (-), and underscores
+# (_)" (CreateQueue; a FIFO queue's .fifo: SNS standard topics deliver to standard queues only);
+# Lambda functions: function:<1 to 64 of letters, digits, - and _>[:<version or alias>]
+# (Lambda Invoke, FunctionName).
+ENDPOINT_RESOURCES = {
+    "sqs": re.compile(r"[A-Za-z0-9_-]{1,80}"),
+    "lambda": re.compile(r"function:[A-Za-z0-9_-]{1,64}(:(\$LATEST|[A-Za-z0-9_-]{1,128}))?"),
+}
+ENDPOINT_FORMS = {
+    "sqs": "arn:<partition>:sqs:<region>:<12-digit account>:<1 to 80 of A-Z a-z 0-9 - _>",
+    "lambda": "arn:<partition>:lambda:<region>:<12-digit account>:function:<name>[:<alias>]",
+}
 
 
 # A host name's labels (RFC 1123): letters, digits and inner hyphens; SNS refuses an underscore
 # ("Your hostname must not contain an underscore",
 # https://repost.aws/knowledge-center/sns-topic-https-endpoints-notification).
 HOST_LABEL = re.compile(r"(?!-)[A-Za-z0-9-]{1,63}(?<!-)")
+# The characters a URL may hold as they are (RFC 3986, section 2), and a % not starting %XX.
+URL_CHARACTER = re.compile(r"[A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=%]")
+BAD_ESCAPE = re.compile(r"%(?![0-9A-Fa-f]{2})")
 
 
 def _https_endpoint(key: str, endpoint: str) -> str:
@@ -465,6 +493,16 @@ def _https_endpoint(key: str, endpoint: str) -> str:
     endpoints" (sns-http-https-endpoint-as-subscriber.html)."""
     if any(c.isspace() for c in endpoint):
         raise ConfigError(key, endpoint, "a URL holds no spaces: encode them as %20")
+    wrong = URL_CHARACTER.sub("", endpoint)
+    if wrong:
+        raise ConfigError(
+            key,
+            endpoint,
+            f"a URL holds {wrong[0]!r} only percent-encoded (RFC 3986: letters, digits, "
+            "-._~:/?#[]@!$&'()*+,;= and %XX)",
+        )
+    if BAD_ESCAPE.search(endpoint):
+        raise ConfigError(key, endpoint, "a % in a URL starts a %XX escape (RFC 3986)")
     try:
         url = urlsplit(endpoint)
         host, port = url.hostname, url.port
@@ -472,7 +510,8 @@ def _https_endpoint(key: str, endpoint: str) -> str:
         raise ConfigError(key, endpoint, f"not a URL ({error})") from None
     if url.scheme != "https" or not host:
         raise ConfigError(key, endpoint, "must be an https:// URL")
-    del port  # read to have urlsplit check it
+    if port == 0:
+        raise ConfigError(key, endpoint, "port 0 is not a port")
     address = _ip_address(host)
     if address is None:
         labels = host.rstrip(".").split(".")
@@ -784,7 +823,7 @@ def _suppression(
                 raise ConfigError(
                     f"{key}.detections[{i}]",
                     detection_id,
-                    "not among the selected detections (detectionGroups, alertEngines, kmsKey)",
+                    _unselected(detection_id),
                 )
         detections = tuple(ids)
         touched = [selected[i] for i in ids]
@@ -816,6 +855,18 @@ def _suppression(
         reason=reason,
         expires=expires,
     )
+
+
+def _unselected(detection_id: str) -> str:
+    """Why a known detection is not selected, and how to select it."""
+    entry = next(d for d in CATALOG if d.id == detection_id)
+    groups = sorted(entry.groups - {ALWAYS})
+    what = [f"add {' or '.join(repr(g) for g in groups)} to detectionGroups"] if groups else []
+    if entry.requires_kms_key:
+        what.append("set kmsKey")
+    if entry.engine:
+        what.append(f"add {entry.engine!r} to alertEngines")
+    return "not among the selected detections: " + (" and ".join(what) or "not selectable")
 
 
 def _accounts(key: str, value: Any) -> tuple[str, ...]:
@@ -1373,6 +1424,20 @@ def _split(raw: str) -> list[str]:
     return [part.strip() for part in raw.split(",")] if raw.strip() else []
 
 
+def _switch(key: str, raw: str) -> Any:
+    """A true/false shell value; anything else is kept for the key's own parser to refuse."""
+    return {"true": True, "false": False}.get(raw.strip().lower(), raw)
+
+
+def _list(key: str, raw: str) -> list[str]:
+    """A comma-separated shell list, refused with a hint when it looks space-separated."""
+    parts = _split(raw)
+    for part in parts:
+        if " " in part:
+            raise ConfigError(key, raw, "a comma-separated list: a,b,c")
+    return parts
+
+
 def _json_object(key: str, raw: str) -> Any:
     try:
         return json.loads(raw)
@@ -1390,31 +1455,31 @@ class Key:
 
 KEYS: tuple[Key, ...] = (
     Key("homeRegion", "ALERTS_HOME_REGION", "ap-northeast-1", lambda k, raw: raw),
-    Key("monitoredRegions", "ALERTS_MONITORED_REGIONS", None, lambda k, raw: _split(raw)),
-    Key("notificationEmails", "ALERTS_NOTIFICATION_EMAILS", [], lambda k, raw: _split(raw)),
+    Key("monitoredRegions", "ALERTS_MONITORED_REGIONS", None, _list),
+    Key("notificationEmails", "ALERTS_NOTIFICATION_EMAILS", [], _list),
     Key("namePrefix", "ALERTS_NAME_PREFIX", "api-alerts", lambda k, raw: raw),
     Key("tags", "ALERTS_TAGS", {}, _json_object),
     Key(
         "detectionGroups",
         "ALERTS_DETECTION_GROUPS",
         list(DEFAULT_GROUPS),
-        lambda k, raw: _split(raw),
+        _list,
     ),
     Key("delivery", "ALERTS_DELIVERY", "per-region", lambda k, raw: raw),
     Key("subscriptions", "ALERTS_SUBSCRIPTIONS", [], _json_object),
-    Key("kmsKey", "ALERTS_KMS_KEY", False, _json_object),
+    Key("kmsKey", "ALERTS_KMS_KEY", False, _switch),
     Key("logArchiveAfterDays", "ALERTS_LOG_ARCHIVE_AFTER_DAYS", 90, _json_object),
     Key("objectLock", "ALERTS_OBJECT_LOCK", None, _json_object),
     Key("stateBackend", "ALERTS_STATE_BACKEND", None, _json_object),
-    Key("preventDestroy", "ALERTS_PREVENT_DESTROY", True, _json_object),
-    Key("alertEngines", "ALERTS_ENGINES", [EVENTBRIDGE], lambda k, raw: _split(raw)),
+    Key("preventDestroy", "ALERTS_PREVENT_DESTROY", True, _switch),
+    Key("alertEngines", "ALERTS_ENGINES", [EVENTBRIDGE], _list),
     # A year: Security Hub's CloudWatch.16 and checkov CKV_AWS_338 ask for at least that.
     Key("logRetentionDays", "ALERTS_LOG_RETENTION_DAYS", 365, _json_object),
     Key("suppressions", "ALERTS_SUPPRESSIONS", [], _json_object),
-    Key("knownNoise", "ALERTS_KNOWN_NOISE", [], lambda k, raw: _split(raw)),
+    Key("knownNoise", "ALERTS_KNOWN_NOISE", [], _list),
     Key("organization", "ALERTS_ORGANIZATION", None, _json_object),
     Key("chat", "ALERTS_CHAT", [], _json_object),
-    Key("trustedAccounts", "ALERTS_TRUSTED_ACCOUNTS", [], lambda k, raw: _split(raw)),
+    Key("trustedAccounts", "ALERTS_TRUSTED_ACCOUNTS", [], _list),
 )
 
 
@@ -1541,7 +1606,7 @@ def parse_config(
         ):
             where, item = raw[name]
             default = defaults.get(name, next(k.default for k in KEYS if k.name == name))
-            if (where != name or name in context) and item != default:
+            if (where != name or name in context) and item not in (default, None):
                 raise ConfigError(
                     where,
                     item,

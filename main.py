@@ -118,9 +118,15 @@ def main(environ: Mapping[str, str] = os.environ) -> int:
         print(f"error: {problem}", file=sys.stderr)
         return 2
     if not settings.subscriptions:
+        reach = (
+            "only the chat channels get alerts (of the severities they take), and the health "
+            "topics' reach nobody"
+            if settings.chat
+            else "alerts will reach nobody"
+        )
         print(
-            "warning: notificationEmails and subscriptions are empty: alerts will reach nobody "
-            "until someone subscribes to the alert topics",
+            f"warning: notificationEmails and subscriptions are empty: {reach} until someone "
+            "subscribes to the topics",
             file=sys.stderr,
         )
     organization = settings.organization

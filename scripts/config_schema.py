@@ -58,11 +58,12 @@ def context_properties() -> dict[str, dict[str, Any]]:
     return {
         "homeRegion": {**regions, "description": "The trail's home region; its bucket lives here."},
         "monitoredRegions": {
-            "type": "array",
+            "type": ["array", "null"],
             "items": regions,
             "minItems": 1,
             "uniqueItems": True,
-            "description": "Regions with the regional detections and a topic; includes homeRegion.",
+            "description": "Regions with the regional detections and a topic; includes "
+            "homeRegion. null: homeRegion and the partition's global region (us-east-1).",
         },
         "notificationEmails": {
             "type": "array",

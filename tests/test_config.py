@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -270,7 +271,7 @@ BAD_INPUTS = [
     ),
     ({"delivery": "centralized"}, {}, 'delivery = "centralized": expected one of'),
     ({"kmsKey": "yes"}, {}, 'kmsKey = "yes": must be true or false'),
-    ({}, {"ALERTS_KMS_KEY": "maybe"}, 'ALERTS_KMS_KEY = "maybe": not valid JSON'),
+    ({}, {"ALERTS_KMS_KEY": "maybe"}, 'ALERTS_KMS_KEY = "maybe": must be true or false'),
     ({"logArchiveAfterDays": 0}, {}, "logArchiveAfterDays = 0: must be a whole number of days"),
     ({"logArchiveAfterDays": 30.5}, {}, "logArchiveAfterDays = 30.5: must be a whole number"),
     ({"objectLock": {"mode": "WORM", "days": 1}}, {}, 'objectLock.mode = "WORM": expected'),
@@ -463,6 +464,71 @@ BAD_INPUTS = [
     ),
     ({"namePrefix": "a" * 10_000}, {}, "aaa... (10,002 characters): at most"),
     ({"delivery": "per-\nregion"}, {}, "must not hold control characters"),
+    (
+        {"subscriptions": [{"protocol": "sqs", "endpoint": "arn:aws:sqs:us-east-1:12:q"}]},
+        {},
+        "must be the ARN of an SQS queue: arn:<partition>:sqs:<region>:<12-digit account>",
+    ),
+    (
+        {
+            "subscriptions": [
+                {"protocol": "sqs", "endpoint": "arn:aws:sqs:us-east-1:111122223333:my q"}
+            ]
+        },
+        {},
+        "must be the ARN of an SQS queue",
+    ),
+    (
+        {
+            "subscriptions": [
+                {
+                    "protocol": "lambda",
+                    "endpoint": "arn:aws:lambda:us-east-1:111122223333:function:",
+                }
+            ]
+        },
+        {},
+        "must be the ARN of a Lambda function",
+    ),
+    (
+        {
+            "subscriptions": [
+                {"protocol": "sqs", "endpoint": "arn:aws:sqs:cn-north-1:111122223333:q"}
+            ]
+        },
+        {},
+        "cn-north-1 is in partition 'aws-cn', not 'aws'",
+    ),
+    (
+        {"subscriptions": [{"protocol": "https", "endpoint": "https://hooks.example.com/a\\b"}]},
+        {},
+        "a URL holds '\\\\' only percent-encoded (RFC 3986",
+    ),
+    (
+        {"subscriptions": [{"protocol": "https", "endpoint": "https://hooks.example.com/%zz"}]},
+        {},
+        "a % in a URL starts a %XX escape",
+    ),
+    (
+        {"subscriptions": [{"protocol": "https", "endpoint": "https://example.com:0/"}]},
+        {},
+        "port 0 is not a port",
+    ),
+    ({}, {"ALERTS_MONITORED_REGIONS": "eu-west-1 us-east-1"}, "a comma-separated list: a,b,c"),
+    (
+        {
+            "suppressions": [
+                {
+                    "detections": ["route_table_changes"],
+                    "principals": ["arn:aws:iam::111122223333:role/ci"],
+                    "reason": "CI",
+                    "expires": (date.today() + timedelta(days=30)).isoformat(),
+                }
+            ]
+        },
+        {},
+        "not among the selected detections: add 'cis' to detectionGroups",
+    ),
     (
         {
             "organization": {
