@@ -8,7 +8,7 @@ VENV_PYTHON := .venv/bin/python
 # jsii supports Node.js 22 and 24; 20 still works, without its 11-line end-of-life banner.
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 
-.PHONY: synth test docs selftest verify readiness replay coverage bench bench-replay bench-organization deployer-policy install clean
+.PHONY: python-check synth test docs selftest verify readiness replay coverage bench bench-replay bench-organization deployer-policy install clean
 
 synth: .venv/.runtime
 	$(VENV_PYTHON) main.py
@@ -69,16 +69,25 @@ install: .venv/.runtime
 
 # PYTHON_ORIGIN: whether PYTHON was chosen (command line, environment) or is the default here, so
 # that a .venv made with another Python is reused, or named, never silently rebuilt.
-.venv/.runtime: Pipfile.lock scripts/install.py
-	PYTHON_ORIGIN=$(origin PYTHON) $(PYTHON) scripts/install.py runtime
+# A PYTHON given on the command line or in the environment is checked against .venv's every
+# time (install.py names a mismatch); the default reuses .venv as it is.
+ifneq ($(origin PYTHON),file)
+PYTHON_CHECK := python-check
+endif
+
+.venv/.runtime: Pipfile.lock scripts/install.py $(PYTHON_CHECK)
+	PYTHON_ORIGIN="$(origin PYTHON)" $(PYTHON) scripts/install.py runtime
 	touch $@
 
 .venv/.dev: .venv/.runtime
-	PYTHON_ORIGIN=$(origin PYTHON) $(PYTHON) scripts/install.py dev
+	PYTHON_ORIGIN="$(origin PYTHON)" $(PYTHON) scripts/install.py dev
 	touch $@
 
-# Everything the commands made, but Terraform's .terraform.lock.hcl files (the providers'
-# checksums: keep them) and the state files beside this Makefile.
+python-check:
+
+# What the commands made to work with: .venv, caches and cdktf.out, but Terraform's
+# .terraform.lock.hcl files (the providers' checksums: keep them); state files and the policies
+# written for you stay.
 clean:
-	rm -rf .venv .pytest_cache
+	rm -rf .venv .pytest_cache .ruff_cache
 	if [ -d cdktf.out ]; then find cdktf.out -type f ! -name .terraform.lock.hcl -delete; find cdktf.out -depth -type d -empty -delete; fi

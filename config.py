@@ -6,6 +6,7 @@ Every problem is one ``ConfigError`` whose message names the key and the value.
 from __future__ import annotations
 
 import difflib
+import hashlib
 import ipaddress
 import json
 import re
@@ -13,6 +14,7 @@ import unicodedata
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
+from enum import Enum
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -208,6 +210,10 @@ class MonitorConfig:
     partition: str  # derived from the regions, e.g. "aws"
     partition_regions: frozenset[str]
     global_region: str  # where the partition delivers IAM and root sign-in events
+    # A digest of everything here that decides what is synthesized (the account names, which
+    # only make replay reads, aside): the synthesis records it, and the operator commands refuse
+    # stacks of another configuration.
+    fingerprint: str = ""
 
     @property
     def default_tags(self) -> dict[str, str]:
@@ -1620,7 +1626,12 @@ def parse_config(
     for subscription in others:
         if subscription in by_email:
             raise ConfigError(where, subscription.endpoint, "already in notificationEmails")
+    source = {
+        "context": dict(context),
+        "environ": {k: environ[k] for k in sorted(variables) if k in environ},
+    }
     settings = MonitorConfig(
+        fingerprint=hashlib.sha256(json.dumps(source, sort_keys=True).encode()).hexdigest(),
         home_region=home_region,
         monitored_regions=monitored,
         notification_emails=emails,
@@ -1654,8 +1665,34 @@ def parse_config(
     suppressions = _suppressions(where, item, today or date.today(), selected)
     suppressions += value("knownNoise", lambda k, v: _known_noise(k, v, selected))
     settings = replace(settings, suppressions=suppressions)
+    settings = replace(settings, fingerprint=_fingerprint(settings))
     _check_suppressed_patterns(settings, where)
     return settings
+
+
+def _fingerprint(settings: MonitorConfig) -> str:
+    organization = settings.organization
+    if organization:
+        settings = replace(settings, organization=replace(organization, accounts={}))
+    text = json.dumps(_canonical(replace(settings, fingerprint="")), sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _canonical(value: Any) -> Any:
+    """A value as plain JSON, the same in every process (sets sorted, enums by value)."""
+    if hasattr(value, "__dataclass_fields__"):
+        return {name: _canonical(getattr(value, name)) for name in value.__dataclass_fields__}
+    if isinstance(value, Mapping):
+        return {str(key): _canonical(item) for key, item in value.items()}
+    if isinstance(value, set | frozenset):
+        return sorted(_canonical(item) for item in value)
+    if isinstance(value, list | tuple):
+        return [_canonical(item) for item in value]
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
 
 
 def _check_organization(settings: MonitorConfig, where: str) -> None:

@@ -24,6 +24,8 @@ from pathlib import Path
 from config import ConfigError, MonitorConfig, load_config
 from models import limits
 
+CONFIGURATION_FILE = "configuration.json"  # in cdktf.out: the configuration synthesized
+
 
 class OverLimitError(Exception):
     """The synthesized output would cross a limit AWS documents: nothing was written."""
@@ -52,6 +54,10 @@ def synthesize(settings: MonitorConfig, outdir: Path) -> dict[str, dict]:
     staging = Path(tempfile.mkdtemp(prefix=f".{outdir.name}.", dir=outdir.parent))
     try:
         build_app(settings, str(staging)).synth()
+        # What the operator commands check cdktf.out against (ops.context).
+        (staging / CONFIGURATION_FILE).write_text(
+            json.dumps({"fingerprint": settings.fingerprint}) + "\n", encoding="utf-8"
+        )
         documents = _documents(staging)
         problems = limits.violations(documents, settings.partition)
         if problems:

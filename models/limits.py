@@ -28,10 +28,12 @@ class Limit:
     what: str
     value: int
     source: str
-    adjustable: bool = False
+    adjustable: bool | None = False  # None: the page read does not say
 
     def exceeded(self, actual: int, where: str) -> str:
-        adjustable = "adjustable" if self.adjustable else "not adjustable"
+        adjustable = {True: "adjustable", False: "not adjustable", None: "a default"}[
+            self.adjustable
+        ]
         return (
             f"{where}: {self.what} would be {actual:,}; AWS takes {self.value:,} "
             f"({adjustable}: {self.source})"
@@ -69,7 +71,8 @@ SQS_CREATE_QUEUE = (
 IAM_QUOTAS = "https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html"
 
 # ---- EventBridge ----
-RULES_PER_BUS = Limit("rules on one event bus", 300, EVENTBRIDGE_QUOTAS, adjustable=True)
+# Whether it can be raised, the copies of the quotas page read do not show.
+RULES_PER_BUS = Limit("rules on one event bus", 300, EVENTBRIDGE_QUOTAS, adjustable=None)
 # The quotas page gives two regions a lower default.
 RULES_PER_BUS_IN = {"af-south-1": 100, "eu-south-1": 100}
 WILDCARD_RULES_PER_BUS = Limit(
@@ -133,11 +136,23 @@ SCPS_PER_TARGET = Limit(
 TOPIC_NAME = Limit("characters in a topic name", 256, SNS_CREATE_TOPIC)
 QUEUE_NAME = Limit("characters in a queue name", 80, SQS_CREATE_QUEUE)
 ROLE_NAME = Limit("characters in a role name", 64, IAM_QUOTAS)
+# "IAM does not count white space when calculating the size of a policy" (IAM quotas).
+MANAGED_POLICY = Limit("characters in a managed policy, whitespace aside", 6144, IAM_QUOTAS)
+INLINE_ROLE_POLICIES = Limit(
+    "characters in a role's inline policies together, whitespace aside", 10_240, IAM_QUOTAS
+)
+# "Trails per Region: 5 ... cannot be increased" (CloudTrail quotas): our trail, and in
+# organization mode the organization trail too, count against the account's five.
+TRAILS_PER_REGION = Limit(
+    "trails in one region of an account",
+    5,
+    "https://docs.aws.amazon.com/awscloudtrail/latest/userguide/WhatIsCloudTrail-Limits.html",
+)
 
 
 def rules_per_bus(region: str) -> Limit:
     value = RULES_PER_BUS_IN.get(region, RULES_PER_BUS.value)
-    return Limit(f"rules on one event bus in {region}", value, EVENTBRIDGE_QUOTAS, adjustable=True)
+    return Limit(f"rules on one event bus in {region}", value, EVENTBRIDGE_QUOTAS, adjustable=None)
 
 
 # ---- event patterns ----

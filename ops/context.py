@@ -68,6 +68,13 @@ def synthesized_documents(
     manifest = outdir / "manifest.json"
     if not manifest.exists():
         raise OpsError(f"no synthesized stacks in {outdir}: run make synth (and deploy) first")
+    recorded = outdir / "configuration.json"  # main.CONFIGURATION_FILE
+    found = json.loads(recorded.read_text(encoding="utf-8")) if recorded.exists() else {}
+    if found.get("fingerprint") != settings.fingerprint:
+        raise OpsError(
+            f"{outdir} was synthesized from another configuration (cdktf.json or an ALERTS_ "
+            "variable changed since): run make synth, and deploy what changed"
+        )
     documents = {}
     stacks = json.loads(manifest.read_text(encoding="utf-8"))["stacks"]
     if management:
@@ -146,9 +153,15 @@ def session(environ: Mapping[str, str]) -> Any:
 
 
 def run(command: Callable[[], int]) -> int:
-    """Run a command body: an OpsError is one line on stderr and exit status 2."""
+    """Run a command body: an OpsError, or AWS unreachable or refusing the credentials, is one
+    line on stderr and exit status 2 (1 is a check that failed)."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
     try:
         return command()
     except OpsError as error:
         print(error, file=sys.stderr)
+        return 2
+    except (BotoCoreError, ClientError) as error:
+        print(f"AWS: {error}", file=sys.stderr)
         return 2

@@ -19,6 +19,7 @@ from typing import Any
 from config import MonitorConfig
 from constructs_lib.catalog import HEALTH_TOPIC_SUFFIX
 from constructs_lib.member_template import forwarding_stack_name, organization_bus_name
+from models import limits
 from ops.context import OpsError, run, settings_of, synthesized_types
 
 # Terraform resource type -> (statement, actions): the statements are named below, by the
@@ -551,9 +552,21 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] = os.envi
             raise OpsError("--management: the configuration has no organization.management")
         types = synthesized_types(settings, environ, management=args.management)
         document = json.dumps(policy(settings, types, management=args.management), indent=2)
+        # IAM "does not count white space when calculating the size of a policy" (IAM quotas).
+        size = len(json.dumps(json.loads(document), separators=(",", ":")))
+        if size > limits.MANAGED_POLICY.value:
+            print(
+                f"warning: {size:,} characters: over a managed policy's "
+                f"{limits.MANAGED_POLICY.value:,} ({limits.IAM_QUOTAS}); attach it inline "
+                f"(a role's inline policies hold {limits.INLINE_ROLE_POLICIES.value:,}) or split it",
+                file=sys.stderr,
+            )
         if args.output:
             args.output.write_text(document + "\n", encoding="utf-8")
-            print(f"wrote {args.output} ({len(json.dumps(json.loads(document)))} characters)")
+            print(
+                f"wrote {args.output} ({size:,} characters as IAM counts them, without "
+                f"whitespace; a managed policy holds {limits.MANAGED_POLICY.value:,})"
+            )
         else:
             print(document)
         return 0

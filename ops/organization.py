@@ -127,8 +127,31 @@ def _instance_advice(summary: Mapping[str, Any], stack_set: str) -> str:
     )
 
 
-def stack_instances(cloudformation: Any, deployment: MemberDeployment) -> list[Finding]:
-    """Every member account has the forwarding stack in every region, up to date."""
+def member_accounts(organizations: Any, units: tuple[str, ...], excluded: set[str]) -> set[str]:
+    """The active accounts under ``units`` (OUs, and the OUs under them), but ``excluded``:
+    what the StackSet's instances must cover. ListAccountsForParent and ListChildren "You can
+    only call this operation from the management account or a member account that is a
+    delegated administrator" (Organizations API reference), as the security account is."""
+    found: set[str] = set()
+    pending = list(units)
+    while pending:
+        parent = pending.pop()
+        for page in organizations.get_paginator("list_accounts_for_parent").paginate(
+            ParentId=parent
+        ):
+            found |= {a["Id"] for a in page["Accounts"] if a.get("Status", "ACTIVE") == "ACTIVE"}
+        for page in organizations.get_paginator("list_children").paginate(
+            ParentId=parent, ChildType="ORGANIZATIONAL_UNIT"
+        ):
+            pending += [child["Id"] for child in page["Children"]]
+    return found - excluded
+
+
+def stack_instances(
+    cloudformation: Any, deployment: MemberDeployment, expected: set[str] | None = None
+) -> list[Finding]:
+    """Every member account has the forwarding stack in every region, up to date
+    (``expected``: the accounts that must have one, where known)."""
     name = deployment.stack_set
     summaries: list[dict[str, Any]] = []
     try:
@@ -171,6 +194,16 @@ def stack_instances(cloudformation: Any, deployment: MemberDeployment) -> list[F
             )
     accounts = sorted({s["Account"] for s in summaries})
     present = {(s["Account"], s["Region"]) for s in summaries}
+    for account in sorted((expected or set()) - set(accounts)):
+        findings.append(
+            Finding(
+                f"stack instance {account}",
+                "FAIL",
+                "none in any region: this account of the OUs forwards nothing (it joined while "
+                "suspended, or automatic deployment skipped it); deploy the home stack again, "
+                "or `aws cloudformation create-stack-instances` for it",
+            )
+        )
     for account in accounts:
         for region in deployment.regions:
             if (account, region) not in present:
@@ -296,8 +329,32 @@ def check(
     """Every organization check this run can make (``management``: a session as its role)."""
     organization = settings.organization
     assert organization is not None
-    findings = stack_instances(
-        boto_session.client("cloudformation", region_name=deployment.home_region), deployment
+    # StackSets never deploys to the management account, and DIFFERENCE leaves out the security
+    # account: both carry the template as a stack of their own.
+    organizations = boto_session.client("organizations", region_name=settings.global_region)
+    findings: list[Finding] = []
+    try:
+        organization_of = organizations.describe_organization()["Organization"]
+        expected: set[str] | None = member_accounts(
+            organizations,
+            organization.organizational_units,
+            {organization.security_account, organization_of["MasterAccountId"]},
+        )
+    except Exception as error:  # botocore's ClientError: not allowed, or not a member
+        expected = None
+        findings.append(
+            Finding(
+                "member accounts",
+                "SKIP",
+                f"cannot list the OUs' accounts from here ({_error_code(error) or error}): an "
+                "account with no stack instance at all goes unseen; allow "
+                "organizations:DescribeOrganization, ListAccountsForParent and ListChildren",
+            )
+        )
+    findings += stack_instances(
+        boto_session.client("cloudformation", region_name=deployment.home_region),
+        deployment,
+        expected,
     )
     if organization.member_trails == "existing":
         findings.append(

@@ -189,7 +189,8 @@ def limits_table() -> str:
     for limit in (v for v in vars(limits).values() if isinstance(v, limits.Limit)):
         page = limit.source.split("/")[-1].split("#")[0] or limit.source
         rows.append(
-            f"| {limit.what} | {limit.value:,} | {'yes' if limit.adjustable else 'no'} "
+            f"| {limit.what} | {limit.value:,} "
+            f"| {({True: 'yes', False: 'no', None: 'not stated'})[limit.adjustable]} "
             f"| [{page}]({limit.source}) |"
         )
     exceptions = ", ".join(f"{r}: {n}" for r, n in limits.RULES_PER_BUS_IN.items())

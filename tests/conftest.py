@@ -11,6 +11,13 @@ import pytest
 
 os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 
+from tests import background
+
+# cdktf's Testing.synth writes a folder per synthesis into the OS's temporary folder and leaves
+# it there: the jsii kernel, started later with this environment, writes into the session's
+# scratch folder instead, which the session removes (background.cleanup).
+os.environ["TMPDIR"] = str(background.scratch("tmp-"))
+
 import provider_import
 
 # The tests load the provider bindings the way main.py does (tests/test_provider_import.py

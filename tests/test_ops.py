@@ -8,7 +8,7 @@ publish for its case, with the namespaces, names and dimensions AWS documents (o
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import boto3
 import pytest
@@ -202,6 +202,35 @@ def test_commands_refuse_stacks_of_another_configuration(project, capsys):
     (project / "cdktf.json").write_text(json.dumps({"context": context}))
     assert ops_main(["selftest", "--dry-run"]) == 2
     assert "run make synth" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("command", [["replay", "."], ["readiness"], ["selftest", "--dry-run"]])
+def test_any_change_to_what_is_synthesized_is_a_stale_cdktf_out(project, capsys, command):
+    """A suppression added after the last synthesis changes no region, yet replay would report
+    the old rules as if they were the new ones (a new user's trap): one line, exit 2."""
+    suppression = {
+        "detections": ["security_group_changes"],
+        "principals": ["arn:aws:iam::111122223333:role/ci"],
+        "reason": "CI",
+        "expires": (date.today() + timedelta(days=30)).isoformat(),
+    }
+    context = {**TEST_CONTEXT, "suppressions": [suppression]}
+    (project / "cdktf.json").write_text(json.dumps({"context": context}))
+    assert ops_main(command) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert err.startswith("cdktf.out was synthesized from another configuration")
+
+
+def test_aws_out_of_reach_is_one_line_not_a_traceback(project, monkeypatch, capsys):
+    """Credentials set, AWS unreachable: one line and exit status 2 (1 is a failed check)."""
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIAIOSFODNN7EXAMPLE")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY")
+    monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:9")  # nothing listens there
+    monkeypatch.setenv("AWS_MAX_ATTEMPTS", "1")
+    assert ops_main(["verify"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("AWS: ") and err.count("\n") == 1
 
 
 def test_selftest_sends_one_event_per_region_matching_its_self_test_rule(aws, project, capsys):

@@ -23,6 +23,7 @@ from config import parse_config
 from ops import verify
 from ops.organization import (
     MemberDeployment,
+    member_accounts,
     organization_trail,
     scp_room,
     stack_instances,
@@ -142,6 +143,34 @@ def test_an_account_missing_a_region_forwards_nothing_from_it():
         "this region; deploy the home stack again (its instances name every region)"
         for region in REGIONS[1:]
     ]
+
+
+def test_an_account_of_the_ous_without_any_instance_fails():
+    """Accounts are listed from the OUs and the OUs under them (ListAccountsForParent and
+    ListChildren, example pages): one that joined suspended, or that automatic deployment
+    skipped, has no instance at all and forwards nothing."""
+    organizations = _client("organizations", "us-east-1")
+    nested, late = "ou-ab12-22222222", "666677778888"
+    with Stubber(organizations) as stubber:
+        for parent, accounts, children in ((OU, [MEMBER], [nested]), (nested, [OTHER, late], [])):
+            stubber.add_response(
+                "list_accounts_for_parent",
+                {"Accounts": [{"Id": a, "Status": "ACTIVE"} for a in accounts]},
+                {"ParentId": parent},
+            )
+            stubber.add_response(
+                "list_children",
+                {"Children": [{"Id": c, "Type": "ORGANIZATIONAL_UNIT"} for c in children]},
+                {"ParentId": parent, "ChildType": "ORGANIZATIONAL_UNIT"},
+            )
+        expected = member_accounts(organizations, (OU,), excluded=set())
+    assert expected == {MEMBER, OTHER, late}
+    cloudformation = _client("cloudformation")
+    page = [_instance(a, r) for a in (MEMBER, OTHER) for r in REGIONS]
+    with Stubber(cloudformation) as stubber:
+        _instances_answer(stubber, page)
+        (finding,) = stack_instances(cloudformation, DEPLOYMENT, expected)
+    assert finding.line.startswith(f"stack instance {late}: FAIL none in any region")
 
 
 def test_no_instance_or_no_stack_set_fails():
@@ -378,6 +407,7 @@ def test_without_management_the_managements_checks_are_skipped_and_existing_trai
     document = json.loads(project.read_text())
     document["context"]["organization"]["memberTrails"] = "existing"
     project.write_text(json.dumps(document))
+    synthesize_to(parse_config(document["context"], {}), Path("cdktf.out"))  # make synth again
     _instances_answer(stubber, [])
     _, lines = _run(capsys)
     assert "organization trail" not in lines
