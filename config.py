@@ -80,10 +80,10 @@ CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 # Resource names are "<namePrefix>-<suffix>": the trail bucket's bucket_prefix "<namePrefix>-trail-"
-# has at most 37 characters (Terraform adds 26 of the 63), a rule name at most 64.
+# has at most limits.BUCKET_PREFIX characters; a rule's name, "<namePrefix>-<rule id>", at most
+# limits.RULE_NAME, checked against the rules the configuration selects (_check_rule_names).
 TRAIL_BUCKET_SUFFIX = "-trail-"
-LONGEST_RULE_ID = max(len(v.id) for d in CATALOG for v in rule_variants(d))
-MAX_NAME_PREFIX = min(37 - len(TRAIL_BUCKET_SUFFIX), 64 - 1 - LONGEST_RULE_ID)
+MAX_NAME_PREFIX = limits.BUCKET_PREFIX.value - len(TRAIL_BUCKET_SUFFIX)
 # Lower-case letters, digits and single hyphens: valid in S3 bucket, SNS topic, trail and rule names.
 NAME_PREFIX = re.compile(r"[a-z][a-z0-9]*(-[a-z0-9]+)*")
 # S3 reserves these bucket-name prefixes (S3 user guide, bucket naming rules).
@@ -1379,7 +1379,7 @@ def _tags(key: str, value: Any) -> dict[str, str]:
     seen = {PROJECT_TAG.lower(): PROJECT_TAG}
     for name, tag_value in value.items():
         # Tag limits: https://docs.aws.amazon.com/tag-editor/latest/userguide/best-practices-and-strats.html
-        if not name or len(name) > 128 or name != name.strip():
+        if not name or len(name) > limits.TAG_KEY.value or name != name.strip():
             raise ConfigError(
                 f"{key}.{name}", tag_value, "tag names are 1-128 characters, no outer spaces"
             )
@@ -1400,7 +1400,7 @@ def _tags(key: str, value: Any) -> dict[str, str]:
                 "already a tag (https://docs.aws.amazon.com/IAM/latest/UserGuide/id_tags.html)",
             )
         seen[name.lower()] = name
-        if not isinstance(tag_value, str) or not 1 <= len(tag_value) <= 256:
+        if not isinstance(tag_value, str) or not 1 <= len(tag_value) <= limits.TAG_VALUE.value:
             # CloudTrail's and CloudFormation's tag values have at least one character
             # (AddTags, Tag: Value, minimum length 1).
             raise ConfigError(
@@ -1626,12 +1626,7 @@ def parse_config(
     for subscription in others:
         if subscription in by_email:
             raise ConfigError(where, subscription.endpoint, "already in notificationEmails")
-    source = {
-        "context": dict(context),
-        "environ": {k: environ[k] for k in sorted(variables) if k in environ},
-    }
     settings = MonitorConfig(
-        fingerprint=hashlib.sha256(json.dumps(source, sort_keys=True).encode()).hexdigest(),
         home_region=home_region,
         monitored_regions=monitored,
         notification_emails=emails,
@@ -1658,6 +1653,7 @@ def parse_config(
         global_region=global_region,
     )
     _check_organization(settings, raw["organization"][0])
+    _check_rule_names(settings, raw["namePrefix"][0])
     settings = replace(settings, trusted_accounts=value("trustedAccounts", _trusted_accounts))
     _check_trusted_patterns(settings, raw["trustedAccounts"][0])
     selected = {d.id: d for d in settings.detections}
@@ -1693,6 +1689,22 @@ def _canonical(value: Any) -> Any:
     if isinstance(value, date):
         return value.isoformat()
     return value
+
+
+def _check_rule_names(settings: MonitorConfig, where: str) -> None:
+    """Every rule's name, "<namePrefix>-<rule id>", fits EventBridge's 64 characters (PutRule)."""
+    rules = {v.id for plan in settings.region_plans() for d in plan.local for v in rule_variants(d)}
+    longest = max(rules, key=len, default="")
+    most = limits.RULE_NAME.value - 1 - len(longest)
+    if len(settings.name_prefix) > most:
+        raise ConfigError(
+            where,
+            settings.name_prefix,
+            f"at most {most} characters with these detections: the rule "
+            f"{settings.name_prefix}-{longest.replace('_', '-')} would be "
+            f"{len(settings.name_prefix) + 1 + len(longest)} characters, and EventBridge takes "
+            f"{limits.RULE_NAME.value} ({limits.PUT_RULE})",
+        )
 
 
 def _check_organization(settings: MonitorConfig, where: str) -> None:

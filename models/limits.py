@@ -111,6 +111,8 @@ OR_BRANCHES = Limit(
 
 # ---- tags ----
 TAGS_PER_RESOURCE = Limit("tags on one resource", 50, TAGGING)
+TAG_KEY = Limit("characters in a tag key", 128, TAGGING)
+TAG_VALUE = Limit("characters in a tag value", 256, TAGGING)
 
 # ---- CloudWatch and CloudWatch Logs ----
 FILTER_PATTERN = Limit("characters in a metric filter pattern", 1024, METRIC_FILTER)
@@ -136,6 +138,13 @@ SCPS_PER_TARGET = Limit(
 TOPIC_NAME = Limit("characters in a topic name", 256, SNS_CREATE_TOPIC)
 QUEUE_NAME = Limit("characters in a queue name", 80, SQS_CREATE_QUEUE)
 ROLE_NAME = Limit("characters in a role name", 64, IAM_QUOTAS)
+# Terraform's bucket_prefix: a bucket name's 63 characters, less the 26 it appends
+# (terraform-provider-aws, internal/service/s3/bucket.go, validation.StringLenBetween).
+BUCKET_PREFIX = Limit(
+    "characters in a bucket name prefix",
+    37,
+    "https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucketnamingrules.html",
+)
 # "IAM does not count white space when calculating the size of a policy" (IAM quotas).
 MANAGED_POLICY = Limit("characters in a managed policy, whitespace aside", 6144, IAM_QUOTAS)
 INLINE_ROLE_POLICIES = Limit(

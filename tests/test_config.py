@@ -465,6 +465,12 @@ BAD_INPUTS = [
     ({"namePrefix": "a" * 10_000}, {}, "aaa... (10,002 characters): at most"),
     ({"delivery": "per-\nregion"}, {}, "must not hold control characters"),
     (
+        {"namePrefix": "a" * 26},
+        {},
+        "at most 25 characters with these detections: the rule aaaaaaaaaaaaaaaaaaaaaaaaaa-"
+        "monitor-trail-selectors-changed-failed would be 65 characters, and EventBridge takes 64",
+    ),
+    (
         {"subscriptions": [{"protocol": "sqs", "endpoint": "arn:aws:sqs:us-east-1:12:q"}]},
         {},
         "must be the ARN of an SQS queue: arn:<partition>:sqs:<region>:<12-digit account>",
