@@ -159,6 +159,11 @@ CLOUDTRAIL_FIELDS: Mapping[str, str] = {
             "tlsDetails.tlsVersion",
             "tlsDetails.cipherSuite",
             "tlsDetails.clientProvidedHostHeader",
+            # Console sign-in records (cloudtrail-event-reference-aws-console-sign-in-events.html)
+            "responseElements.ConsoleLogin",
+            "additionalEventData.MFAUsed",
+            "additionalEventData.LoginTo",
+            "additionalEventData.MobileVersion",
         ),
         STRING,
     ),
@@ -816,6 +821,7 @@ class Compiled:
     event_pattern: dict[str, Any] | None
     log_filter: str | None
     refusals: Mapping[str, str]  # engine -> one line
+    reasons: Mapping[str, str] = field(default_factory=dict)  # engine -> why alone, for counting
 
     @property
     def name(self) -> str:
@@ -1007,24 +1013,35 @@ class CloudTrailBackend(Backend):
         name = f'Sigma rule "{rule.title}" ({rule.id})'
         forms: dict[str, Any] = {}
         refusals: dict[str, str] = {}
+        reasons: dict[str, str] = {}
         for engine, render in ((EVENTBRIDGE, event_pattern), (METRIC_FILTER, log_filter)):
             try:
                 forms[engine] = render(query, declared, "the rule")
             except Refusal as refusal:
                 refusals[engine] = refusal_line(name, engine, refusal)
+                reasons[engine] = refusal.why
         return Compiled(
             str(rule.title),
             str(rule.id),
             forms.get(EVENTBRIDGE),
             forms.get(METRIC_FILTER),
             refusals,
+            reasons,
         )
 
 
 def _refused(title: str, rule_id: str, error: Exception) -> Compiled:
     name = f'Sigma rule "{title}" ({rule_id})'
     line = refusal_line(name, None, error)
-    return Compiled(title, rule_id, None, None, {EVENTBRIDGE: line, METRIC_FILTER: line})
+    why = error.why if isinstance(error, Refusal) else str(error)
+    return Compiled(
+        title,
+        rule_id,
+        None,
+        None,
+        {EVENTBRIDGE: line, METRIC_FILTER: line},
+        {EVENTBRIDGE: why, METRIC_FILTER: why},
+    )
 
 
 def compile_rule(rule: str | SigmaRule, backend: CloudTrailBackend | None = None) -> Compiled:
