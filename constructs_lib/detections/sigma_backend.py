@@ -419,6 +419,14 @@ def _spelled_boolean(test: Text) -> bool | None:
     return {"true": True, "false": False}.get(text)
 
 
+def _no_literal(leaf: Leaf, declared: frozenset[str], engine: str, why: str) -> None:
+    """Refuses a test spelling true/false where the field may hold the JSON literal instead."""
+    test = leaf.test
+    spelled = isinstance(test, Text) and _spelled_boolean(test) is not None
+    if spelled and field_type(leaf.field, declared) != STRING:
+        raise Refusal(leaf.describe(), f"the field may hold the JSON literal, and {why}", engine)
+
+
 def _eb_positive(leaf: Leaf, declared: frozenset[str]) -> list[Any]:
     test, construct = leaf.test, leaf.describe()
     kind = field_type(leaf.field, declared)
@@ -453,16 +461,7 @@ def _eb_negated(leaf: Leaf, declared: frozenset[str]) -> list[Any]:
         "anything-but on an array matches when any element differs",
     )
     absent = {"exists": False}
-    if (
-        isinstance(test, Text)
-        and _spelled_boolean(test) is not None
-        and field_type(leaf.field, declared) != STRING
-    ):
-        raise Refusal(
-            construct,
-            "the field may hold the JSON literal, and anything-but takes strings and numbers",
-            EVENTBRIDGE,
-        )
+    _no_literal(leaf, declared, EVENTBRIDGE, "anything-but takes strings and numbers")
     if isinstance(test, Text):
         positive = _eb_text(test, construct)
         if isinstance(positive, dict) and "wildcard" in positive:
@@ -726,16 +725,7 @@ def _cwl_leaf(leaf: Leaf, declared: frozenset[str]) -> str:
         METRIC_FILTER,
         "a selector pointing to an array or object never matches",
     )
-    if (
-        isinstance(test, Text)
-        and _spelled_boolean(test) is not None
-        and field_type(leaf.field, declared) != STRING
-    ):
-        raise Refusal(
-            construct,
-            "the field may hold the JSON literal, and = on true/false is undocumented",
-            METRIC_FILTER,
-        )
+    _no_literal(leaf, declared, METRIC_FILTER, "= on true/false is undocumented")
     if isinstance(test, Text):
         value = _cwl_text(test, construct)
     elif isinstance(test, Number):
