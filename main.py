@@ -47,18 +47,21 @@ def synthesize(settings: MonitorConfig, outdir: Path) -> dict[str, dict]:
     import provider_import
 
     provider_import.install()
+    from constructs_lib import resources
     from stacks import build_app  # the AWS provider bindings load only once the config is valid
 
     outdir = outdir.resolve()
     outdir.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{outdir.name}.", dir=outdir.parent))
     try:
-        build_app(settings, str(staging)).synth()
+        app = build_app(settings, str(staging))
+        app.synth()
+        written = resources.write(staging, app.json_stacks)
         # What the operator commands check cdktf.out against (ops.context).
         (staging / CONFIGURATION_FILE).write_text(
             json.dumps({"fingerprint": settings.fingerprint}) + "\n", encoding="utf-8"
         )
-        documents = _documents(staging)
+        documents = _documents(staging, written)
         problems = limits.violations(documents, settings.partition)
         if problems:
             raise OverLimitError(problems)
@@ -68,10 +71,14 @@ def synthesize(settings: MonitorConfig, outdir: Path) -> dict[str, dict]:
         shutil.rmtree(staging, ignore_errors=True)
 
 
-def _documents(outdir: Path) -> dict[str, dict]:
+def _documents(outdir: Path, written: Mapping[str, dict] | None = None) -> dict[str, dict]:
+    """Each stack's document: as ``written`` (already parsed), else read from ``outdir``."""
     manifest = json.loads((outdir / "manifest.json").read_text(encoding="utf-8"))
+    written = written or {}
     return {
-        name: json.loads((outdir / entry["synthesizedStackPath"]).read_text(encoding="utf-8"))
+        name: written[name]
+        if name in written
+        else json.loads((outdir / entry["synthesizedStackPath"]).read_text(encoding="utf-8"))
         for name, entry in manifest["stacks"].items()
     }
 

@@ -3,30 +3,22 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 from cdktf import TerraformProvider
-from cdktf_cdktf_provider_aws.cloudwatch_event_rule import CloudwatchEventRule
-from cdktf_cdktf_provider_aws.cloudwatch_event_target import (
-    CloudwatchEventTarget,
-    CloudwatchEventTargetDeadLetterConfig,
-    CloudwatchEventTargetInputTransformer,
-    CloudwatchEventTargetRetryPolicy,
-)
-from constructs import Construct
 
 from constructs_lib.alert_message import alert_message
 from constructs_lib.catalog import Detection, Names, Severity
 from constructs_lib.chat_message import chat_message
 from constructs_lib.forwarding_patterns import ALL_MANAGEMENT_EVENTS
 from constructs_lib.outcomes import RuleVariant, rule_variants
+from constructs_lib.resources import Component
 from constructs_lib.suppressions import Suppression
 from models import terraform
 
 # EventBridge's longest retry: 24 hours, 185 attempts; then the dead-letter queue.
 # https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-rule-retry-policy.html
-RETRY_POLICY = CloudwatchEventTargetRetryPolicy(
-    maximum_event_age_in_seconds=24 * 3600, maximum_retry_attempts=185
-)
+RETRY_POLICY = {"maximum_event_age_in_seconds": 24 * 3600, "maximum_retry_attempts": 185}
 
 
 def terraform_pattern(variant: RuleVariant, name_prefix: str, names: Names | None) -> str:
@@ -56,7 +48,7 @@ def rule_name(name_prefix: str, rule_id: str) -> str:
     return f"{name_prefix}-{rule_id.replace('_', '-')}"
 
 
-class DetectionRule(Construct):
+class DetectionRule(Component):
     """An enabled rule per outcome of the detection (outcomes.py), each with its targets.
 
     Targets: ``alert_topic_arn`` (if the stack has one) and, for detections that concern the alert
@@ -73,7 +65,7 @@ class DetectionRule(Construct):
 
     def __init__(
         self,
-        scope: Construct,
+        scope: Any,
         *,
         detection: Detection,
         alert_topic_arn: str | None,
@@ -96,7 +88,7 @@ class DetectionRule(Construct):
             targets["chat"] = chat_topic_arns[detection.severity]
         if not targets:
             raise ValueError(f"{detection.id}: no target in this stack")
-        self.rules: list[CloudwatchEventRule] = []
+        self.rules: list[Any] = []  # the rules: provider objects, or references (resources.py)
         for variant in rule_variants(detection, suppressions):
             self.rules.append(
                 self._rule(variant, targets, dead_letter_arn, name_prefix, provider, names)
@@ -110,7 +102,7 @@ class DetectionRule(Construct):
         name_prefix: str,
         provider: TerraformProvider,
         names: Names | None,
-    ) -> CloudwatchEventRule:
+    ) -> Any:
         # On the organization bus an event may come from any account of the organization.
         other_accounts = self.event_bus_name != "default"
         messages = {
@@ -119,9 +111,10 @@ class DetectionRule(Construct):
             else alert_message(variant, other_accounts)
             for target_id in targets
         }
-        rule = CloudwatchEventRule(
-            self,
+        rule = self.resource(
+            "aws_cloudwatch_event_rule",
             f"{variant.id}_rule",
+            logical_id=variant.id,
             name=rule_name(name_prefix, variant.id),
             description=terraform.literal(variant.description),
             event_bus_name=self.event_bus_name,
@@ -129,25 +122,26 @@ class DetectionRule(Construct):
             state=rule_state(variant.detection),
             provider=provider,
         )
-        rule.override_logical_id(variant.id)
+        rule_reference = rule.name
         for target_id, arn in targets.items():
             message = messages[target_id]
-            target = CloudwatchEventTarget(
-                self,
-                f"{variant.id}_{target_id}",
-                rule=rule.name,
-                event_bus_name=self.event_bus_name,
-                target_id=target_id,
-                arn=arn,
-                input_transformer=CloudwatchEventTargetInputTransformer(
-                    input_paths=message.input_paths, input_template=message.input_template
-                ),
-                retry_policy=RETRY_POLICY,
-                dead_letter_config=CloudwatchEventTargetDeadLetterConfig(arn=dead_letter_arn),
-                provider=provider,
-            )
             suffix = {"alert-topic": "", "health-topic": "_to_health_topic", "chat": "_to_chat"}[
                 target_id
             ]
-            target.override_logical_id(variant.id + suffix)
+            self.resource(
+                "aws_cloudwatch_event_target",
+                f"{variant.id}_{target_id}",
+                logical_id=variant.id + suffix,
+                rule=rule_reference,
+                event_bus_name=self.event_bus_name,
+                target_id=target_id,
+                arn=arn,
+                input_transformer={
+                    "input_paths": message.input_paths,
+                    "input_template": message.input_template,
+                },
+                retry_policy=RETRY_POLICY,
+                dead_letter_config={"arn": dead_letter_arn},
+                provider=provider,
+            )
         return rule
