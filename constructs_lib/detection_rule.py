@@ -48,6 +48,56 @@ def rule_name(name_prefix: str, rule_id: str) -> str:
     return f"{name_prefix}-{rule_id.replace('_', '-')}"
 
 
+# What a rule's texts depend on is the same in every region of a synthesis (the references in
+# ``names`` name the same logical ids in every stack), so they are worked out once per variant
+# and reused: a stack of 34 regions would otherwise build each pattern and message 34 times.
+# Keys hold the objects' ids, and entries the objects, so that an id is never reused while cached.
+_MEMO: dict[tuple, tuple] = {}
+_MEMO_SIZE = 20_000
+
+
+def _memo(key: tuple, keep: tuple, make: Any) -> Any:
+    found = _MEMO.get(key)
+    if found is None or any(a is not b for a, b in zip(found[0], keep, strict=True)):
+        if len(_MEMO) >= _MEMO_SIZE:
+            _MEMO.clear()
+        found = _MEMO[key] = (keep, make())
+    return found[1]
+
+
+def _variants(detection: Detection, suppressions: tuple[Suppression, ...]) -> list[RuleVariant]:
+    return _memo(
+        ("variants", id(detection), id(suppressions)),
+        (detection, suppressions),
+        lambda: list(rule_variants(detection, suppressions)),
+    )
+
+
+def _texts(
+    variant: RuleVariant,
+    name_prefix: str,
+    names: Names | None,
+    other_accounts: bool,
+    target_ids: tuple[str, ...],
+) -> tuple[str, str, dict[str, Any]]:
+    """The rule's pattern and description, and each target's message, as Terraform reads them."""
+    named = tuple(sorted((names or {}).items()))
+    return _memo(
+        ("texts", id(variant), name_prefix, named, other_accounts, target_ids),
+        (variant,),
+        lambda: (
+            terraform_pattern(variant, name_prefix, names),
+            terraform.literal(variant.description),
+            {
+                target_id: chat_message(variant, other_accounts)
+                if target_id == "chat"
+                else alert_message(variant, other_accounts)
+                for target_id in target_ids
+            },
+        ),
+    )
+
+
 class DetectionRule(Component):
     """An enabled rule per outcome of the detection (outcomes.py), each with its targets.
 
@@ -89,7 +139,7 @@ class DetectionRule(Component):
         if not targets:
             raise ValueError(f"{detection.id}: no target in this stack")
         self.rules: list[Any] = []  # the rules: provider objects, or references (resources.py)
-        for variant in rule_variants(detection, suppressions):
+        for variant in _variants(detection, suppressions):
             self.rules.append(
                 self._rule(variant, targets, dead_letter_arn, name_prefix, provider, names)
             )
@@ -105,20 +155,17 @@ class DetectionRule(Component):
     ) -> Any:
         # On the organization bus an event may come from any account of the organization.
         other_accounts = self.event_bus_name != "default"
-        messages = {
-            target_id: chat_message(variant, other_accounts)
-            if target_id == "chat"
-            else alert_message(variant, other_accounts)
-            for target_id in targets
-        }
+        pattern, description, messages = _texts(
+            variant, name_prefix, names, other_accounts, tuple(targets)
+        )
         rule = self.resource(
             "aws_cloudwatch_event_rule",
             f"{variant.id}_rule",
             logical_id=variant.id,
             name=rule_name(name_prefix, variant.id),
-            description=terraform.literal(variant.description),
+            description=description,
             event_bus_name=self.event_bus_name,
-            event_pattern=terraform_pattern(variant, name_prefix, names),
+            event_pattern=pattern,
             state=rule_state(variant.detection),
             provider=provider,
         )

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from functools import cache
 from typing import Any
 
 from cdktf import Fn, TerraformIterator, Token
@@ -11,15 +10,20 @@ from cdktf import Fn, TerraformIterator, Token
 from config import Subscription
 from constructs_lib.policy_statements import allow_eventbridge_unconditioned, allow_service_from
 from constructs_lib.region_account import Placement
-from constructs_lib.resources import Component
+from constructs_lib.resources import Component, resolve
 from models import terraform
 
+_ENDPOINT_SETS: dict[tuple[str, ...], str] = {}
 
-@cache
-def _endpoint_set(endpoints: tuple[str, ...]) -> str:
-    """The ``toset([...])`` of these endpoints, as the token cdktf renders (what
-    ``TerraformIterator.from_list`` puts in for_each), made once per list."""
-    return Token.as_string(Fn.toset([terraform.literal_element(e) for e in endpoints]))
+
+def _endpoint_set(endpoints: tuple[str, ...], scope: Any) -> str:
+    """The for_each of these endpoints as ``TerraformIterator.from_list`` writes it (its
+    ``Fn.toset`` of the list), rendered by cdktf once per list: it names nothing of a stack."""
+    if endpoints not in _ENDPOINT_SETS:
+        _ENDPOINT_SETS[endpoints] = resolve(
+            scope, Token.as_string(Fn.toset([terraform.literal_element(e) for e in endpoints]))
+        )
+    return _ENDPOINT_SETS[endpoints]
 
 
 class NotificationTopic(Component):
@@ -101,7 +105,8 @@ class NotificationTopic(Component):
                 )
                 for_each, value = endpoint, Token.as_string(endpoint.value)
             else:  # the same for_each, rendered by cdktf, and its element
-                for_each, value = _endpoint_set(tuple(endpoints)), "${each.value}"
+                for_each = _endpoint_set(tuple(endpoints), self.json.stack)
+                value = "${each.value}"
             self.resource(
                 "aws_sns_topic_subscription",
                 resource_id,

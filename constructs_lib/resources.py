@@ -218,10 +218,15 @@ def _dependency(item: Any) -> str:
 
 
 def _plain(value: Any) -> Any:
+    kind = type(value)
+    if kind is str or kind is int or kind is bool or kind is float:
+        return value
+    if kind is dict:
+        return {key: _plain(item) for key, item in value.items() if item is not None}
+    if kind is list or kind is tuple:
+        return [_plain(item) for item in value]
     if isinstance(value, Mapping):
         return {key: _plain(item) for key, item in value.items() if item is not None}
-    if isinstance(value, list | tuple):
-        return [_plain(item) for item in value]
     if isinstance(value, str | int | float | bool):
         return value
     fields = getattr(value, "_values", None)  # a binding's struct (a policy statement)
@@ -286,15 +291,23 @@ def write(outdir: Path, stacks: Iterable[JsonStack]) -> dict[str, dict[str, Any]
     return documents
 
 
-def _resolved(stack: JsonStack, text: str) -> str:
-    """``text`` with each cdktf string token resolved by the stack (one kernel call)."""
+_RESOLVER: list[Any] = []
+
+
+def resolve(scope: Any, value: Any) -> Any:
+    """``value`` with its tokens resolved in ``scope``, as a stack's synthesis resolves them
+    (cdktf's lib/_tokens.js: Tokenization.resolve with a DefaultTokenResolver)."""
     from cdktf import DefaultTokenResolver, StringConcat, Tokenization
 
+    if not _RESOLVER:
+        _RESOLVER.append(DefaultTokenResolver(StringConcat()))
+    return Tokenization.resolve(value, scope=scope, resolver=_RESOLVER[0])
+
+
+def _resolved(stack: JsonStack, text: str) -> str:
+    """``text`` with each cdktf string token resolved by the stack (one kernel call)."""
     tokens = sorted(set(_TOKEN.findall(text)))
-    # What the stack's own synthesis does with a token (cdktf's lib/_tokens.js, resolve).
-    values = Tokenization.resolve(
-        tokens, scope=stack.stack, resolver=DefaultTokenResolver(StringConcat())
-    )
+    values = resolve(stack.stack, tokens)
     for token, value in zip(tokens, values, strict=True):
         if not isinstance(value, str):
             raise TypeError(f"{stack.name}: token {token} resolves to {value!r}, not a string")
