@@ -181,6 +181,8 @@ def exit(code: int) -> None:
 # ---- step 5: the kernel, started early and directly ----
 
 KERNEL_ENTRY = "lib__program.js"  # jsii/_embedded/jsii: the kernel program, which the relay starts
+# jsii's private class that speaks to the kernel process (jsii 1.142), which adopt_kernel extends.
+KERNEL_CLASS = ("jsii._kernel.providers.process", "_NodeProcess")
 _early: dict[str, Any] = {}  # the started kernel: process, socket, loads queued
 
 
@@ -195,6 +197,8 @@ def _runtime_files(jsii_dir: Path) -> Path:
     """jsii's runtime files under their own names (lib/program.js ...), as jsii writes them into a
     temporary folder on every start; here once per jsii version, in the user cache."""
     embedded = jsii_dir / "_embedded" / "jsii"
+    if not (embedded / KERNEL_ENTRY).is_file():
+        raise FileNotFoundError(embedded / KERNEL_ENTRY)
     version = (jsii_dir / "__meta__.py").read_text(encoding="utf-8")
     key = hashlib.sha256(version.encode() + str(embedded).encode()).hexdigest()[:16]
     target = cache_dir() / f"jsii-runtime-{key}"
@@ -247,7 +251,7 @@ def start_kernel() -> bool:
             env={**os.environ, "JSII_AGENT": f"Python/{sys.version.split()[0]}"},
         )
     except (OSError, ValueError, TypeError, AttributeError, subprocess.SubprocessError):
-        return False
+        return False  # jsii starts its own kernel when first used, as before
     theirs.close()
     requests = [
         {"api": "load", "name": name, "version": version, "tarball": os.fspath(tarball)}
@@ -264,15 +268,16 @@ def adopt_kernel() -> None:
         return
     _early["adopted"] = True
     try:
-        from jsii._kernel.providers.process import ProcessProvider, _NodeProcess
+        module = importlib.import_module(KERNEL_CLASS[0])
+        node_process, process_provider = getattr(module, KERNEL_CLASS[1]), module.ProcessProvider
         from jsii._runtime import kernel
-    except ImportError:  # moved by a jsii upgrade: jsii starts its own kernel, as before
+    except (ImportError, AttributeError):  # moved by a jsii upgrade: jsii starts its own, as before
         _early["process"].kill()
         _early["socket"].close()
         _early.clear()
         return
 
-    class _StartedKernel(_NodeProcess):
+    class _StartedKernel(node_process):
         """jsii's kernel process, already started by start_kernel."""
 
         def start(self) -> None:
@@ -297,9 +302,9 @@ def adopt_kernel() -> None:
             self._process.stdout.close()
             _early["socket"].close()
 
-    class _StartedProvider(ProcessProvider):
+    class _StartedProvider(process_provider):
         @property
-        def _process(self) -> _NodeProcess:
+        def _process(self) -> Any:
             if "kernel" not in _early:
                 started = _StartedKernel()
                 started.start()
