@@ -62,6 +62,7 @@ import subprocess
 import sys
 import tarfile
 import tempfile
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -171,6 +172,7 @@ def install() -> bool:
 
 def exit(code: int) -> None:
     """End the process now: the synthesized files are complete and closed."""
+    _end_unused_kernel()
     if os.environ.get(SWITCH_OFF) == "1":
         sys.exit(code)
     sys.stdout.flush()
@@ -246,6 +248,9 @@ def start_kernel() -> bool:
         process = subprocess.Popen(
             [node, "--max-old-space-size=4069", "--preserve-symlinks", str(program)],
             stdin=subprocess.DEVNULL,
+            # Read once the kernel is used (adopt_kernel): a run that ends before, on a
+            # configuration error, hears nothing of the kernel it leaves.
+            stderr=subprocess.PIPE,
             pass_fds=(3,),
             preexec_fn=lambda: os.dup2(theirs.fileno(), 3),  # the kernel's channel (program.js)
             env={**os.environ, "JSII_AGENT": f"Python/{sys.version.split()[0]}"},
@@ -285,6 +290,7 @@ def adopt_kernel() -> None:
             process.stdin = channel.makefile("wb")
             process.stdout = channel.makefile("rb")
             self._process = process
+            threading.Thread(target=_copy, args=(process.stderr,), daemon=True).start()
             self.handshake()
             for _ in range(_early["pending"]):  # the loads start_kernel queued
                 answer = self._next_message()
@@ -312,6 +318,19 @@ def adopt_kernel() -> None:
             return _early["kernel"]
 
     kernel.provider = _StartedProvider()
+
+
+def _copy(stream: Any) -> None:
+    """What the kernel writes to its standard error, to ours (jsii's relay passes it on too)."""
+    for line in iter(stream.readline, b""):
+        sys.stderr.buffer.write(line)
+        sys.stderr.flush()
+
+
+def _end_unused_kernel() -> None:
+    """A kernel started but never used (a configuration error) ends now, not after its loads."""
+    if _early and "kernel" not in _early and "process" in _early:
+        _early["process"].kill()
 
 
 # ---- step 6: the project's bytecode, kept in the user cache ----

@@ -117,3 +117,13 @@ def test_node_is_asked_its_version_once_per_binary(tmp_path, monkeypatch, capsys
     assert main.node_problem(environ) is None
     assert "untested" not in capsys.readouterr().err
     assert "not on PATH" in main.node_problem({"PATH": str(tmp_path / "empty")})
+
+
+def test_the_regions_are_botocores_endpoint_data():
+    """config reads endpoints.json itself, without importing botocore's loader: the same data."""
+    import botocore.loaders
+
+    import config
+
+    expected = botocore.loaders.create_loader().load_data("endpoints")["partitions"]
+    assert config._partitions() == expected
