@@ -109,9 +109,10 @@ def content_key(original: Path) -> str:
 
 
 def lazy_tarball(original: Path) -> Path:
-    """The original tarball with a lazy lib/index.js, built once per content and shared; older
-    copies in the cache (another package version) are removed once a new one is built."""
-    target = cache_dir() / f"provider-aws@{VERSION}-lazy-{content_key(original)[:16]}.jsii.tgz"
+    """The original tarball with a lazy lib/index.js and without its .d.ts files, built once per
+    content and shared; copies of another package version are removed once a new one is
+    built."""
+    target = cache_dir() / f"provider-aws@{VERSION}-lazy-v2-{content_key(original)[:16]}.jsii.tgz"
     if target.exists():
         return target
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -119,11 +120,15 @@ def lazy_tarball(original: Path) -> Path:
     try:
         with (
             os.fdopen(handle, "wb") as raw,
-            gzip.GzipFile(fileobj=raw, mode="wb", compresslevel=1, mtime=0) as packed,
+            gzip.GzipFile(fileobj=raw, mode="wb", compresslevel=6, mtime=0) as packed,
             tarfile.open(fileobj=packed, mode="w") as copy,
             tarfile.open(original, "r:gz") as source,
         ):
             for member in source:
+                # TypeScript's declarations: the kernel never reads them, and it hashes the
+                # whole tarball on every load (jsii's package cache): 54 MB became 36 MB.
+                if member.name.endswith(".d.ts"):
+                    continue
                 content = source.extractfile(member) if member.isfile() else None
                 if member.name == "package/lib/index.js" and content is not None:
                     data = lazy_index(content.read().decode("utf-8")).encode("utf-8")
@@ -134,8 +139,10 @@ def lazy_tarball(original: Path) -> Path:
     finally:
         if os.path.exists(partial):
             os.unlink(partial)
+    # Another version's copies go; this version's other copy (the format before .d.ts files were
+    # left out, which a checkout of an older commit may still use) stays.
     for stale in target.parent.glob("provider-aws@*-lazy-*.jsii.tgz"):
-        if stale != target:
+        if stale != target and not stale.name.startswith(f"provider-aws@{VERSION}-"):
             stale.unlink(missing_ok=True)
     return target
 
