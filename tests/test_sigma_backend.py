@@ -260,12 +260,12 @@ def test_exists_on_documented_fields_and_refused_on_unknown_ones():
     unknown = compiled(
         "selection:\n    requestParameters.policy|exists: true\ncondition: selection"
     )
-    refused(unknown, EVENTBRIDGE, "leaf nodes only", "scalar_fields")
+    refused(unknown, EVENTBRIDGE, "leaf nodes only", "api_alerts.field_types")
     refused(unknown, METRIC_FILTER, '= "*"', "not documented")
 
 
 def test_numbers_and_comparisons_on_declared_scalar_fields():
-    extra = "scalar_fields:\n    - requestParameters.maxResults\n"
+    extra = "api_alerts:\n    field_types:\n        requestParameters.maxResults: scalar\n"
     rule = compiled(
         "selection:\n    requestParameters.maxResults|gte: 100\n"
         "filter:\n    requestParameters.maxResults: 500\n"
@@ -292,7 +292,7 @@ def test_numbers_and_comparisons_on_declared_scalar_fields():
         "selection:\n    requestParameters.maxResults|gt: 1\ncondition: selection"
     )
     assert undeclared.event_pattern is not None  # positive tests need no declaration in EventBridge
-    refused(undeclared, METRIC_FILTER, "array or object never matches", "scalar_fields")
+    refused(undeclared, METRIC_FILTER, "array or object never matches", "field_types")
     huge = compiled("selection:\n    requestParameters.size|gt: 6000000000\ncondition: selection")
     refused(huge, EVENTBRIDGE, "5.0e9")
 
@@ -380,7 +380,7 @@ def test_not_on_a_field_of_unknown_type_is_refused_because_arrays_match_any_elem
         "selection:\n    eventName|cased: RunInstances\n"
         "filter:\n    requestParameters.instanceType|cased: t3.micro\n"
         "condition: selection and not filter",
-        extra="scalar_fields: [requestParameters.instanceType]\n",
+        extra="api_alerts:\n    field_types: {requestParameters.instanceType: scalar}\n",
     )
     both = record(eventName="RunInstances", requestParameters={"instanceType": ["t3.micro", "x"]})
     assert eventbridge(declared, both)  # matched, though an element equals t3.micro
