@@ -117,13 +117,17 @@ def rule_id(name: str) -> str:
 def catalog_specs() -> tuple[dict[str, Any], ...]:
     """The catalog's rule files as specs, in the catalog's order (each rule's ``order``)."""
     specs = load(rule_paths(CATALOG_RULES), catalog=True)
+    for spec in specs:
+        if "error" in spec:
+            raise RuleFileError(f"{spec['file']}: {spec['error']}")
     return tuple(sorted(specs, key=lambda spec: spec["order"]))
 
 
 def load(files: Iterable[Path], catalog: bool = False) -> tuple[dict[str, Any], ...]:
-    """Specs for these rule files, cached by content. A spec's ``refused`` names the engines
-    that cannot run the rule exactly, each with its one line (the caller decides: an error, or
-    skipped); a file that is no rule raises RuleFileError."""
+    """Specs for these rule files, in their order, cached by content. A spec's ``refused`` names
+    the engines that cannot run the rule exactly, each with its one line; a file that is no rule
+    we can use is ``{"file", "error"}``, the line saying why. The caller decides: an error, or
+    skipped."""
     texts = [(path, path.read_bytes()) for path in files]
     key = _cache_key(texts, catalog)
     cached = _read_cache(key)
@@ -187,7 +191,13 @@ def _compile_all(texts: list[tuple[Path, bytes]], catalog: bool) -> tuple[dict[s
     from constructs_lib.detections import sigma_backend
 
     backend = sigma_backend.CloudTrailBackend(sigma_backend.placeholder_values(STAND_INS))
-    return tuple(_spec(path, text.decode("utf-8"), backend, catalog) for path, text in texts)
+    specs = []
+    for path, text in texts:
+        try:
+            specs.append(_spec(path, text.decode("utf-8"), backend, catalog))
+        except (RuleFileError, UnicodeDecodeError) as error:
+            specs.append({"file": path.name if catalog else str(path), "error": str(error)})
+    return tuple(specs)
 
 
 def _spec(path: Path, text: str, backend: Any, catalog: bool) -> dict[str, Any]:
@@ -201,20 +211,20 @@ def _spec(path: Path, text: str, backend: Any, catalog: bool) -> dict[str, Any]:
     try:
         rules = SigmaCollection.from_yaml(text).rules
     except SigmaError as error:
-        raise RuleFileError(f"{where}: not a Sigma rule: {error}") from None
+        raise RuleFileError(f"not a Sigma rule: {error}") from None
     if len(rules) != 1 or not isinstance(rules[0], SigmaRule):
-        raise RuleFileError(f"{where}: one Sigma rule a file (no correlation, no collection)")
+        raise RuleFileError("one Sigma rule a file (no correlation, no collection)")
     rule = rules[0]
     if rule.errors:
-        raise RuleFileError(f"{where}: {rule.errors[0]}")
+        raise RuleFileError(str(rule.errors[0]))
     attribute = rule.custom_attributes.get(ATTRIBUTE) or {}
     if not isinstance(attribute, dict) or set(attribute) - KEYS:
         unknown = sorted(set(attribute) - KEYS) if isinstance(attribute, dict) else attribute
-        raise RuleFileError(f"{where}: {ATTRIBUTE}: unknown keys {unknown} (README, Sigma rules)")
+        raise RuleFileError(f"{ATTRIBUTE}: unknown keys {unknown} (README, Sigma rules)")
     name = rule.name or (path.name.removesuffix(RULE_SUFFIX).replace("-", "_").lower())
     if not NAME.fullmatch(name):
         raise RuleFileError(
-            f"{where}: name {name!r}: lower-case letters, digits and _, starting with a letter "
+            f"name {name!r}: lower-case letters, digits and _, starting with a letter "
             "(it names the EventBridge rule and the Terraform resource)"
         )
     compiled = sigma_backend.compile_rule(rule, backend)
@@ -280,7 +290,7 @@ def _engines(attribute: Mapping[str, Any], where: str) -> tuple[str, ...]:
     if engine is None:
         return ENGINES
     if engine not in ENGINES:
-        raise RuleFileError(f"{where}: {ATTRIBUTE}.engine: one of {list(ENGINES)}")
+        raise RuleFileError(f"{ATTRIBUTE}.engine: one of {list(ENGINES)}")
     return (engine,)
 
 
@@ -324,7 +334,7 @@ def _delivery(
     named = attribute.get("delivery")
     if named is not None:
         if named not in DELIVERIES:
-            raise RuleFileError(f"{where}: {ATTRIBUTE}.delivery: one of {list(DELIVERIES)}")
+            raise RuleFileError(f"{ATTRIBUTE}.delivery: one of {list(DELIVERIES)}")
         return DELIVERIES[named]
     if logsource != ("aws", "cloudtrail"):
         return "EVERY_STACK"
