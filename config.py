@@ -25,6 +25,7 @@ import botocore.loaders
 from botocore.utils import ArnParser, InvalidArnException
 from email_validator import EmailNotValidError, validate_email
 
+from constructs_lib.attack import STRATUS, TACTICS, TECHNIQUES
 from constructs_lib.bucket_settings import ObjectLock
 from constructs_lib.catalog import ACCOUNT_ID as ACCOUNT_PLACEHOLDER
 from constructs_lib.catalog import (
@@ -37,6 +38,7 @@ from constructs_lib.catalog import (
     KEY_ARN,
     KEY_ID,
     METRIC_FILTERS,
+    SIGMA_GROUP,
     SIGN_IN_REGIONS,
     TRUSTED_ACCOUNTS,
     Delivery,
@@ -47,7 +49,7 @@ from constructs_lib.catalog import (
 )
 from constructs_lib.detections import rule_files
 from constructs_lib.member_template import forwarded
-from constructs_lib.outcomes import RuleVariant, rule_variants
+from constructs_lib.outcomes import RuleVariant, detection_id_of, rule_variants
 from constructs_lib.suppressions import (
     ACCOUNT,
     INVOKED_BY,
@@ -1522,8 +1524,36 @@ def _sigma_rules(
         if not running:
             continue
         engine = running[0] if len(running) < len(engines) else spec["engine"]
-        rules.append(replace(from_spec(spec), engine=engine))
+        # Their tags are theirs: the group is sigmaRules', ATT&CK pairs only those attack.py
+        # names (the catalog's tables list them), Stratus techniques likewise.
+        spec = {
+            **spec,
+            "title": _deliverable(spec["title"]),
+            "rationale": _deliverable(spec["rationale"]),
+            "engine": engine,
+            "groups": [SIGMA_GROUP],
+            "attack": [p for p in spec["attack"] if _known_pair(p)],
+            "stratus": [t for t in spec["stratus"] if t in STRATUS],
+        }
+        try:
+            rules.append(from_spec(spec))
+        except ValueError as error:
+            raise ConfigError(where, str(file), str(error)) from None
     return tuple(rules), tuple(skipped)
+
+
+# The alert's static text arrives as written only without characters JSON escapes or EventBridge
+# reads as a placeholder (alert_message.py): a user's title and description are made so.
+UNDELIVERABLE = str.maketrans({'"': "'", "\\": "/", "<": "(", ">": ")"})
+
+
+def _deliverable(text: str) -> str:
+    return " ".join(text.translate(UNDELIVERABLE).split())
+
+
+def _known_pair(pair: str) -> bool:
+    tactic, _, technique = pair.partition(":")
+    return tactic in TACTICS and technique in TECHNIQUES
 
 
 # ---- the keys: context name, shell override, parser, default ----
@@ -1824,7 +1854,12 @@ def _check_rule_names(settings: MonitorConfig, where: str) -> None:
             f"at most {most} characters with these detections: the rule "
             f"{settings.name_prefix}-{longest.replace('_', '-')} would be "
             f"{len(settings.name_prefix) + 1 + len(longest)} characters, and EventBridge takes "
-            f"{limits.RULE_NAME.value} ({limits.PUT_RULE})",
+            f"{limits.RULE_NAME.value} ({limits.PUT_RULE})"
+            + (
+                "; or give that sigmaRules rule a shorter Sigma name"
+                if detection_id_of(longest) in {d.id for d in settings.sigma_rules}
+                else ""
+            ),
         )
 
 
