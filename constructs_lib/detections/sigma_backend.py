@@ -35,8 +35,8 @@ filtering, https://docs.aws.amazon.com/eventbridge/latest/userguide/content-filt
   differs from X"). So a negation, a null test or an exists test compiles only on a field known to
   hold one scalar: one CloudTrail documents as such (CLOUDTRAIL_FIELDS, from
   https://docs.aws.amazon.com/awscloudtrail/latest/userguide/cloudtrail-event-reference-record-contents.html
-  and .../cloudtrail-event-reference-user-identity.html), or one the rule declares in its
-  ``scalar_fields`` attribute. Service-specific fields (``requestParameters.*``) are not known.
+  and .../cloudtrail-event-reference-user-identity.html), or one the rule declares (below).
+  Service-specific fields (``requestParameters.*``) are not known.
 - ``numeric`` works on JSON numbers between -5.0e9 and 5.0e9 (Event Ruler, the matcher the guide
   describes: https://github.com/aws/event-ruler#numeric-matching); ``cidr`` has no
   ``anything-but`` form.
@@ -46,11 +46,27 @@ filtering, https://docs.aws.amazon.com/eventbridge/latest/userguide/content-filt
 The EventBridge event carrying a CloudTrail record has it as ``detail``
 (ops/cloudtrail_records.py): every Sigma field goes under ``detail``. The pattern also names the
 five ``detail-type`` values CloudTrail sends EventBridge
-(https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-service-event-cloudtrail.html),
-narrowed when the rule fixes eventType; records of other types (network activity, AwsVpceEvent)
-reach the trail's log group, never EventBridge, whatever the pattern. It names
-``source`` = ``aws.<service>`` when the rule fixes eventSource, as the envelope has them. The
-pattern is refused past EventBridge's 2,048 characters (eb-quota.html).
+(https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-service-event-cloudtrail.html), one
+per event type: a rule fixing eventType gets those detail-types instead of an eventType test in
+``detail`` (the same events), and ``not eventType: X`` gets ``anything-but`` X's detail-type
+(every record EventBridge receives has one of the five types); records of other types (network
+activity, AwsVpceEvent) reach the trail's log group, never EventBridge, whatever the pattern. It
+names ``source`` = ``aws.<service>`` when the rule fixes eventSource, as the envelope has them
+(each service's page of the EventBridge events reference pairs the two), and ``aws.signin`` for
+console sign-ins, which only AWS Sign-In records (IMPLIED_SOURCES). Two tests of one field that
+must both hold are one list only where both exclude: ``exists: true`` with a negation is the
+``anything-but`` alone (it never matches a missing field), and exclusions merge into one
+``anything-but``, exact strings with wildcards in its ``wildcard`` list (a wildcard without ``*``
+matches that string alone). The pattern is refused past EventBridge's 2,048 characters
+(eb-quota.html). A rule over ``logsource: {product: aws, service: eventbridge}`` tests the
+event's own fields (source, detail-type, detail.*: the event structure reference), compiles to
+EventBridge alone, and is refused by CloudWatch Logs (no log group holds such an event).
+
+Field types a rule declares in the custom attribute ``api_alerts.field_types``: ``string``,
+``boolean``, ``scalar``, or ``list``, whose negations compile to EventBridge with EventBridge's
+array meaning ("some element is not"), the rule's declared intent, and never to CloudWatch Logs.
+Placeholders (``|expand``, ``%name%``) are filled by a processing pipeline
+(``placeholder_values``) that keeps ``|cased``.
 
 CloudWatch Logs ("Filter pattern syntax for metric filters"; our oracle
 models/cloudwatch_logs_filters.py quotes it): "Filter patterns are case sensitive", with no
@@ -115,7 +131,7 @@ METRIC_FILTER = "CloudWatch Logs"
 # CloudTrail record fields by the JSON type AWS documents for them (record contents and
 # userIdentity element pages, cited above). Anything else, notably every field under
 # requestParameters, responseElements, additionalEventData and serviceEventDetails, whose shape
-# each service decides, is of unknown type unless a rule declares it in ``scalar_fields``.
+# each service decides, is of unknown type unless a rule declares it in ``api_alerts.field_types``.
 STRING, BOOLEAN, OBJECT, ARRAY = "string", "boolean", "object", "array"
 CLOUDTRAIL_FIELDS: Mapping[str, str] = {
     **dict.fromkeys(
