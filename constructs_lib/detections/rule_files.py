@@ -228,7 +228,7 @@ def _spec(path: Path, text: str, backend: Any, catalog: bool) -> dict[str, Any]:
             "(it names the EventBridge rule and the Terraform resource)"
         )
     compiled = sigma_backend.compile_rule(rule, backend)
-    engines = _engines(attribute, where)
+    engines = _engines(attribute)
     refused = {
         engine: compiled.refusals[label]
         for engine, label in (
@@ -255,7 +255,7 @@ def _spec(path: Path, text: str, backend: Any, catalog: bool) -> dict[str, Any]:
         "id": name,
         "title": str(rule.title),
         "rationale": " ".join((rule.description or str(rule.title)).split()),
-        "delivery": _delivery(attribute, pattern, logsource, where),
+        "delivery": _delivery(attribute, pattern, logsource),
         "severity": LEVELS[rule.level.name.lower()] if rule.level else "medium",
         "pattern": pattern,
         "groups": [tag.removeprefix(GROUP_TAG) for tag in tags if tag.startswith(GROUP_TAG)]
@@ -285,7 +285,7 @@ def _spec(path: Path, text: str, backend: Any, catalog: bool) -> dict[str, Any]:
     return spec
 
 
-def _engines(attribute: Mapping[str, Any], where: str) -> tuple[str, ...]:
+def _engines(attribute: Mapping[str, Any]) -> tuple[str, ...]:
     engine = attribute.get("engine")
     if engine is None:
         return ENGINES
@@ -323,9 +323,7 @@ def _attack(tags: list[str]) -> list[str]:
     return pairs
 
 
-def _delivery(
-    attribute: Mapping[str, Any], pattern: Mapping[str, Any], logsource: tuple, where: str
-) -> str:
+def _delivery(attribute: Mapping[str, Any], pattern: Mapping[str, Any], logsource: tuple) -> str:
     """Where EventBridge receives the rule's events: the attribute's, else from the services it
     names (ops.cloudtrail_records.GLOBAL_DELIVERIES): IAM and Organizations in the global region
     only; STS there and where a regional endpoint served the call; sign-ins in the sign-in
