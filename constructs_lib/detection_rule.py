@@ -140,7 +140,8 @@ class DetectionRule(Construct):
                 target_id=target_id,
                 arn=arn,
                 input_transformer=CloudwatchEventTargetInputTransformer(
-                    input_paths=message.input_paths, input_template=message.input_template
+                    input_paths={k: terraform.literal(v) for k, v in message.input_paths.items()},
+                    input_template=terraform.literal(message.input_template),
                 ),
                 retry_policy=RETRY_POLICY,
                 dead_letter_config=CloudwatchEventTargetDeadLetterConfig(arn=dead_letter_arn),

@@ -988,7 +988,7 @@ class Compiled:
 
     @property
     def name(self) -> str:
-        return f'Sigma rule "{self.title}" ({self.rule_id})'
+        return rule_label(self.title, self.rule_id)
 
 
 def refusal_line(rule_name: str, engine: str | None, refusal: Refusal | SigmaError) -> str:
@@ -1186,7 +1186,7 @@ class CloudTrailBackend(Backend):
         self, rule: SigmaRule, query: Any, index: int, state: Any
     ) -> Compiled:
         types = self.field_types(rule)
-        name = f'Sigma rule "{rule.title}" ({rule.id})'
+        name = rule_label(rule.title, rule.id)
         forms: dict[str, Any] = {}
         refusals: dict[str, str] = {}
         reasons: dict[str, str] = {}
@@ -1218,8 +1218,13 @@ def _no_log_group(condition: Any, types: Types, construct: str) -> str:
     )
 
 
+def rule_label(title: str, rule_id: Any) -> str:
+    """How an error names a rule: its title, and its id when it has one (Sigma's id is optional)."""
+    return f'Sigma rule "{title}"' + (f" ({rule_id})" if rule_id else "")
+
+
 def _refused(title: str, rule_id: str, error: Exception) -> Compiled:
-    name = f'Sigma rule "{title}" ({rule_id})'
+    name = rule_label(title, rule_id)
     line = refusal_line(name, None, error)
     why = error.why if isinstance(error, Refusal) else str(error)
     return Compiled(
