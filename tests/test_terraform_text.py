@@ -310,13 +310,14 @@ level: high
 """
 
 
-def test_a_users_sigma_rule_reaches_terraform_literal_in_both_engines(tmp_path):
+@pytest.mark.parametrize(
+    "changes",
+    [{}, {"organization": None, "delivery": "central"}],
+    ids=["organization", "central delivery"],
+)
+def test_a_users_sigma_rule_reaches_terraform_literal_everywhere(tmp_path, changes):
     (tmp_path / "rule.yml").write_text(TEMPLATED_RULE)
-    context = {
-        "homeRegion": "us-east-1",
-        "alertEngines": ["eventbridge", "metric-filters"],
-        "sigmaRules": [str(tmp_path / "rule.yml")],
-    }
+    context = {**copy.deepcopy(EVERY_KEY), **changes, "sigmaRules": [str(tmp_path / "rule.yml")]}
     settings = parse_config(context, {}, today=TODAY)
     stacks = synthesize_to(settings, tmp_path / "cdktf.out")
     found = set()
