@@ -23,6 +23,7 @@ from urllib.parse import urlsplit
 
 import botocore
 
+from constructs_lib.attack import STRATUS, TACTICS, TECHNIQUES
 from constructs_lib.bucket_settings import ObjectLock
 from constructs_lib.catalog import ACCOUNT_ID as ACCOUNT_PLACEHOLDER
 from constructs_lib.catalog import (
@@ -35,15 +36,18 @@ from constructs_lib.catalog import (
     KEY_ARN,
     KEY_ID,
     METRIC_FILTERS,
+    SIGMA_GROUP,
     SIGN_IN_REGIONS,
     TRUSTED_ACCOUNTS,
     Delivery,
     Detection,
     Severity,
+    from_spec,
     selected,
 )
+from constructs_lib.detections import rule_files
 from constructs_lib.member_template import forwarded
-from constructs_lib.outcomes import RuleVariant, rule_variants
+from constructs_lib.outcomes import RuleVariant, detection_id_of, rule_variants
 from constructs_lib.suppressions import (
     ACCOUNT,
     INVOKED_BY,
@@ -58,6 +62,8 @@ from constructs_lib.suppressions import (
     narrowed_filter,
 )
 from models import limits
+
+CATALOG_IDS = frozenset(d.id for d in CATALOG)
 
 
 class ConfigError(ValueError):
@@ -208,6 +214,10 @@ class MonitorConfig:
     partition: str  # derived from the regions, e.g. "aws"
     partition_regions: frozenset[str]
     global_region: str  # where the partition delivers IAM and root sign-in events
+    # sigmaRules: the user's own Sigma rules as detections, each for the engines that run it
+    # exactly; and one line per rule, or rule and engine, skipped as the configuration allows.
+    sigma_rules: tuple[Detection, ...] = ()
+    sigma_skipped: tuple[str, ...] = ()
     # A digest of everything here that decides what is synthesized (the account names, which
     # only make replay reads, aside): the synthesis records it, and the operator commands refuse
     # stacks of another configuration.
@@ -219,7 +229,13 @@ class MonitorConfig:
 
     @property
     def detections(self) -> tuple[Detection, ...]:
-        return selected(self.detection_groups, kms_key=self.kms_key, engines=self.engines)
+        """The catalog's selected entries, then the user's Sigma rules (sigmaRules)."""
+        catalog = selected(self.detection_groups, kms_key=self.kms_key, engines=self.engines)
+        return catalog + tuple(
+            d
+            for d in self.sigma_rules
+            if (self.kms_key or not d.requires_kms_key) and d.engine in (None, *self.engines)
+        )
 
     @property
     def eventbridge_detections(self) -> tuple[Detection, ...]:
@@ -228,6 +244,25 @@ class MonitorConfig:
         if EVENTBRIDGE not in self.engines:
             return ()
         return tuple(d for d in self.detections if d.engine != METRIC_FILTERS)
+
+    @property
+    def compiled_summary(self) -> str:
+        """One line: the Sigma rules compiled per engine (make synth prints it)."""
+        mine = {d.id for d in self.sigma_rules}
+        counts = [
+            f"{len(found)} to {what}" + (f" ({len(mine & found)} of sigmaRules)" if mine else "")
+            for engine, what, found in (
+                (EVENTBRIDGE, "EventBridge", {d.id for d in self.eventbridge_detections}),
+                (
+                    METRIC_FILTERS,
+                    "CloudWatch Logs metric filters",
+                    {d.id for d in self.metric_filter_detections},
+                ),
+            )
+            if engine in self.engines
+        ]
+        skipped = f"; {len(self.sigma_skipped)} skipped" if self.sigma_skipped else ""
+        return f"Sigma rules compiled: {', '.join(counts)}{skipped}"
 
     def pattern_names(self, account_id: str) -> dict[str, str | tuple[str, ...]]:
         """What fills a pattern's or filter's account placeholders: ``account_id`` (a Terraform
@@ -852,11 +887,12 @@ def _suppression(
         if not ids:
             raise ConfigError(f"{key}.detections", raw, 'name detections, or "*" for all')
         for i, detection_id in enumerate(ids):
-            if detection_id not in {d.id for d in CATALOG}:
+            known = [d.id for d in CATALOG] + [i for i in selected if i not in CATALOG_IDS]
+            if detection_id not in known:
                 raise ConfigError(
                     f"{key}.detections[{i}]",
                     detection_id,
-                    f"unknown detection{_did_you_mean(detection_id, [d.id for d in CATALOG])}",
+                    f"unknown detection{_did_you_mean(detection_id, known)}",
                 )
             if detection_id not in selected:
                 raise ConfigError(
@@ -1455,6 +1491,104 @@ def _tags(key: str, value: Any) -> dict[str, str]:
     return tags
 
 
+# ---- sigmaRules: the user's own Sigma rules ----
+
+SIGMA_ENTRY = {"path", "skipRefused"}
+ENGINE_LABELS = {EVENTBRIDGE: "EventBridge", METRIC_FILTERS: "CloudWatch Logs"}
+
+
+def _sigma_rules(
+    key: str, value: Any, base: Path, engines: tuple[str, ...]
+) -> tuple[tuple[Detection, ...], tuple[str, ...]]:
+    """The Sigma rule files (files, or folders of *.yml) as detections, compiled for the
+    configured engines; a rule an engine refuses is an error, or, under ``"skipRefused": true``,
+    left out of that engine and reported."""
+    if not isinstance(value, list):
+        raise ConfigError(key, value, 'a list of paths, or of {"path": ..., "skipRefused": true}')
+    files: list[tuple[Path, bool, str]] = []
+    for i, entry in enumerate(value):
+        where = f"{key}[{i}]"
+        if isinstance(entry, dict):
+            unknown = set(entry) - SIGMA_ENTRY
+            if unknown or "path" not in entry:
+                raise ConfigError(where, entry, 'must be {"path": ..., "skipRefused": true}')
+            skip = _boolean(f"{where}.skipRefused", entry.get("skipRefused", False))
+            entry = entry["path"]
+        else:
+            skip = False
+        path = base / _string(where, entry)
+        if path.is_dir():
+            found = rule_files.rule_paths(path)
+            if not found:
+                raise ConfigError(where, entry, f"no Sigma rules (*{rule_files.RULE_SUFFIX}) there")
+        elif path.is_file():
+            found = [path]
+        else:
+            raise ConfigError(where, entry, f"no such file or folder ({path})")
+        files += [(file, skip, where) for file in found]
+    if not files:
+        return (), ()
+    specs = rule_files.load(file for file, _, _ in files)
+    taken = set(CATALOG_IDS)
+    rules, skipped = [], []
+    for spec, (file, skip, where) in zip(specs, files, strict=True):
+        if "error" in spec:
+            if not skip:
+                raise ConfigError(where, str(file), spec["error"])
+            skipped.append(f"{file}: skipped: {spec['error']}")
+            continue
+        if spec["id"] in taken:
+            raise ConfigError(
+                where,
+                str(file),
+                f"the rule's name {spec['id']!r} is taken (by the catalog or another rule): "
+                "set another name",
+            )
+        taken.add(spec["id"])
+        running = [e for e in engines if spec["engine"] in (None, e)]
+        for engine in list(running):
+            line = spec["refused"].get(engine)
+            if line is None:
+                continue
+            if not skip:
+                raise ConfigError(where, str(file), line)
+            skipped.append(f"{file}: skipped for {ENGINE_LABELS[engine]}: {line}")
+            running.remove(engine)
+        if not running:
+            continue
+        engine = running[0] if len(running) < len(engines) else spec["engine"]
+        # Their tags are theirs: the group is sigmaRules', ATT&CK pairs only those attack.py
+        # names (the catalog's tables list them), Stratus techniques likewise.
+        spec = {
+            **spec,
+            "title": _deliverable(spec["title"]),
+            "rationale": _deliverable(spec["rationale"]),
+            "engine": engine,
+            "groups": [SIGMA_GROUP],
+            "attack": [p for p in spec["attack"] if _known_pair(p)],
+            "stratus": [t for t in spec["stratus"] if t in STRATUS],
+        }
+        try:
+            rules.append(from_spec(spec))
+        except ValueError as error:
+            raise ConfigError(where, str(file), str(error)) from None
+    return tuple(rules), tuple(skipped)
+
+
+# The alert's static text arrives as written only without characters JSON escapes or EventBridge
+# reads as a placeholder (alert_message.py): a user's title and description are made so.
+UNDELIVERABLE = str.maketrans({'"': "'", "\\": "/", "<": "(", ">": ")"})
+
+
+def _deliverable(text: str) -> str:
+    return " ".join(text.translate(UNDELIVERABLE).split())
+
+
+def _known_pair(pair: str) -> bool:
+    tactic, _, technique = pair.partition(":")
+    return tactic in TACTICS and technique in TECHNIQUES
+
+
 # ---- the keys: context name, shell override, parser, default ----
 
 
@@ -1482,6 +1616,11 @@ def _json_object(key: str, raw: str) -> Any:
         return json.loads(raw)
     except json.JSONDecodeError as error:
         raise ConfigError(key, raw, f"not valid JSON ({error.msg})") from None
+
+
+def _json_or_list(key: str, raw: str) -> Any:
+    """A JSON value when it starts like one, else a comma-separated list."""
+    return _json_object(key, raw) if raw.lstrip()[:1] in ("[", "{") else _list(key, raw)
 
 
 @dataclass(frozen=True)
@@ -1519,6 +1658,7 @@ KEYS: tuple[Key, ...] = (
     Key("organization", "ALERTS_ORGANIZATION", None, _json_object),
     Key("chat", "ALERTS_CHAT", [], _json_object),
     Key("trustedAccounts", "ALERTS_TRUSTED_ACCOUNTS", [], _list),
+    Key("sigmaRules", "ALERTS_SIGMA_RULES", [], _json_or_list),
 )
 
 
@@ -1577,11 +1717,15 @@ def read_context(cdktf_json: Path) -> dict[str, Any]:
 
 
 def parse_config(
-    context: Mapping[str, Any], environ: Mapping[str, str], today: date | None = None
+    context: Mapping[str, Any],
+    environ: Mapping[str, str],
+    today: date | None = None,
+    base: Path | None = None,
 ) -> MonitorConfig:
     """Validate the context, with shell overrides applied, into a MonitorConfig.
 
-    ``today`` (default: the local date) decides which suppressions have expired.
+    ``today`` (default: the local date) decides which suppressions have expired; ``base``
+    (default: the working folder) is where sigmaRules' relative paths start, cdktf.json's folder.
     """
     known = {key.name for key in KEYS}
     for name in context:
@@ -1686,6 +1830,9 @@ def parse_config(
         global_region=global_region,
     )
     _check_organization(settings, raw["organization"][0])
+    where, item = raw["sigmaRules"]
+    rules, skipped = _sigma_rules(where, item, base or Path.cwd(), engines)
+    settings = replace(settings, sigma_rules=rules, sigma_skipped=skipped)
     _check_rule_names(settings, raw["namePrefix"][0])
     settings = replace(settings, trusted_accounts=value("trustedAccounts", _trusted_accounts))
     _check_trusted_patterns(settings, raw["trustedAccounts"][0])
@@ -1703,7 +1850,11 @@ def _fingerprint(settings: MonitorConfig) -> str:
     organization = settings.organization
     if organization:
         settings = replace(settings, organization=replace(organization, accounts={}))
-    text = json.dumps(_canonical(replace(settings, fingerprint="")), sort_keys=True)
+    canonical = _canonical(replace(settings, fingerprint=""))
+    for name in ("sigma_rules", "sigma_skipped"):  # absent when unused: fingerprints stay as were
+        if not canonical[name]:
+            del canonical[name]
+    text = json.dumps(canonical, sort_keys=True)
     return hashlib.sha256(text.encode()).hexdigest()
 
 
@@ -1736,7 +1887,12 @@ def _check_rule_names(settings: MonitorConfig, where: str) -> None:
             f"at most {most} characters with these detections: the rule "
             f"{settings.name_prefix}-{longest.replace('_', '-')} would be "
             f"{len(settings.name_prefix) + 1 + len(longest)} characters, and EventBridge takes "
-            f"{limits.RULE_NAME.value} ({limits.PUT_RULE})",
+            f"{limits.RULE_NAME.value} ({limits.PUT_RULE})"
+            + (
+                "; or give that sigmaRules rule a shorter Sigma name"
+                if detection_id_of(longest) in {d.id for d in settings.sigma_rules}
+                else ""
+            ),
         )
 
 
@@ -1765,4 +1921,4 @@ def _check_organization(settings: MonitorConfig, where: str) -> None:
 
 
 def load_config(cdktf_json: Path, environ: Mapping[str, str]) -> MonitorConfig:
-    return parse_config(read_context(cdktf_json), environ)
+    return parse_config(read_context(cdktf_json), environ, base=cdktf_json.resolve().parent)

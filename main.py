@@ -166,6 +166,8 @@ def main(environ: Mapping[str, str] = os.environ) -> int:
             "subscribes to the topics",
             file=sys.stderr,
         )
+    for line in settings.sigma_skipped:
+        print(f"note: sigmaRules: {line}", file=sys.stderr)
     organization = settings.organization
     if organization and not organization.management:
         print(
@@ -182,6 +184,7 @@ def main(environ: Mapping[str, str] = os.environ) -> int:
         if len(error.problems) > MAX_PROBLEMS:
             print(f"... and {len(error.problems) - MAX_PROBLEMS} more", file=sys.stderr)
         return 2
+    print(settings.compiled_summary)
     for (account, region, bus), count in sorted(limits.bus_counts(documents).items()):
         quota = limits.WILDCARD_RULES_PER_BUS.value
         if count["wildcard rules"] > quota / 2:

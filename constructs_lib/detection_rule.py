@@ -89,13 +89,20 @@ def _texts(
             terraform_pattern(variant, name_prefix, names),
             terraform.literal(variant.description),
             {
-                target_id: chat_message(variant, other_accounts)
-                if target_id == "chat"
-                else alert_message(variant, other_accounts)
+                target_id: _transformer(variant, other_accounts, target_id)
                 for target_id in target_ids
             },
         ),
     )
+
+
+def _transformer(variant: RuleVariant, other_accounts: bool, target_id: str) -> dict[str, Any]:
+    """A target's input transformer: its message, literal (a user's Sigma rule writes text)."""
+    message = (chat_message if target_id == "chat" else alert_message)(variant, other_accounts)
+    return {
+        "input_paths": {k: terraform.literal(v) for k, v in message.input_paths.items()},
+        "input_template": terraform.literal(message.input_template),
+    }
 
 
 class DetectionRule(Component):
@@ -183,10 +190,7 @@ class DetectionRule(Component):
                 event_bus_name=self.event_bus_name,
                 target_id=target_id,
                 arn=arn,
-                input_transformer={
-                    "input_paths": message.input_paths,
-                    "input_template": message.input_template,
-                },
+                input_transformer=message,
                 retry_policy=RETRY_POLICY,
                 dead_letter_config={"arn": dead_letter_arn},
                 provider=provider,

@@ -22,6 +22,7 @@ from constructs_lib.detection_rule import RETRY_POLICY
 from constructs_lib.forwarding_patterns import compact, forwarding_rules
 from constructs_lib.policy_statements import allow_service_from
 from constructs_lib.region_account import Placement
+from models import terraform
 
 
 class HomeBusForwarding(Construct):
@@ -103,7 +104,7 @@ class HomeBusForwarding(Construct):
                 name=f"{name_prefix}-forward-to-home-{number}",
                 description=f"Forwards matches of {name_prefix}'s detections to the {home_region} bus",
                 event_bus_name="default",
-                event_pattern=compact(pattern),
+                event_pattern=terraform.literal(compact(pattern)),
                 state=state,
                 provider=provider,
             )

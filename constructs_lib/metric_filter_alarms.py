@@ -126,7 +126,9 @@ class MetricFilterAlarms(Component):
             self._alarm(
                 filter_id,
                 name=name,
-                description=f"{standard}{titles}{count}"[: limits.ALARM_DESCRIPTION.value],
+                description=terraform.literal(
+                    f"{standard}{titles}{count}"[: limits.ALARM_DESCRIPTION.value]
+                ),
                 metric=metric_filter.metric_name,
                 actions=actions,
                 depends_on=resource,

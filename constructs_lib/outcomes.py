@@ -97,7 +97,9 @@ class RuleVariant:
         detection = self.detection
         head = f"[{detection.severity.value}] {detection.title}{which}."
         if not self.active_suppressions:
-            return f"{head} {detection.rationale}"
+            # A rationale too long for the rule (a user's Sigma description) stays in the alert.
+            full = f"{head} {detection.rationale}"
+            return full if len(full) <= limits.RULE_DESCRIPTION.value else head
         # What the pattern leaves out comes first, where `terraform plan` shows it with the
         # pattern; the rationale follows if it fits (config.py refuses what cannot fit).
         summaries = "; ".join(s.summary for s in self.active_suppressions)

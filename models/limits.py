@@ -377,7 +377,10 @@ def violations(documents: Mapping[str, Mapping[str, Any]], partition: str = "aws
     stacks = [Stack(name, document) for name, document in documents.items()]
     found: list[str] = []
     for stack in stacks:
-        found += _unexpected_templates(stack)
+        unexpected = list(_unexpected_templates(stack))
+        if unexpected:
+            # The rest reads strings as AWS would receive them, which these are not.
+            return unexpected
         found += _rules(stack, partition)
         found += _tags(stack)
         found += _sizes(stack)

@@ -195,6 +195,29 @@ def context_properties() -> dict[str, dict[str, Any]]:
             "uniqueItems": True,
             "description": "Accounts the attack group's share and grant detections stay silent on.",
         },
+        "sigmaRules": {
+            "type": "array",
+            "description": "Your own Sigma rule files or folders of *.yml, relative to "
+            "cdktf.json (README, Sigma rules).",
+            "items": {
+                "oneOf": [
+                    {"type": "string", "minLength": 1},
+                    {
+                        "type": "object",
+                        "properties": {
+                            "path": {"type": "string", "minLength": 1},
+                            "skipRefused": {
+                                "type": "boolean",
+                                "description": "Leave a rule out of an engine that cannot run "
+                                "it exactly, and report it, rather than stop.",
+                            },
+                        },
+                        "required": ["path"],
+                        "additionalProperties": False,
+                    },
+                ]
+            },
+        },
         "chat": {
             "type": "array",
             "description": "Slack and Microsoft Teams channels (README, Chat).",

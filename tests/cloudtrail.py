@@ -1,4 +1,4 @@
-"""The tests' CloudTrail records: hand-written fixtures and the shared corpus of real records
+"""The tests' CloudTrail records: hand-written fixtures (each rule file's events) and the shared corpus of real records
 (../shared/cloudtrail-events; see its README), wrapped as EventBridge delivers them
 (ops.cloudtrail_records, which `make replay` uses too).
 """
@@ -15,9 +15,16 @@ from typing import Any
 
 import botocore.loaders
 
+from constructs_lib.detections.rule_files import (
+    CATALOG_RULES,
+    EVENTS_SUFFIX,
+    RULE_SUFFIX,
+    events_path,
+)
 from ops.cloudtrail_records import envelope
 
-FIXTURES = Path(__file__).parent / "fixtures"
+# Each rule file's test events lie beside it: <rules>/<detection id>.events.json.
+FIXTURES = CATALOG_RULES
 CORPUS = Path(
     os.environ.get(
         "CLOUDTRAIL_EVENTS_DIR",
@@ -26,9 +33,15 @@ CORPUS = Path(
 )
 
 
-def fixture_records(detection_id: str) -> dict[str, list[dict[str, Any]]]:
+def fixture_records(detection_id: str, folder: Path = FIXTURES) -> dict[str, list[dict[str, Any]]]:
     """The hand-written records for one detection: {"fires": [...], "silent": [...]}."""
-    return json.loads((FIXTURES / f"{detection_id}.json").read_text(encoding="utf-8"))
+    path = events_path(folder / f"{detection_id}{RULE_SUFFIX}")
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def fixture_ids(folder: Path = FIXTURES) -> list[str]:
+    """The detections with test events in ``folder``, by name."""
+    return sorted(p.name.removesuffix(EVENTS_SUFFIX) for p in folder.glob(f"*{EVENTS_SUFFIX}"))
 
 
 @cache

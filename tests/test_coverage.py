@@ -1,6 +1,7 @@
 """`make coverage`: detonation logs, one file per technique, replayed against synthesized stacks.
 
-The logs here are built from the hand-written fixtures (tests/fixtures/): for each Stratus Red
+The logs here are built from the hand-written fixtures (each rule file's events,
+constructs_lib/detections/rules/<id>.events.json): for each Stratus Red
 Team technique a detection claims (its ``stratus`` entries), a file of that detection's positive
 records, as many as its threshold needs within one period, each from an anonymised region as
 Stratus publishes them. Every claim must then be alerted on by its detection when its group and

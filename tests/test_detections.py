@@ -1,6 +1,6 @@
 """Each detection fired through the synthesized rules, with moto's EventBridge matcher.
 
-The hand-written records in tests/fixtures/<detection>.json: positives must fire their detection
+The hand-written records in constructs_lib/detections/rules/<detection>.events.json: positives must fire their detection
 in the region where AWS delivers them; near misses (a Describe call, an IAM user's sign-in, a
 failed root sign-in, ListAccessKeys, someone else's rule...) must not. Every record fires exactly
 the detections the oracles expect, no more.
@@ -119,14 +119,14 @@ ATTACK_CROSS_FIRES = {
 
 
 def test_attack_detections_fire_on_other_fixtures_only_where_documented(every_detection):
-    from tests.cloudtrail import FIXTURES
+    from tests.cloudtrail import fixture_ids
 
     attack = {d.id for d in CATALOG if "attack" in d.groups}
     found = set()
-    for fixture in sorted(FIXTURES.glob("*.json")):
-        for kind, records in json.loads(fixture.read_text(encoding="utf-8")).items():
+    for fixture in fixture_ids():
+        for kind, records in fixture_records(fixture).items():
             for index, record in enumerate(records):
                 for detection_id in _judge(every_detection, record) & attack:
-                    if detection_id != fixture.stem:
-                        found.add((detection_id, fixture.stem, kind, index))
+                    if detection_id != fixture:
+                        found.add((detection_id, fixture, kind, index))
     assert found == ATTACK_CROSS_FIRES

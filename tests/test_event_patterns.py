@@ -18,7 +18,7 @@ from constructs_lib.outcomes import rule_variants
 from ops.cloudtrail_records import envelope
 from ops.event_patterns import PatternError, compile_pattern
 from tests import synthesized
-from tests.cloudtrail import FIXTURES, arrays_crushed, fixture_records
+from tests.cloudtrail import arrays_crushed, fixture_ids, fixture_records
 from tests.conftest import (
     ALL_GROUPS,
     CONFIGS,
@@ -341,8 +341,8 @@ def _synthesized_patterns(tmp: str) -> dict[str, str]:
 
 def _events(corpus) -> list[dict[str, Any]]:
     events = [item.event for item in corpus]
-    for path in sorted(FIXTURES.glob("*.json")):
-        for records in fixture_records(path.stem).values():
+    for detection_id in fixture_ids():
+        for records in fixture_records(detection_id).values():
             events += [envelope(record) for record in records]
     return events
 

@@ -26,7 +26,7 @@ from models.cloudwatch_logs_filters import FilterPattern, Undocumented
 from ops import readiness
 from ops.readiness import evaluate
 from tests import synthesized
-from tests.cloudtrail import FIXTURES, arrays_crushed, envelope, load_corpus
+from tests.cloudtrail import arrays_crushed, envelope, fixture_ids, fixture_records, load_corpus
 from tests.conftest import ALL_GROUPS, TEST_CONTEXT, synthesize_to
 from tests.oracle import READ_ONLY_DETECTIONS, THRESHOLDS
 from tests.oracle import TRUSTED_ACCOUNTS as TRUSTED
@@ -231,9 +231,9 @@ def test_alarm_descriptions_fit_and_name_the_control(metric_only):
 
 def _records() -> list[tuple[str, dict[str, Any]]]:
     found = [(r.file, r.event) for r in load_corpus()]
-    for fixture in sorted(FIXTURES.glob("*.json")):
-        for kind, records in json.loads(fixture.read_text()).items():
-            found += [(f"{fixture.stem}:{kind}[{i}]", envelope(r)) for i, r in enumerate(records)]
+    for fixture in fixture_ids():
+        for kind, records in fixture_records(fixture).items():
+            found += [(f"{fixture}:{kind}[{i}]", envelope(r)) for i, r in enumerate(records)]
     # The self-test event is not a CloudTrail record: no log line carries it.
     return [(name, event) for name, event in found if "eventSource" in event["detail"]]
 

@@ -33,3 +33,23 @@ def test_the_measured_figures_are_current(tmp_path):
     assert text == readme_figures.rendered(text, blocks), (
         "README.md's figures are stale: run `make docs`"
     )
+
+
+def test_every_json_block_is_json_and_the_configuration_ones_are_accepted():
+    """A README json block is a JSON document, or an object's members; those that are
+    cdktf.json context keys are accepted by the configuration (a user pastes them; with every
+    detection group, which some examples need and the README's text says)."""
+    import json
+    import re
+
+    from config import KEYS, parse_config
+    from tests.conftest import ALL_GROUPS
+
+    known = {key.name for key in KEYS}
+    for block in re.findall(r"```json\n(.*?)```", README.read_text(encoding="utf-8"), re.S):
+        try:
+            document = json.loads(block)
+        except json.JSONDecodeError:
+            document = json.loads("{" + block + "}")  # members of cdktf.json's context
+        if isinstance(document, dict) and document and set(document) <= known:
+            parse_config({"detectionGroups": ALL_GROUPS, **document}, {})

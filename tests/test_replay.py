@@ -158,11 +158,11 @@ def _as_dicts(found: replay.Replay) -> dict:
 
 
 def _all_records(corpus) -> list[dict]:
-    from tests.cloudtrail import FIXTURES, fixture_records
+    from tests.cloudtrail import fixture_ids, fixture_records
 
     records = [item.event for item in corpus]  # records, and the corpus's EventBridge events
-    for path in sorted(FIXTURES.glob("*.json")):
-        for found in fixture_records(path.stem).values():
+    for detection_id in fixture_ids():
+        for found in fixture_records(detection_id).values():
             records += found
     return records
 

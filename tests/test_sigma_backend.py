@@ -20,6 +20,7 @@ from constructs_lib.detections.sigma_backend import (
     Compiled,
     cased_fields,
     compile_rule,
+    placeholder_values,
 )
 from models.cloudwatch_logs_filters import matches as filter_matches
 from ops.cloudtrail_records import DETAIL_TYPES, envelope
@@ -260,12 +261,12 @@ def test_exists_on_documented_fields_and_refused_on_unknown_ones():
     unknown = compiled(
         "selection:\n    requestParameters.policy|exists: true\ncondition: selection"
     )
-    refused(unknown, EVENTBRIDGE, "leaf nodes only", "scalar_fields")
+    refused(unknown, EVENTBRIDGE, "leaf nodes only", "api_alerts.field_types")
     refused(unknown, METRIC_FILTER, '= "*"', "not documented")
 
 
 def test_numbers_and_comparisons_on_declared_scalar_fields():
-    extra = "scalar_fields:\n    - requestParameters.maxResults\n"
+    extra = "api_alerts:\n    field_types:\n        requestParameters.maxResults: scalar\n"
     rule = compiled(
         "selection:\n    requestParameters.maxResults|gte: 100\n"
         "filter:\n    requestParameters.maxResults: 500\n"
@@ -292,7 +293,7 @@ def test_numbers_and_comparisons_on_declared_scalar_fields():
         "selection:\n    requestParameters.maxResults|gt: 1\ncondition: selection"
     )
     assert undeclared.event_pattern is not None  # positive tests need no declaration in EventBridge
-    refused(undeclared, METRIC_FILTER, "array or object never matches", "scalar_fields")
+    refused(undeclared, METRIC_FILTER, "array or object never matches", "field_types")
     huge = compiled("selection:\n    requestParameters.size|gt: 6000000000\ncondition: selection")
     refused(huge, EVENTBRIDGE, "5.0e9")
 
@@ -380,7 +381,7 @@ def test_not_on_a_field_of_unknown_type_is_refused_because_arrays_match_any_elem
         "selection:\n    eventName|cased: RunInstances\n"
         "filter:\n    requestParameters.instanceType|cased: t3.micro\n"
         "condition: selection and not filter",
-        extra="scalar_fields: [requestParameters.instanceType]\n",
+        extra="api_alerts:\n    field_types: {requestParameters.instanceType: scalar}\n",
     )
     both = record(eventName="RunInstances", requestParameters={"instanceType": ["t3.micro", "x"]})
     assert eventbridge(declared, both)  # matched, though an element equals t3.micro
@@ -526,3 +527,128 @@ def test_the_catalog_cloudtrail_changes_written_in_sigma_matches_as_the_catalog_
             # a network activity record (AwsVpceEvent) reaches the log group alone.
             only_in_the_log += counted
     assert fired and only_in_the_log  # neither comparison is vacuous
+
+
+# ---- what the catalog's rules need, each exact ----
+
+
+def test_event_type_becomes_the_detail_type_and_leaves_the_detail():
+    fixed = compiled(
+        "selection:\n    eventType|cased: AwsApiCall\n    eventName|cased: StopLogging\n"
+        "condition: selection"
+    )
+    assert fixed.event_pattern == {
+        "detail-type": ["AWS API Call via CloudTrail"],
+        "detail": {"eventName": ["StopLogging"]},
+    }
+    # Not eventType X: anything-but X's detail-type (every record EventBridge gets has a type).
+    excluded = compiled(
+        "selection:\n    userIdentity.type|cased: Root\n"
+        "filter:\n    eventType|cased: [AwsConsoleSignIn, AwsServiceEvent]\n"
+        "condition: selection and not filter"
+    )
+    assert excluded.event_pattern["detail-type"] == [
+        {"anything-but": ["AWS Console Sign In via CloudTrail", "AWS Service Event via CloudTrail"]}
+    ]
+    assert "eventType" not in excluded.event_pattern["detail"]
+    root_call = record(userIdentity={"type": "Root"})
+    assert eventbridge(excluded, root_call)
+    assert not eventbridge(
+        excluded, record(userIdentity={"type": "Root"}, eventType="AwsServiceEvent")
+    )
+    # The metric filter keeps the test: the log group also holds types EventBridge never gets.
+    assert '$.eventType != "AwsConsoleSignIn"' in excluded.log_filter
+
+
+def test_a_console_sign_in_implies_aws_signin_as_the_source():
+    rule = compiled(
+        "selection:\n    eventType|cased: AwsConsoleSignIn\n    userIdentity.type|cased: Root\n"
+        "condition: selection"
+    )
+    assert rule.event_pattern["source"] == ["aws.signin"]
+    sign_in = record(
+        eventSource="signin.amazonaws.com",
+        eventName="ConsoleLogin",
+        eventType="AwsConsoleSignIn",
+        userIdentity={"type": "Root"},
+    )
+    assert eventbridge(rule, sign_in)
+
+
+def test_a_named_field_and_its_exclusions_are_one_anything_but():
+    """exists: true and not X: anything-but alone (it never matches a missing field); exact
+    values and wildcards excluded together share one anything-but wildcard list."""
+    rule = compiled(
+        "selection:\n    eventName|cased: AddPermission\n"
+        "named:\n    requestParameters.principal|exists: true\n"
+        "ours:\n    requestParameters.principal|cased:\n"
+        "        - '*.amazonaws.com'\n        - '111122223333'\n        - 'arn:*:iam::111122223333:*'\n"
+        "condition: selection and named and not ours",
+        extra="api_alerts:\n    field_types: {requestParameters.principal: string}\n",
+    )
+    assert rule.event_pattern["detail"]["requestParameters"] == {
+        "principal": [
+            {
+                "anything-but": {
+                    "wildcard": ["*.amazonaws.com", "111122223333", "arn:*:iam::111122223333:*"]
+                }
+            }
+        ]
+    }
+    for principal, fires in [
+        ("*", True),
+        ("444455556666", True),
+        ("s3.amazonaws.com", False),
+        ("111122223333", False),
+        ("arn:aws:iam::111122223333:role/x", False),
+    ]:
+        rec = record(eventName="AddPermission", requestParameters={"principal": principal})
+        assert eventbridge(rule, rec) is fires, principal
+    assert not eventbridge(rule, record(eventName="AddPermission", requestParameters={}))
+
+
+def test_a_declared_list_reads_a_negation_as_some_element():
+    rule = compiled(
+        "selection:\n    eventName|cased: ModifyDBSnapshotAttribute\n"
+        "ours:\n    requestParameters.valuesToAdd|cased: '111122223333'\n"
+        "condition: selection and not ours",
+        extra="api_alerts:\n    field_types: {requestParameters.valuesToAdd: list}\n",
+    )
+    shared = record(
+        eventName="ModifyDBSnapshotAttribute",
+        requestParameters={"valuesToAdd": ["111122223333", "444455556666"]},
+    )
+    assert eventbridge(rule, shared)  # some element is not ours: the declared meaning
+    refused(rule, METRIC_FILTER, "array or object never matches")
+
+
+def test_events_put_on_the_bus_compile_to_eventbridge_alone():
+    text = sigma(
+        "selection:\n    source|cased: api-alerts.selftest\n    detail-type|cased: Alert self-test\n"
+        "condition: selection"
+    ).replace("service: cloudtrail", "service: eventbridge")
+    rule = compile_rule(text)
+    assert rule.event_pattern == {
+        "source": ["api-alerts.selftest"],
+        "detail-type": ["Alert self-test"],
+    }
+    refused(rule, METRIC_FILTER, "no log group")
+
+
+def test_placeholders_are_filled_by_the_pipeline_and_stay_cased():
+    text = sigma(
+        "selection:\n    requestParameters.name|expand|startswith|cased: '%namePrefix%-'\n"
+        "    requestParameters.accountId|expand|cased: '%accounts%'\n"
+        "condition: selection",
+        extra="api_alerts:\n    field_types:\n        requestParameters.name: string\n"
+        "        requestParameters.accountId: string\n",
+    )
+    rule = compile_rule(
+        text,
+        CloudTrailBackend(placeholder_values({"namePrefix": "Alerts", "accounts": ["1", "2"]})),
+    )
+    assert rule.event_pattern["detail"]["requestParameters"] == {
+        "name": [{"prefix": "Alerts-"}],
+        "accountId": ["1", "2"],
+    }
+    assert '$.requestParameters.name = "Alerts-*"' in rule.log_filter

@@ -288,3 +288,42 @@ def test_tag_names_and_values_cannot_carry_a_sequence():
     for tags in ({"Owner${x}": "a"}, {"Owner": "%{ if }"}, {"Owner": "${x}"}):
         with pytest.raises(ConfigError, match=r"tag (names|values) may hold"):
             _parse({**EVERY_KEY, "tags": tags})
+
+
+# A user's Sigma rule (sigmaRules) is configured text too: its title, description and values.
+TEMPLATED_RULE = """\
+title: Login profile ${file("/etc/hostname")} deleted %{ if true }x%{ endif }
+name: templated_rule
+description: Written by ${var.someone} %{ for x in y }
+logsource:
+    product: aws
+    service: cloudtrail
+detection:
+    selection:
+        eventSource|cased: iam.amazonaws.com
+        eventName|cased: DeleteLoginProfile
+        userAgent|cased: '${x}%{y}'
+    condition: selection
+fields:
+    - requestParameters.${x}
+level: high
+"""
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [{}, {"organization": None, "delivery": "central"}],
+    ids=["organization", "central delivery"],
+)
+def test_a_users_sigma_rule_reaches_terraform_literal_everywhere(tmp_path, changes):
+    (tmp_path / "rule.yml").write_text(TEMPLATED_RULE)
+    context = {**copy.deepcopy(EVERY_KEY), **changes, "sigmaRules": [str(tmp_path / "rule.yml")]}
+    settings = parse_config(context, {}, today=TODAY)
+    stacks = synthesize_to(settings, tmp_path / "cdktf.out")
+    found = set()
+    for stack in stacks.values():
+        for where, text in terraform.strings_in(stack.document):
+            assert terraform.unexpected(text) == [], (where, text)
+            value = terraform.evaluate(text, lambda expression: "REF")
+            found |= {part for part in ("${file(", "%{ if true }", "${x}%{y}") if part in value}
+    assert found == {"${file(", "%{ if true }", "${x}%{y}"}

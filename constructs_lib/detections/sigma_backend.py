@@ -35,8 +35,8 @@ filtering, https://docs.aws.amazon.com/eventbridge/latest/userguide/content-filt
   differs from X"). So a negation, a null test or an exists test compiles only on a field known to
   hold one scalar: one CloudTrail documents as such (CLOUDTRAIL_FIELDS, from
   https://docs.aws.amazon.com/awscloudtrail/latest/userguide/cloudtrail-event-reference-record-contents.html
-  and .../cloudtrail-event-reference-user-identity.html), or one the rule declares in its
-  ``scalar_fields`` attribute. Service-specific fields (``requestParameters.*``) are not known.
+  and .../cloudtrail-event-reference-user-identity.html), or one the rule declares (below).
+  Service-specific fields (``requestParameters.*``) are not known.
 - ``numeric`` works on JSON numbers between -5.0e9 and 5.0e9 (Event Ruler, the matcher the guide
   describes: https://github.com/aws/event-ruler#numeric-matching); ``cidr`` has no
   ``anything-but`` form.
@@ -46,11 +46,27 @@ filtering, https://docs.aws.amazon.com/eventbridge/latest/userguide/content-filt
 The EventBridge event carrying a CloudTrail record has it as ``detail``
 (ops/cloudtrail_records.py): every Sigma field goes under ``detail``. The pattern also names the
 five ``detail-type`` values CloudTrail sends EventBridge
-(https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-service-event-cloudtrail.html),
-narrowed when the rule fixes eventType; records of other types (network activity, AwsVpceEvent)
-reach the trail's log group, never EventBridge, whatever the pattern. It names
-``source`` = ``aws.<service>`` when the rule fixes eventSource, as the envelope has them. The
-pattern is refused past EventBridge's 2,048 characters (eb-quota.html).
+(https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-service-event-cloudtrail.html), one
+per event type: a rule fixing eventType gets those detail-types instead of an eventType test in
+``detail`` (the same events), and ``not eventType: X`` gets ``anything-but`` X's detail-type
+(every record EventBridge receives has one of the five types); records of other types (network
+activity, AwsVpceEvent) reach the trail's log group, never EventBridge, whatever the pattern. It
+names ``source`` = ``aws.<service>`` when the rule fixes eventSource, as the envelope has them
+(each service's page of the EventBridge events reference pairs the two), and ``aws.signin`` for
+console sign-ins, which only AWS Sign-In records (IMPLIED_SOURCES). Two tests of one field that
+must both hold are one list only where both exclude: ``exists: true`` with a negation is the
+``anything-but`` alone (it never matches a missing field), and exclusions merge into one
+``anything-but``, exact strings with wildcards in its ``wildcard`` list (a wildcard without ``*``
+matches that string alone). The pattern is refused past EventBridge's 2,048 characters
+(eb-quota.html). A rule over ``logsource: {product: aws, service: eventbridge}`` tests the
+event's own fields (source, detail-type, detail.*: the event structure reference), compiles to
+EventBridge alone, and is refused by CloudWatch Logs (no log group holds such an event).
+
+Field types a rule declares in the custom attribute ``api_alerts.field_types``: ``string``,
+``boolean``, ``scalar``, or ``list``, whose negations compile to EventBridge with EventBridge's
+array meaning ("some element is not"), the rule's declared intent, and never to CloudWatch Logs.
+Placeholders (``|expand``, ``%name%``) are filled by a processing pipeline
+(``placeholder_values``) that keeps ``|cased``.
 
 CloudWatch Logs ("Filter pattern syntax for metric filters"; our oracle
 models/cloudwatch_logs_filters.py quotes it): "Filter patterns are case sensitive", with no
@@ -90,6 +106,7 @@ from sigma.exceptions import SigmaError, SigmaFeatureNotSupportedByBackendError
 from sigma.processing.conditions import IncludeFieldCondition
 from sigma.processing.pipeline import ProcessingItem, ProcessingPipeline
 from sigma.processing.transformations.base import StringValueTransformation
+from sigma.processing.transformations.placeholder import ValueListPlaceholderTransformation
 from sigma.rule import SigmaRule
 from sigma.types import (
     CompareOperators,
@@ -101,6 +118,7 @@ from sigma.types import (
     SigmaExists,
     SigmaNumber,
     SigmaString,
+    SigmaType,
     SpecialChars,
 )
 
@@ -113,7 +131,7 @@ METRIC_FILTER = "CloudWatch Logs"
 # CloudTrail record fields by the JSON type AWS documents for them (record contents and
 # userIdentity element pages, cited above). Anything else, notably every field under
 # requestParameters, responseElements, additionalEventData and serviceEventDetails, whose shape
-# each service decides, is of unknown type unless a rule declares it in ``scalar_fields``.
+# each service decides, is of unknown type unless a rule declares it in ``api_alerts.field_types``.
 STRING, BOOLEAN, OBJECT, ARRAY = "string", "boolean", "object", "array"
 CLOUDTRAIL_FIELDS: Mapping[str, str] = {
     **dict.fromkeys(
@@ -189,14 +207,38 @@ CLOUDTRAIL_FIELDS: Mapping[str, str] = {
     ),
     **dict.fromkeys(("resources", "resources.ARN", "resources.accountId", "resources.type"), ARRAY),
 }
-SCALARS = (STRING, BOOLEAN, "scalar")
-SCALAR_FIELDS_ATTRIBUTE = "scalar_fields"  # the rule's own list of fields holding one scalar
+# The EventBridge event's own fields, for rules over events put on the bus (logsource
+# aws/eventbridge): https://docs.aws.amazon.com/eventbridge/latest/ref/overiew-event-structure.html
+ENVELOPE_FIELDS: Mapping[str, str] = {
+    **dict.fromkeys(
+        ("version", "id", "detail-type", "source", "account", "time", "region"), STRING
+    ),
+    "resources": ARRAY,
+    "detail": OBJECT,
+}
+SCALAR, LIST = "scalar", "list"
+SCALARS = (STRING, BOOLEAN, SCALAR)
+# This project's one custom attribute of a Sigma rule (pySigma keeps unknown top-level keys in
+# ``rule.custom_attributes``); the backend reads its ``field_types``: field -> "string",
+# "boolean", "scalar" (one JSON value of any type) or "list" (an array: a negated test then means
+# "some element is not", EventBridge's reading of an array, not Sigma's "no element is").
+ATTRIBUTE = "api_alerts"
+FIELD_TYPES = "field_types"
+DECLARABLE = (STRING, BOOLEAN, SCALAR, LIST)
+# Logsources: CloudTrail records (as EventBridge's detail, and as the trail's log group holds
+# them), and events put on an EventBridge bus by a program (no log group holds those).
+CLOUDTRAIL = ("aws", "cloudtrail")
+EVENTBRIDGE_EVENTS = ("aws", "eventbridge")
 
 # CloudWatch Logs: "alphanumeric strings that support hyphen ("-") and underscore ("_")".
 SELECTOR_NAME = re.compile(r"[A-Za-z0-9_-]+")
 # Event Ruler's numeric range (https://github.com/aws/event-ruler#numeric-matching).
 NUMERIC_LIMIT = 5.0e9
 EVENT_TYPES = {event_type.lower(): detail for event_type, detail in DETAIL_TYPES.items()}
+# A detail-type only one service's records carry: console sign-ins are AWS Sign-In's, whose events
+# come with source aws.signin (EventBridge events reference, events-ref-signin.html; CloudTrail's
+# console sign-in events page records them with eventSource signin.amazonaws.com).
+IMPLIED_SOURCES = {DETAIL_TYPES["AwsConsoleSignIn"]: "aws.signin"}
 
 
 class Refusal(SigmaFeatureNotSupportedByBackendError):  # noqa: N818 (a refusal is no error)
@@ -350,14 +392,15 @@ def leaves(node: Any) -> Iterable[Leaf]:
 # ---- field types ----
 
 
-def field_type(name: str, declared: frozenset[str]) -> str | None:
-    if name in declared:
-        return "scalar"
-    return CLOUDTRAIL_FIELDS.get(name)
+Types = Mapping[str, str]  # field -> its JSON type, as documented or declared
 
 
-def _check_not_object(leaf: Leaf, declared: frozenset[str]) -> None:
-    if field_type(leaf.field, declared) == OBJECT:
+def field_type(name: str, types: Types) -> str | None:
+    return types.get(name)
+
+
+def _check_not_object(leaf: Leaf, types: Types) -> None:
+    if field_type(leaf.field, types) == OBJECT:
         raise Refusal(
             leaf.describe(),
             f"{leaf.field} is an object in a CloudTrail record; neither engine matches inside "
@@ -365,15 +408,17 @@ def _check_not_object(leaf: Leaf, declared: frozenset[str]) -> None:
         )
 
 
-def _needs_scalar(leaf: Leaf, declared: frozenset[str], engine: str, what: str) -> None:
-    kind = field_type(leaf.field, declared)
-    if kind in SCALARS:
+def _needs_scalar(leaf: Leaf, types: Types, engine: str, what: str) -> None:
+    kind = field_type(leaf.field, types)
+    # A declared list: EventBridge matches an array when any element matches, the rule's stated
+    # meaning; a CloudWatch Logs selector pointing to an array never matches.
+    if kind in SCALARS or (kind == LIST and engine == EVENTBRIDGE):
         return
     known = f"holds an {kind}" if kind else "is of a type CloudTrail does not document"
     raise Refusal(
         leaf.describe(),
-        f"{what}; {leaf.field} {known} (list it in the rule's {SCALAR_FIELDS_ATTRIBUTE} if its "
-        "records hold one scalar there)",
+        f"{what}; {leaf.field} {known} (declare its type in the rule's "
+        f"{ATTRIBUTE}.{FIELD_TYPES} if its records hold one scalar there)",
         engine,
     )
 
@@ -418,17 +463,17 @@ def _spelled_boolean(test: Text) -> bool | None:
     return {"true": True, "false": False}.get(text)
 
 
-def _no_literal(leaf: Leaf, declared: frozenset[str], engine: str, why: str) -> None:
+def _no_literal(leaf: Leaf, types: Types, engine: str, why: str) -> None:
     """Refuses a test spelling true/false where the field may hold the JSON literal instead."""
     test = leaf.test
     spelled = isinstance(test, Text) and _spelled_boolean(test) is not None
-    if spelled and field_type(leaf.field, declared) != STRING:
+    if spelled and field_type(leaf.field, types) != STRING:
         raise Refusal(leaf.describe(), f"the field may hold the JSON literal, and {why}", engine)
 
 
-def _eb_positive(leaf: Leaf, declared: frozenset[str]) -> list[Any]:
+def _eb_positive(leaf: Leaf, types: Types) -> list[Any]:
     test, construct = leaf.test, leaf.describe()
-    kind = field_type(leaf.field, declared)
+    kind = field_type(leaf.field, types)
     if isinstance(test, Text):
         literal = _spelled_boolean(test)
         if literal is None or kind == STRING:
@@ -443,24 +488,24 @@ def _eb_positive(leaf: Leaf, declared: frozenset[str]) -> list[Any]:
         return [{"numeric": [test.operator, _numeric_value(test.value, construct)]}]
     if isinstance(test, Cidr):
         return [{"cidr": test.network}]
-    _needs_scalar(leaf, declared, EVENTBRIDGE, "exists works on leaf nodes only")
+    _needs_scalar(leaf, types, EVENTBRIDGE, "exists works on leaf nodes only")
     if isinstance(test, Null):
         return [None, {"exists": False}]
     return [{"exists": test.present}]
 
 
-def _eb_negated(leaf: Leaf, declared: frozenset[str]) -> list[Any]:
+def _eb_negated(leaf: Leaf, types: Types) -> list[Any]:
     test, construct = leaf.test, leaf.describe()
     if isinstance(test, Exists):
-        return _eb_positive(Leaf(leaf.field, Exists(not test.present)), declared)
+        return _eb_positive(Leaf(leaf.field, Exists(not test.present)), types)
     _needs_scalar(
         leaf,
-        declared,
+        types,
         EVENTBRIDGE,
         "anything-but on an array matches when any element differs",
     )
     absent = {"exists": False}
-    _no_literal(leaf, declared, EVENTBRIDGE, "anything-but takes strings and numbers")
+    _no_literal(leaf, types, EVENTBRIDGE, "anything-but takes strings and numbers")
     if isinstance(test, Text):
         positive = _eb_text(test, construct)
         if isinstance(positive, dict) and "wildcard" in positive:
@@ -501,18 +546,68 @@ class _Conjunction:
         return not self.fields and not self.ors
 
 
-def _anything_but_union(mine: list[Any], theirs: list[Any]) -> list[Any] | None:
-    """Two negations of one field as one: absent, or anything but either's exact strings."""
-    if len(mine) != 2 or len(theirs) != 2 or mine[0] != {"exists": False} != theirs[0]:
+def _exclusion(matchers: list[Any]) -> tuple[bool, Any] | None:
+    """A field's matchers as (absent allowed, what anything-but excludes or None) when they only
+    exclude: ``[{"exists": true}]``, ``[{"anything-but": X}]`` or ``[{"exists": false},
+    {"anything-but": X}]``; else None."""
+    if matchers == [{"exists": True}]:
+        return False, None
+    *absent, last = matchers
+    if absent not in ([], [{"exists": False}]):
         return None
-    values = []
-    for matcher in (mine[1], theirs[1]):
-        excluded = matcher.get("anything-but") if isinstance(matcher, dict) else None
-        excluded = [excluded] if isinstance(excluded, str) else excluded
-        if not isinstance(excluded, list) or not all(isinstance(v, str) for v in excluded):
-            return None
-        values += excluded
-    return [mine[0], {"anything-but": list(dict.fromkeys(values))}]
+    if not isinstance(last, dict) or set(last) != {"anything-but"}:
+        return None
+    return bool(absent), last["anything-but"]
+
+
+def _excluded_strings(operand: Any) -> list[tuple[str, str]] | None:
+    """An anything-but operand as ("=", exact) and ("*", wildcard) items, if it is only those."""
+    if isinstance(operand, str):
+        return [("=", operand)]
+    if isinstance(operand, list) and all(isinstance(v, str) for v in operand):
+        return [("=", v) for v in operand]
+    if isinstance(operand, dict) and set(operand) == {"wildcard"}:
+        value = operand["wildcard"]
+        return [("*", v) for v in ([value] if isinstance(value, str) else value)]
+    # A case-sensitive prefix or suffix is the wildcard X* or *X, where X holds no * or \\.
+    affix = operand.get("prefix", operand.get("suffix")) if isinstance(operand, dict) else None
+    if len(operand) == 1 and isinstance(affix, str) and not ("*" in affix or "\\" in affix):
+        return [("*", f"{affix}*" if "prefix" in operand else f"*{affix}")]
+    return None
+
+
+def _excluded_union(mine: Any, theirs: Any) -> Any:
+    """One anything-but operand excluding what either excludes (None: nothing), or a Refusal's
+    reason. Exact strings and wildcards share one ``wildcard`` list: a wildcard value without
+    ``*`` matches that string alone (comparison operators page, wildcard matching)."""
+    if mine is None or theirs is None:
+        return theirs if mine is None else mine
+    items, more = _excluded_strings(mine), _excluded_strings(theirs)
+    if items is None or more is None:
+        return None
+    items = list(dict.fromkeys(items + more))
+    values = [value for _, value in items]
+    if all(kind == "=" for kind, _ in items):
+        return values[0] if len(values) == 1 else values
+    if any(kind == "=" and ("*" in value or "\\" in value) for kind, value in items):
+        return None  # an exact * or \ would read as a wildcard (no documented escape)
+    return {"wildcard": values[0] if len(values) == 1 else values}
+
+
+def _both_on_one_field(mine: list[Any], theirs: list[Any]) -> list[Any] | None:
+    """Two tests of one field that must both hold, as one list, where both only exclude: absent
+    only if both allow it (anything-but never matches a missing field), excluding what either
+    excludes; or None."""
+    first, second = _exclusion(mine), _exclusion(theirs)
+    if first is None or second is None:
+        return None
+    operand = _excluded_union(first[1], second[1])
+    if operand is None and None not in (first[1], second[1]):
+        return None
+    absent = first[0] and second[0]
+    if operand is None:
+        return [{"exists": True}]
+    return [{"exists": False}, {"anything-but": operand}] if absent else [{"anything-but": operand}]
 
 
 def _both(parts: list[_Conjunction], construct: str) -> _Conjunction:
@@ -522,7 +617,7 @@ def _both(parts: list[_Conjunction], construct: str) -> _Conjunction:
             if path not in merged.fields or merged.fields[path] == matchers:
                 merged.fields[path] = matchers
                 continue
-            union = _anything_but_union(merged.fields[path], matchers)
+            union = _both_on_one_field(merged.fields[path], matchers)
             if union is None:
                 raise Refusal(
                     construct,
@@ -556,12 +651,12 @@ def _either(parts: list[_Conjunction]) -> _Conjunction:
     return _Conjunction(ors=[branches])
 
 
-def _eb_conjunction(node: Any, declared: frozenset[str]) -> _Conjunction:
+def _eb_conjunction(node: Any, types: Types) -> _Conjunction:
     if isinstance(node, Leaf):
-        _check_not_object(node, declared)
-        matchers = (_eb_negated if node.negated else _eb_positive)(node, declared)
+        _check_not_object(node, types)
+        matchers = (_eb_negated if node.negated else _eb_positive)(node, types)
         return _Conjunction({tuple(node.field.split(".")): matchers})
-    parts = [_eb_conjunction(item, declared) for item in node.items]
+    parts = [_eb_conjunction(item, types) for item in node.items]
     if isinstance(node, All):
         construct = " and ".join(leaf.describe() for leaf in leaves(node))
         return _both(parts, construct)
@@ -630,20 +725,35 @@ def _source_of(matcher: str | dict[str, str]) -> str | dict[str, str] | None:
     return source if isinstance(matcher, str) else {"equals-ignore-case": source}
 
 
-def event_pattern(condition: Any, declared: frozenset[str], construct: str) -> dict[str, Any]:
-    """The EventBridge event pattern for a condition in intermediate form."""
-    conjunction = _eb_conjunction(pushed_down(condition), declared)
-    pattern: dict[str, Any] = {}
-    sources = _fixed_values(conjunction, "eventSource")
-    if sources and all(_source_of(m) is not None for m in sources):
-        pattern["source"] = [_source_of(m) for m in sources]
-    detail_types = list(DETAIL_TYPES.values())
-    event_types = _fixed_values(conjunction, "eventType")
-    if event_types:
-        texts = [m if isinstance(m, str) else m["equals-ignore-case"] for m in event_types]
+def _excluded_event_types(matchers: list[Any]) -> list[str] | None:
+    """The eventTypes a negated test of eventType excludes (as exact or ignore-case strings)."""
+    exclusion = _exclusion(matchers)
+    if exclusion is None or exclusion[1] is None:
+        return None
+    operand = exclusion[1]
+    if isinstance(operand, dict) and set(operand) == {"equals-ignore-case"}:
+        operand = operand["equals-ignore-case"]
+    texts = [operand] if isinstance(operand, str) else operand
+    if not isinstance(texts, list) or not all(isinstance(t, str) for t in texts):
+        return None
+    return texts
+
+
+def _detail_types(conjunction: _Conjunction, construct: str) -> list[Any]:
+    """The detail-type test the rule's eventType test makes, taking that test out of ``detail``:
+    CloudTrail sends each event type as one detail-type (eb-service-event-cloudtrail.html), so
+    the envelope says the same. Without one, the five types CloudTrail sends."""
+    path = ("eventType",)
+    matchers = conjunction.fields.get(path)
+    every = list(DETAIL_TYPES.values())
+    if not matchers:
+        return every
+    fixed = _fixed_values(conjunction, "eventType")
+    if fixed:
+        texts = [m if isinstance(m, str) else m["equals-ignore-case"] for m in fixed]
         known = [
             DETAIL_TYPES.get(t) if isinstance(m, str) else EVENT_TYPES.get(t.lower())
-            for t, m in zip(texts, event_types, strict=True)
+            for t, m in zip(texts, fixed, strict=True)
         ]
         if None in known:
             raise Refusal(
@@ -651,11 +761,49 @@ def event_pattern(condition: Any, declared: frozenset[str], construct: str) -> d
                 "an eventType with no documented EventBridge detail-type",
                 EVENTBRIDGE,
             )
-        detail_types = list(dict.fromkeys(known))
+        del conjunction.fields[path]
+        return list(dict.fromkeys(known))
+    excluded = _excluded_event_types(matchers)
+    if excluded is None:
+        return every
+    # Every record EventBridge receives has one of the five types, so "absent" cannot happen;
+    # an excluded type EventBridge never receives (AwsVpceEvent) excludes nothing there.
+    lookup = EVENT_TYPES if isinstance(_exclusion(matchers)[1], dict) else DETAIL_TYPES
+    names = [lookup.get(t.lower() if lookup is EVENT_TYPES else t) for t in excluded]
+    names = list(dict.fromkeys(n for n in names if n is not None))
+    del conjunction.fields[path]
+    if not names:
+        return every
+    return [{"anything-but": names[0] if len(names) == 1 else names}]
+
+
+def event_pattern(condition: Any, types: Types, construct: str) -> dict[str, Any]:
+    """The EventBridge event pattern for a condition in intermediate form, over CloudTrail
+    records (under ``detail``)."""
+    conjunction = _eb_conjunction(pushed_down(condition), types)
+    pattern: dict[str, Any] = {}
+    sources = _fixed_values(conjunction, "eventSource")
+    if sources and all(_source_of(m) is not None for m in sources):
+        pattern["source"] = [_source_of(m) for m in sources]
+    detail_types = _detail_types(conjunction, construct)
+    only = detail_types[0] if len(detail_types) == 1 else None
+    if "source" not in pattern and isinstance(only, str) and only in IMPLIED_SOURCES:
+        pattern["source"] = [IMPLIED_SOURCES[only]]
     pattern["detail-type"] = detail_types
     detail = _nested(conjunction, construct)
     if detail:
         pattern["detail"] = detail
+    return _within_size(pattern, construct)
+
+
+def envelope_pattern(condition: Any, types: Types, construct: str) -> dict[str, Any]:
+    """The EventBridge event pattern for a rule over the events themselves (logsource
+    aws/eventbridge): its fields are the event's, as named."""
+    pattern = _nested(_eb_conjunction(pushed_down(condition), types), construct)
+    return _within_size(pattern, construct)
+
+
+def _within_size(pattern: dict[str, Any], construct: str) -> dict[str, Any]:
     size = len(json.dumps(pattern))
     if size > limits.EVENT_PATTERN.value:
         raise Refusal(
@@ -701,14 +849,14 @@ def _cwl_number(value: int | float) -> str:
     return repr(value)
 
 
-def _cwl_leaf(leaf: Leaf, declared: frozenset[str]) -> str:
-    _check_not_object(leaf, declared)
+def _cwl_leaf(leaf: Leaf, types: Types) -> str:
+    _check_not_object(leaf, types)
     selector, test, construct = _cwl_selector(leaf), leaf.test, leaf.describe()
     present = isinstance(test, Exists) and test.present != leaf.negated
     if isinstance(test, Exists):
         if not present:
             return f"{selector} NOT EXISTS"
-        if field_type(leaf.field, declared) != STRING:
+        if field_type(leaf.field, types) != STRING:
             raise Refusal(
                 construct,
                 f'exists is written = "*", which holds for strings; {leaf.field} is not '
@@ -720,11 +868,11 @@ def _cwl_leaf(leaf: Leaf, declared: frozenset[str]) -> str:
         return f"({selector} NOT EXISTS || {selector} IS NULL)"
     _needs_scalar(
         leaf,
-        declared,
+        types,
         METRIC_FILTER,
         "a selector pointing to an array or object never matches",
     )
-    _no_literal(leaf, declared, METRIC_FILTER, "= on true/false is undocumented")
+    _no_literal(leaf, types, METRIC_FILTER, "= on true/false is undocumented")
     if isinstance(test, Text):
         value = _cwl_text(test, construct)
     elif isinstance(test, Number):
@@ -748,20 +896,20 @@ def _cwl_leaf(leaf: Leaf, declared: frozenset[str]) -> str:
     return f"{selector} = {value}"
 
 
-def _cwl_expression(node: Any, declared: frozenset[str], top: bool = False) -> str:
+def _cwl_expression(node: Any, types: Types, top: bool = False) -> str:
     if isinstance(node, Leaf):
-        return _cwl_leaf(node, declared)
+        return _cwl_leaf(node, types)
     joiner = " && " if isinstance(node, All) else " || "
-    parts = [_cwl_expression(item, declared) for item in node.items]
+    parts = [_cwl_expression(item, types) for item in node.items]
     if len(parts) == 1:
         return parts[0]
     text = joiner.join(f"({p})" if " " in p and not p.startswith("(") else p for p in parts)
     return text if top else f"({text})"
 
 
-def log_filter(condition: Any, declared: frozenset[str], construct: str) -> str:
+def log_filter(condition: Any, types: Types, construct: str) -> str:
     """The CloudWatch Logs JSON filter pattern for a condition in intermediate form."""
-    text = "{ " + _cwl_expression(pushed_down(condition), declared, top=True) + " }"
+    text = "{ " + _cwl_expression(pushed_down(condition), types, top=True) + " }"
     if len(text) > limits.FILTER_PATTERN.value:
         raise Refusal(
             construct,
@@ -798,6 +946,32 @@ def cased_fields(fields: Iterable[str]) -> ProcessingPipeline:
     )
 
 
+# ---- placeholders filled by the pipeline ----
+
+
+@dataclass
+class CasedPlaceholders(ValueListPlaceholderTransformation):
+    """pySigma's value-list placeholder filling (``|expand`` with ``%name%``, values from the
+    pipeline's ``vars``), keeping ``|cased``: pySigma's own rebuilds each value as a plain,
+    case-insensitive string."""
+
+    def apply_value(self, field: str | None, val: SigmaType) -> Any:
+        filled = super().apply_value(field, val)
+        if filled is None or not isinstance(val, SigmaCasedString):
+            return filled
+        return [SigmaCasedString.from_sigma_string(one) for one in filled]
+
+
+def placeholder_values(values: Mapping[str, str | list[str]]) -> ProcessingPipeline:
+    """A pySigma processing pipeline that fills ``%name%`` placeholders (``|expand``) with these
+    values, a list-valued one as a list of values (one alternative each)."""
+    return ProcessingPipeline(
+        name="placeholder values",
+        items=[ProcessingItem(CasedPlaceholders(), identifier="placeholder_values")],
+        vars=dict(values),
+    )
+
+
 # ---- the pySigma backend ----
 
 
@@ -814,7 +988,7 @@ class Compiled:
 
     @property
     def name(self) -> str:
-        return f'Sigma rule "{self.title}" ({self.rule_id})'
+        return rule_label(self.title, self.rule_id)
 
 
 def refusal_line(rule_name: str, engine: str | None, refusal: Refusal | SigmaError) -> str:
@@ -836,7 +1010,7 @@ class CloudTrailBackend(Backend):
 
     def __init__(self, *args: Any, scalar_fields: Iterable[str] = (), **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.scalar_fields = frozenset(scalar_fields)
+        self.scalar_fields = dict.fromkeys(scalar_fields, SCALAR)
 
     # -- condition tree -> intermediate form --
 
@@ -983,29 +1157,42 @@ class CloudTrailBackend(Backend):
 
     # -- intermediate form -> each engine --
 
-    def declared_scalars(self, rule: SigmaRule) -> frozenset[str]:
-        declared = rule.custom_attributes.get(SCALAR_FIELDS_ATTRIBUTE, ())
-        if isinstance(declared, str) or not all(isinstance(f, str) for f in declared):
-            raise Refusal(SCALAR_FIELDS_ATTRIBUTE, "a list of field names")
-        return self.scalar_fields | frozenset(declared)
+    def field_types(self, rule: SigmaRule) -> Types:
+        """What each field holds: documented for the logsource, then as the rule declares."""
+        attribute = rule.custom_attributes.get(ATTRIBUTE) or {}
+        declared = attribute.get(FIELD_TYPES, {}) if isinstance(attribute, dict) else None
+        if not isinstance(declared, dict) or not all(
+            isinstance(f, str) and t in DECLARABLE for f, t in declared.items()
+        ):
+            raise Refusal(
+                f"{ATTRIBUTE}.{FIELD_TYPES}",
+                f"a mapping of field names to {', '.join(DECLARABLE)}",
+            )
+        documented = CLOUDTRAIL_FIELDS if _logsource(rule) == CLOUDTRAIL else ENVELOPE_FIELDS
+        return {**documented, **self.scalar_fields, **declared}
+
+    def _renderers(self, rule: SigmaRule) -> tuple[tuple[str, Any], ...]:
+        if _logsource(rule) == CLOUDTRAIL:
+            return ((EVENTBRIDGE, event_pattern), (METRIC_FILTER, log_filter))
+        return ((EVENTBRIDGE, envelope_pattern), (METRIC_FILTER, _no_log_group))
 
     def finalize_query_eventbridge(self, rule: SigmaRule, query: Any, index: int, state: Any):
-        return event_pattern(query, self.declared_scalars(rule), "the rule")
+        return self._renderers(rule)[0][1](query, self.field_types(rule), "the rule")
 
     def finalize_query_metric_filter(self, rule: SigmaRule, query: Any, index: int, state: Any):
-        return log_filter(query, self.declared_scalars(rule), "the rule")
+        return self._renderers(rule)[1][1](query, self.field_types(rule), "the rule")
 
     def finalize_query_default(
         self, rule: SigmaRule, query: Any, index: int, state: Any
     ) -> Compiled:
-        declared = self.declared_scalars(rule)
-        name = f'Sigma rule "{rule.title}" ({rule.id})'
+        types = self.field_types(rule)
+        name = rule_label(rule.title, rule.id)
         forms: dict[str, Any] = {}
         refusals: dict[str, str] = {}
         reasons: dict[str, str] = {}
-        for engine, render in ((EVENTBRIDGE, event_pattern), (METRIC_FILTER, log_filter)):
+        for engine, render in self._renderers(rule):
             try:
-                forms[engine] = render(query, declared, "the rule")
+                forms[engine] = render(query, types, "the rule")
             except Refusal as refusal:
                 refusals[engine] = refusal_line(name, engine, refusal)
                 reasons[engine] = refusal.why
@@ -1019,8 +1206,25 @@ class CloudTrailBackend(Backend):
         )
 
 
+def _logsource(rule: SigmaRule) -> tuple[str | None, str | None]:
+    return rule.logsource.product, rule.logsource.service
+
+
+def _no_log_group(condition: Any, types: Types, construct: str) -> str:
+    raise Refusal(
+        "logsource aws/eventbridge",
+        "an event put on an EventBridge bus is in no CloudTrail record, so in no log group",
+        METRIC_FILTER,
+    )
+
+
+def rule_label(title: str, rule_id: Any) -> str:
+    """How an error names a rule: its title, and its id when it has one (Sigma's id is optional)."""
+    return f'Sigma rule "{title}"' + (f" ({rule_id})" if rule_id else "")
+
+
 def _refused(title: str, rule_id: str, error: Exception) -> Compiled:
-    name = f'Sigma rule "{title}" ({rule_id})'
+    name = rule_label(title, rule_id)
     line = refusal_line(name, None, error)
     why = error.why if isinstance(error, Refusal) else str(error)
     return Compiled(
@@ -1054,13 +1258,13 @@ def compile_rule(rule: str | SigmaRule, backend: CloudTrailBackend | None = None
     if rule.errors:
         return _refused(title, rule_id, rule.errors[0])
     logsource = rule.logsource
-    if (logsource.product, logsource.service) != ("aws", "cloudtrail"):
+    if _logsource(rule) not in (CLOUDTRAIL, EVENTBRIDGE_EVENTS):
         return _refused(
             title,
             rule_id,
             Refusal(
                 f"logsource {logsource.product}/{logsource.service}",
-                "only aws/cloudtrail records reach these engines",
+                "only aws/cloudtrail records (and aws/eventbridge events) reach these engines",
             ),
         )
     if len(rule.detection.condition) != 1:

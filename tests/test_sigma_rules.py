@@ -1,0 +1,273 @@
+"""Sigma rule files: the catalog's, one per detection with its events, and a user's own
+(sigmaRules), which join the same pipeline: placement by where AWS delivers the event, outcome
+variants, messages, suppressions by the rule's name, both engines, the limits; a rule an engine
+cannot run exactly is one error line, exit 2, nothing written, unless skipped and reported."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+
+import pytest
+
+from config import ConfigError, parse_config
+from constructs_lib.catalog import CATALOG, Delivery
+from constructs_lib.detections import rule_files
+from models.cloudwatch_logs_filters import matches as filter_matches
+from tests.cloudtrail import envelope, fixture_ids, fixture_records
+from tests.conftest import TEST_CONTEXT, synthesize_to
+from tests.test_config import _run_main
+
+PROJECT = Path(__file__).resolve().parent.parent
+
+# A user's rules: one IAM call (delivered in us-east-1 only), one EC2 call (in its region).
+IAM_RULE = """\
+title: Login profile deleted
+id: 2f0d3c8e-5b1a-4c7e-9f00-000000000001
+status: experimental
+description: A user's console password was removed.
+author: a user
+date: 2026-12-01
+logsource:
+    product: aws
+    service: cloudtrail
+detection:
+    selection:
+        eventSource|cased: iam.amazonaws.com
+        eventName|cased: DeleteLoginProfile
+    condition: selection
+fields:
+    - requestParameters.userName
+level: high
+"""
+EC2_RULE = """\
+title: EBS encryption by default disabled
+id: 2f0d3c8e-5b1a-4c7e-9f00-000000000002
+name: ebs_default_encryption_disabled
+status: experimental
+description: New volumes in this region are no longer encrypted unless asked.
+logsource:
+    product: aws
+    service: cloudtrail
+detection:
+    selection:
+        eventSource|cased: ec2.amazonaws.com
+        eventName|cased: DisableEbsEncryptionByDefault
+    condition: selection
+level: medium
+"""
+# Sigma matches case-insensitively: EventBridge's wildcard cannot (sigma_backend's docstring).
+REFUSED_RULE = """\
+title: S3 Browser used
+id: 2f0d3c8e-5b1a-4c7e-9f00-000000000003
+logsource:
+    product: aws
+    service: cloudtrail
+detection:
+    selection:
+        userAgent|contains: S3 Browser
+    condition: selection
+level: medium
+"""
+
+
+def call(source: str, name: str, region: str, **fields) -> dict:
+    return {
+        "eventVersion": "1.09",
+        "eventTime": "2026-12-01T00:00:00Z",
+        "eventSource": f"{source}.amazonaws.com",
+        "eventName": name,
+        "awsRegion": region,
+        "sourceIPAddress": "203.0.113.7",
+        "userAgent": "aws-cli/2.15.0",
+        "eventType": "AwsApiCall",
+        "recipientAccountId": "111122223333",
+        "userIdentity": {"type": "IAMUser", "arn": "arn:aws:iam::111122223333:user/alice"},
+        "requestParameters": {},
+        **fields,
+    }
+
+
+@pytest.fixture(scope="module")
+def rules_folder(tmp_path_factory) -> Path:
+    folder = tmp_path_factory.mktemp("my-rules")
+    (folder / "login_profile_deleted.yml").write_text(IAM_RULE)
+    (folder / "ebs.yml").write_text(EC2_RULE)
+    return folder
+
+
+# ---- the catalog ----
+
+
+def test_every_detection_is_a_rule_file_with_its_events():
+    files = {p.name.removesuffix(".yml") for p in rule_files.rule_paths(rule_files.CATALOG_RULES)}
+    assert files == {d.id for d in CATALOG} == set(fixture_ids())
+    for path in rule_files.rule_paths(rule_files.CATALOG_RULES):
+        text = path.read_text(encoding="utf-8")
+        name = path.name.removesuffix(".yml")
+        assert f"\nname: {name}\n" in text
+        assert f"\nid: {rule_files.rule_id(name)}\n" in text  # stable: uuid5 of the name
+        assert uuid.UUID(rule_files.rule_id(name)).version == 5
+        events = fixture_records(name)
+        assert events["fires"] and events["silent"], name
+
+
+def test_the_catalog_rules_tags_give_each_detection_its_attack_pairs_groups_and_standards():
+    iam = next(d for d in CATALOG if d.id == "iam_policy_changes")
+    assert iam.attack == ("TA0003:T1098.003", "TA0004:T1098.003")
+    assert iam.groups == {"original", "cis"} and iam.standards == ("CIS CloudWatch.4",)
+    layer = next(d for d in CATALOG if d.id == "lambda_layer_attached_by_person")
+    assert layer.attack == ("TA0003:T1098", "TA0002:T1648")
+
+
+def test_an_unchanged_catalog_loads_without_importing_pysigma(tmp_path):
+    probe = (
+        "import sys; sys.path.insert(0, '.'); import constructs_lib.catalog as c; "
+        "print(len(c.CATALOG), 'sigma' in sys.modules)"
+    )
+    env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path)}
+    runs = [
+        subprocess.run(
+            [sys.executable, "-c", probe], cwd=PROJECT, env=env, capture_output=True, text=True
+        ).stdout.split()
+        for _ in range(2)
+    ]
+    assert runs == [[str(len(CATALOG)), "True"], [str(len(CATALOG)), "False"]]
+    assert len(list(tmp_path.glob("api-call-alerts/sigma-*.json"))) == 1
+
+
+# ---- a user's rules ----
+
+
+def test_a_users_rule_folder_adds_rules_where_aws_delivers_their_events(rules_folder, tmp_path):
+    context = {**TEST_CONTEXT, "sigmaRules": [str(rules_folder)]}
+    settings = parse_config(context, {})
+    mine = {d.id: d for d in settings.sigma_rules}
+    # No name: the file's; IAM delivers in us-east-1 only, EC2 in each region.
+    assert mine["login_profile_deleted"].delivery is Delivery.GLOBAL
+    assert mine["ebs_default_encryption_disabled"].delivery is Delivery.REGIONAL
+    stacks = synthesize_to(settings, tmp_path / "cdktf.out")
+    iam = envelope(call("iam", "DeleteLoginProfile", "us-east-1"))
+    assert [s for s in stacks if "login_profile_deleted" in stacks[s].firing_detections(iam)] == [
+        "us-east-1"
+    ]
+    for region in settings.monitored_regions:
+        ec2 = envelope(call("ec2", "DisableEbsEncryptionByDefault", region))
+        fired = [
+            s
+            for s in stacks
+            if "ebs_default_encryption_disabled" in stacks[s].firing_detections(ec2)
+        ]
+        assert fired == [region]
+        near_miss = envelope(call("ec2", "EnableEbsEncryptionByDefault", region))
+        assert not any(stacks[s].firing_detections(near_miss) for s in stacks)
+    # One rule per outcome, as the catalog's; the message shows the rule's fields.
+    us = stacks["us-east-1"].resources("aws_cloudwatch_event_rule")
+    assert {"login_profile_deleted", "login_profile_deleted_failed"} <= set(us)
+    refused = envelope(call("iam", "DeleteLoginProfile", "us-east-1", errorCode="AccessDenied"))
+    assert stacks["us-east-1"].firing_rules(refused) == ["login_profile_deleted_failed"]
+    (target, *_) = stacks["us-east-1"].targets_of("login_profile_deleted")
+    assert "$.detail.requestParameters.userName" in json.dumps(target["input_transformer"])
+
+
+def test_a_users_rule_runs_in_both_engines_and_takes_suppressions_by_name(rules_folder):
+    context = {
+        **TEST_CONTEXT,
+        "alertEngines": ["eventbridge", "metric-filters"],
+        "sigmaRules": [str(rules_folder / "ebs.yml")],
+        "suppressions": [
+            {
+                "detections": ["ebs_default_encryption_disabled"],
+                "principals": ["arn:aws:iam::111122223333:role/ci-*"],
+                "reason": "CI pipeline",
+                "expires": "2027-06-01",
+            }
+        ],
+    }
+    settings = parse_config(context, {}, today=__import__("datetime").date(2026, 12, 1))
+    (rule,) = settings.sigma_rules
+    assert rule in settings.metric_filter_detections and rule in settings.eventbridge_detections
+    counted = call("ec2", "DisableEbsEncryptionByDefault", "eu-west-1")
+    assert filter_matches(rule.metric_filter("api-alerts").pattern, counted)
+    assert not filter_matches(
+        rule.metric_filter("api-alerts").pattern,
+        call("ec2", "EnableEbsEncryptionByDefault", "eu-west-1"),
+    )
+    assert settings.suppressions[0].applies_to("ebs_default_encryption_disabled")
+    assert "2 to EventBridge" not in settings.compiled_summary
+    assert "(1 of sigmaRules)" in settings.compiled_summary
+
+
+def test_a_rule_an_engine_refuses_is_one_line_exit_2_and_nothing_written(tmp_path):
+    (tmp_path / "rules").mkdir()
+    (tmp_path / "rules" / "browser.yml").write_text(REFUSED_RULE)
+    result = _run_main(tmp_path, {"sigmaRules": ["rules"]})
+    assert result.returncode == 2
+    (line,) = result.stderr.splitlines()
+    assert line.startswith('configuration error: sigmaRules[0] = "')
+    assert "browser.yml" in line and "userAgent|contains 'S3 Browser'" in line
+    assert "not compiled to EventBridge" in line
+    assert not (tmp_path / "cdktf.out").exists()
+
+
+def test_a_skipped_rule_is_reported_and_the_others_synthesized(tmp_path, rules_folder):
+    (tmp_path / "browser.yml").write_text(REFUSED_RULE)
+    (tmp_path / "ebs.yml").write_text(EC2_RULE)
+    result = _run_main(
+        tmp_path,
+        {
+            "notificationEmails": ["secops@example.com"],
+            "sigmaRules": [{"path": ".", "skipRefused": True}],
+        },
+    )
+    assert result.returncode == 0, result.stderr
+    assert (
+        "note: sigmaRules: " in result.stderr
+        and "browser.yml: skipped for EventBridge" in result.stderr
+    )
+    assert "Sigma rules compiled: " in result.stdout and "1 skipped" in result.stdout
+    written = (tmp_path / "cdktf.out" / "stacks" / "ap-northeast-1" / "cdk.tf.json").read_text()
+    assert "ebs_default_encryption_disabled" in written and "s3_browser" not in written
+
+
+@pytest.mark.parametrize(
+    ("entry", "files", "message"),
+    [
+        ("missing", {}, "no such file or folder"),
+        ("empty", {"empty/readme.txt": "x"}, "no Sigma rules (*.yml) there"),
+        (
+            "taken.yml",
+            {
+                "taken.yml": EC2_RULE.replace(
+                    "ebs_default_encryption_disabled", "cloudtrail_changes"
+                )
+            },
+            "is taken",
+        ),
+        ("bad.yml", {"bad.yml": "title: x\n"}, "not a Sigma rule"),
+        (
+            "name.yml",
+            {"name.yml": EC2_RULE.replace("name: ebs_default", "name: Ebs-default")},
+            "lower-case letters",
+        ),
+    ],
+    ids=["missing", "empty-folder", "name-taken", "not-sigma", "bad-name"],
+)
+def test_bad_entries_are_one_configuration_error_naming_the_key(tmp_path, entry, files, message):
+    for name, text in files.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(text)
+    with pytest.raises(ConfigError, match=r"^sigmaRules\[0\] = ") as error:
+        parse_config({"sigmaRules": [entry]}, {}, base=tmp_path)
+    assert message in str(error.value) and "\n" not in str(error.value)
+
+
+def test_the_shell_override_takes_paths_or_json(tmp_path):
+    (tmp_path / "ebs.yml").write_text(EC2_RULE)
+    for raw in ("ebs.yml", '[{"path": "ebs.yml"}]'):
+        settings = parse_config({}, {"ALERTS_SIGMA_RULES": raw}, base=tmp_path)
+        assert [d.id for d in settings.sigma_rules] == ["ebs_default_encryption_disabled"]
