@@ -11,6 +11,8 @@ if __name__ == "__main__":
     import provider_import
 
     provider_import.optimize_interpreter()
+    provider_import.start_kernel()  # node starts while Python reads the configuration
+    provider_import.cache_bytecode()
 
 import json
 import os
@@ -47,18 +49,21 @@ def synthesize(settings: MonitorConfig, outdir: Path) -> dict[str, dict]:
     import provider_import
 
     provider_import.install()
+    from constructs_lib import resources
     from stacks import build_app  # the AWS provider bindings load only once the config is valid
 
     outdir = outdir.resolve()
     outdir.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{outdir.name}.", dir=outdir.parent))
     try:
-        build_app(settings, str(staging)).synth()
+        app = build_app(settings, str(staging))
+        app.synth()
+        written = resources.write(staging, app.json_stacks)
         # What the operator commands check cdktf.out against (ops.context).
         (staging / CONFIGURATION_FILE).write_text(
             json.dumps({"fingerprint": settings.fingerprint}) + "\n", encoding="utf-8"
         )
-        documents = _documents(staging)
+        documents = _documents(staging, written)
         problems = limits.violations(documents, settings.partition)
         if problems:
             raise OverLimitError(problems)
@@ -68,10 +73,14 @@ def synthesize(settings: MonitorConfig, outdir: Path) -> dict[str, dict]:
         shutil.rmtree(staging, ignore_errors=True)
 
 
-def _documents(outdir: Path) -> dict[str, dict]:
+def _documents(outdir: Path, written: Mapping[str, dict] | None = None) -> dict[str, dict]:
+    """Each stack's document: as ``written`` (already parsed), else read from ``outdir``."""
     manifest = json.loads((outdir / "manifest.json").read_text(encoding="utf-8"))
+    written = written or {}
     return {
-        name: json.loads((outdir / entry["synthesizedStackPath"]).read_text(encoding="utf-8"))
+        name: written[name]
+        if name in written
+        else json.loads((outdir / entry["synthesizedStackPath"]).read_text(encoding="utf-8"))
         for name, entry in manifest["stacks"].items()
     }
 
@@ -99,8 +108,7 @@ def node_problem(environ: Mapping[str, str]) -> str | None:
     node = shutil.which("node", path=environ.get("PATH"))
     if node is None:
         return "Node.js is not on PATH: cdktf runs on it; install Node.js 22 or 24"
-    found = subprocess.run([node, "--version"], capture_output=True, text=True, check=False)
-    version = found.stdout.strip()
+    version = node_version(node)
     major = version.removeprefix("v").split(".")[0]
     if not major.isdigit():
         return f"{node} --version printed {version!r}, not a Node.js version"
@@ -110,6 +118,29 @@ def node_problem(environ: Mapping[str, str]) -> str | None:
             file=sys.stderr,
         )
     return None
+
+
+def node_version(node: str) -> str:
+    """What ``node --version`` prints, asked once per Node.js binary (its path, size and time)
+    and remembered in the user cache: starting node costs 40 ms on every synthesis."""
+    import provider_import
+
+    stat = os.stat(node)
+    key = f"{os.path.realpath(node)}:{stat.st_size}:{stat.st_mtime_ns}"
+    cache = provider_import.cache_dir() / "node-versions.json"
+    try:
+        known = json.loads(cache.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        known = {}
+    if not isinstance(known, dict) or not isinstance(known.get(key), str):
+        found = subprocess.run([node, "--version"], capture_output=True, text=True, check=False)
+        known = {key: found.stdout.strip()}  # the binary in use; another's entry goes
+        try:
+            cache.parent.mkdir(parents=True, exist_ok=True)
+            cache.write_text(json.dumps(known), encoding="utf-8")
+        except OSError:
+            pass
+    return known[key]
 
 
 def main(environ: Mapping[str, str] = os.environ) -> int:

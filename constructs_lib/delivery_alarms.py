@@ -11,15 +11,11 @@ https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-monitoring.html).
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 from cdktf import TerraformProvider
-from cdktf_cdktf_provider_aws.cloudwatch_metric_alarm import (
-    CloudwatchMetricAlarm,
-    CloudwatchMetricAlarmMetricQuery,
-    CloudwatchMetricAlarmMetricQueryMetric,
-)
-from constructs import Construct
 
+from constructs_lib.resources import Component
 from models import limits
 
 # An alarm's metric math reads at most 10 metrics (PutMetricAlarm): 9 rules and their sum.
@@ -34,7 +30,7 @@ def _rule_dimensions(rule_name: str, bus: str | None) -> dict[str, str]:
     return {"EventBusName": bus, "RuleName": rule_name} if bus else {"RuleName": rule_name}
 
 
-class DeliveryAlarms(Construct):
+class DeliveryAlarms(Component):
     """An alarm on the dead-letter queue's depth, and alarms on the rules' failed dead-lettering.
 
     ``rule_buses`` names the custom bus of each rule not on the default bus. Both notify
@@ -44,7 +40,7 @@ class DeliveryAlarms(Construct):
 
     def __init__(
         self,
-        scope: Construct,
+        scope: Any,
         id: str,
         *,
         provider: TerraformProvider,
@@ -66,8 +62,8 @@ class DeliveryAlarms(Construct):
             "alarm_actions": list(alarm_actions),
             "provider": provider,
         }
-        CloudwatchMetricAlarm(
-            self,
+        self.resource(
+            "aws_cloudwatch_metric_alarm",
             "undelivered_alerts",
             alarm_name=f"{name_prefix}-undelivered-alerts",
             alarm_description=(
@@ -84,27 +80,27 @@ class DeliveryAlarms(Construct):
         for number, start in enumerate(range(0, len(rule_names), RULES_PER_ALARM), start=1):
             chunk = rule_names[start : start + RULES_PER_ALARM]
             metrics = [
-                CloudwatchMetricAlarmMetricQuery(
-                    id=f"m{index}",
-                    return_data=False,
-                    metric=CloudwatchMetricAlarmMetricQueryMetric(
-                        namespace="AWS/Events",
-                        metric_name="InvocationsFailedToBeSentToDlq",
-                        dimensions=_rule_dimensions(name, (rule_buses or {}).get(name)),
-                        period=FIVE_MINUTES,
-                        stat="Sum",
-                    ),
-                )
+                {
+                    "id": f"m{index}",
+                    "return_data": False,
+                    "metric": {
+                        "namespace": "AWS/Events",
+                        "metric_name": "InvocationsFailedToBeSentToDlq",
+                        "dimensions": _rule_dimensions(name, (rule_buses or {}).get(name)),
+                        "period": FIVE_MINUTES,
+                        "stat": "Sum",
+                    },
+                }
                 for index, name in enumerate(chunk)
             ]
-            total = CloudwatchMetricAlarmMetricQuery(
-                id="lost",
-                expression=f"SUM([{', '.join(f'm{i}' for i in range(len(chunk)))}])",
-                label="Alerts lost: not delivered and not dead-lettered",
-                return_data=True,
-            )
-            CloudwatchMetricAlarm(
-                self,
+            total = {
+                "id": "lost",
+                "expression": f"SUM([{', '.join(f'm{i}' for i in range(len(chunk)))}])",
+                "label": "Alerts lost: not delivered and not dead-lettered",
+                "return_data": True,
+            }
+            self.resource(
+                "aws_cloudwatch_metric_alarm",
                 f"lost_alerts_{number}",
                 alarm_name=f"{name_prefix}-lost-alerts-{number}",
                 alarm_description=(

@@ -3,30 +3,22 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 from cdktf import TerraformProvider
-from cdktf_cdktf_provider_aws.cloudwatch_event_rule import CloudwatchEventRule
-from cdktf_cdktf_provider_aws.cloudwatch_event_target import (
-    CloudwatchEventTarget,
-    CloudwatchEventTargetDeadLetterConfig,
-    CloudwatchEventTargetInputTransformer,
-    CloudwatchEventTargetRetryPolicy,
-)
-from constructs import Construct
 
 from constructs_lib.alert_message import alert_message
 from constructs_lib.catalog import Detection, Names, Severity
 from constructs_lib.chat_message import chat_message
 from constructs_lib.forwarding_patterns import ALL_MANAGEMENT_EVENTS
 from constructs_lib.outcomes import RuleVariant, rule_variants
+from constructs_lib.resources import Component
 from constructs_lib.suppressions import Suppression
 from models import terraform
 
 # EventBridge's longest retry: 24 hours, 185 attempts; then the dead-letter queue.
 # https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-rule-retry-policy.html
-RETRY_POLICY = CloudwatchEventTargetRetryPolicy(
-    maximum_event_age_in_seconds=24 * 3600, maximum_retry_attempts=185
-)
+RETRY_POLICY = {"maximum_event_age_in_seconds": 24 * 3600, "maximum_retry_attempts": 185}
 
 
 def terraform_pattern(variant: RuleVariant, name_prefix: str, names: Names | None) -> str:
@@ -56,7 +48,64 @@ def rule_name(name_prefix: str, rule_id: str) -> str:
     return f"{name_prefix}-{rule_id.replace('_', '-')}"
 
 
-class DetectionRule(Construct):
+# What a rule's texts depend on is the same in every region of a synthesis (the references in
+# ``names`` name the same logical ids in every stack), so they are worked out once per variant
+# and reused: a stack of 34 regions would otherwise build each pattern and message 34 times.
+# Keys hold the objects' ids, and entries the objects, so that an id is never reused while cached.
+_MEMO: dict[tuple, tuple] = {}
+_MEMO_SIZE = 20_000
+
+
+def _memo(key: tuple, keep: tuple, make: Any) -> Any:
+    found = _MEMO.get(key)
+    if found is None or any(a is not b for a, b in zip(found[0], keep, strict=True)):
+        if len(_MEMO) >= _MEMO_SIZE:
+            _MEMO.clear()
+        found = _MEMO[key] = (keep, make())
+    return found[1]
+
+
+def _variants(detection: Detection, suppressions: tuple[Suppression, ...]) -> list[RuleVariant]:
+    return _memo(
+        ("variants", id(detection), id(suppressions)),
+        (detection, suppressions),
+        lambda: list(rule_variants(detection, suppressions)),
+    )
+
+
+def _texts(
+    variant: RuleVariant,
+    name_prefix: str,
+    names: Names | None,
+    other_accounts: bool,
+    target_ids: tuple[str, ...],
+) -> tuple[str, str, dict[str, Any]]:
+    """The rule's pattern and description, and each target's message, as Terraform reads them."""
+    named = tuple(sorted((names or {}).items()))
+    return _memo(
+        ("texts", id(variant), name_prefix, named, other_accounts, target_ids),
+        (variant,),
+        lambda: (
+            terraform_pattern(variant, name_prefix, names),
+            terraform.literal(variant.description),
+            {
+                target_id: _transformer(variant, other_accounts, target_id)
+                for target_id in target_ids
+            },
+        ),
+    )
+
+
+def _transformer(variant: RuleVariant, other_accounts: bool, target_id: str) -> dict[str, Any]:
+    """A target's input transformer: its message, literal (a user's Sigma rule writes text)."""
+    message = (chat_message if target_id == "chat" else alert_message)(variant, other_accounts)
+    return {
+        "input_paths": {k: terraform.literal(v) for k, v in message.input_paths.items()},
+        "input_template": terraform.literal(message.input_template),
+    }
+
+
+class DetectionRule(Component):
     """An enabled rule per outcome of the detection (outcomes.py), each with its targets.
 
     Targets: ``alert_topic_arn`` (if the stack has one) and, for detections that concern the alert
@@ -73,7 +122,7 @@ class DetectionRule(Construct):
 
     def __init__(
         self,
-        scope: Construct,
+        scope: Any,
         *,
         detection: Detection,
         alert_topic_arn: str | None,
@@ -96,8 +145,8 @@ class DetectionRule(Construct):
             targets["chat"] = chat_topic_arns[detection.severity]
         if not targets:
             raise ValueError(f"{detection.id}: no target in this stack")
-        self.rules: list[CloudwatchEventRule] = []
-        for variant in rule_variants(detection, suppressions):
+        self.rules: list[Any] = []  # the rules: provider objects, or references (resources.py)
+        for variant in _variants(detection, suppressions):
             self.rules.append(
                 self._rule(variant, targets, dead_letter_arn, name_prefix, provider, names)
             )
@@ -110,45 +159,40 @@ class DetectionRule(Construct):
         name_prefix: str,
         provider: TerraformProvider,
         names: Names | None,
-    ) -> CloudwatchEventRule:
+    ) -> Any:
         # On the organization bus an event may come from any account of the organization.
         other_accounts = self.event_bus_name != "default"
-        messages = {
-            target_id: chat_message(variant, other_accounts)
-            if target_id == "chat"
-            else alert_message(variant, other_accounts)
-            for target_id in targets
-        }
-        rule = CloudwatchEventRule(
-            self,
+        pattern, description, messages = _texts(
+            variant, name_prefix, names, other_accounts, tuple(targets)
+        )
+        rule = self.resource(
+            "aws_cloudwatch_event_rule",
             f"{variant.id}_rule",
+            logical_id=variant.id,
             name=rule_name(name_prefix, variant.id),
-            description=terraform.literal(variant.description),
+            description=description,
             event_bus_name=self.event_bus_name,
-            event_pattern=terraform_pattern(variant, name_prefix, names),
+            event_pattern=pattern,
             state=rule_state(variant.detection),
             provider=provider,
         )
-        rule.override_logical_id(variant.id)
+        rule_reference = rule.name
         for target_id, arn in targets.items():
             message = messages[target_id]
-            target = CloudwatchEventTarget(
-                self,
-                f"{variant.id}_{target_id}",
-                rule=rule.name,
-                event_bus_name=self.event_bus_name,
-                target_id=target_id,
-                arn=arn,
-                input_transformer=CloudwatchEventTargetInputTransformer(
-                    input_paths={k: terraform.literal(v) for k, v in message.input_paths.items()},
-                    input_template=terraform.literal(message.input_template),
-                ),
-                retry_policy=RETRY_POLICY,
-                dead_letter_config=CloudwatchEventTargetDeadLetterConfig(arn=dead_letter_arn),
-                provider=provider,
-            )
             suffix = {"alert-topic": "", "health-topic": "_to_health_topic", "chat": "_to_chat"}[
                 target_id
             ]
-            target.override_logical_id(variant.id + suffix)
+            self.resource(
+                "aws_cloudwatch_event_target",
+                f"{variant.id}_{target_id}",
+                logical_id=variant.id + suffix,
+                rule=rule_reference,
+                event_bus_name=self.event_bus_name,
+                target_id=target_id,
+                arn=arn,
+                input_transformer=message,
+                retry_policy=RETRY_POLICY,
+                dead_letter_config={"arn": dead_letter_arn},
+                provider=provider,
+            )
         return rule

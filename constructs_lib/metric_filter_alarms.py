@@ -3,16 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 from cdktf import TerraformProvider
-from cdktf_cdktf_provider_aws.cloudwatch_log_metric_filter import (
-    CloudwatchLogMetricFilter,
-    CloudwatchLogMetricFilterMetricTransformation,
-)
-from cdktf_cdktf_provider_aws.cloudwatch_metric_alarm import CloudwatchMetricAlarm
-from constructs import Construct
 
 from constructs_lib.catalog import Detection, MetricFilter, Names, Severity, Threshold
+from constructs_lib.resources import Component
 from constructs_lib.suppressions import Suppression, narrowed_filter
 from models import limits, terraform
 
@@ -54,7 +50,7 @@ def filters_of(
     return found
 
 
-class MetricFilterAlarms(Construct):
+class MetricFilterAlarms(Component):
     """For each distinct filter of ``detections``: an ``aws_cloudwatch_log_metric_filter`` on
     ``log_group_name`` counting into ``CloudTrailMetrics/<namePrefix>``, and an alarm on it (Sum >= 1
     over 5 minutes, or a threshold detection's count over its period; missing data not breaching) notifying ``alert_topic_arn``, and the health topic
@@ -66,7 +62,7 @@ class MetricFilterAlarms(Construct):
 
     def __init__(
         self,
-        scope: Construct,
+        scope: Any,
         id: str,
         *,
         provider: TerraformProvider,
@@ -80,7 +76,7 @@ class MetricFilterAlarms(Construct):
         chat_topic_arns: Mapping[Severity, str] | None = None,
     ) -> None:
         super().__init__(scope, id)
-        self.alarms: list[CloudwatchMetricAlarm] = []
+        self.alarms: list[Any] = []  # provider objects, or references (resources.py)
         self._namespace, self._provider = namespace(name_prefix), provider
         # Placeholders for the Terraform references (the KMS key's, the account's), which must
         # stay interpolated while the suppressions' configured text is made literal
@@ -100,20 +96,20 @@ class MetricFilterAlarms(Construct):
             pattern = metric_filter.pattern
             if mine and not metric_filter.control:
                 pattern = narrowed_filter(pattern, mine)
-            resource = CloudwatchLogMetricFilter(
-                self,
+            resource = self.resource(
+                "aws_cloudwatch_log_metric_filter",
                 f"{filter_id}_filter",
+                logical_id=filter_id,
                 name=name,
                 log_group_name=log_group_name,
                 pattern=terraform.literal(pattern, references),
-                metric_transformation=CloudwatchLogMetricFilterMetricTransformation(
-                    name=metric_filter.metric_name,
-                    namespace=namespace(name_prefix),
-                    value="1",
-                ),
+                metric_transformation={
+                    "name": metric_filter.metric_name,
+                    "namespace": namespace(name_prefix),
+                    "value": "1",
+                },
                 provider=provider,
             )
-            resource.override_logical_id(filter_id)
             titles = "; ".join(f"[{d.severity.value}] {d.title}" for d in counted)
             standard = f"Security Hub {metric_filter.control}. " if metric_filter.control else ""
             actions = [alert_topic_arn]
@@ -157,14 +153,15 @@ class MetricFilterAlarms(Construct):
         description: str,
         metric: str,
         actions: list[str],
-        depends_on: CloudwatchLogMetricFilter | None = None,
+        depends_on: Any = None,
         threshold: Threshold | None = None,
     ) -> None:
         """Sum >= 1 over one 5-minute period of this metric, missing data not breaching; for a
         threshold detection, Sum >= its count over its period."""
-        alarm = CloudwatchMetricAlarm(
-            self,
+        alarm = self.resource(
+            "aws_cloudwatch_metric_alarm",
             f"{alarm_id}_alarm",
+            logical_id=alarm_id,
             alarm_name=name,
             alarm_description=description,
             namespace=self._namespace,
@@ -179,5 +176,4 @@ class MetricFilterAlarms(Construct):
             depends_on=[depends_on] if depends_on else None,
             provider=self._provider,
         )
-        alarm.override_logical_id(alarm_id)
         self.alarms.append(alarm)

@@ -3,21 +3,30 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
-from cdktf import TerraformIterator, Token
-from cdktf_cdktf_provider_aws.data_aws_iam_policy_document import DataAwsIamPolicyDocument
-from cdktf_cdktf_provider_aws.sns_topic import SnsTopic
-from cdktf_cdktf_provider_aws.sns_topic_policy import SnsTopicPolicy
-from cdktf_cdktf_provider_aws.sns_topic_subscription import SnsTopicSubscription
-from constructs import Construct
+from cdktf import Fn, TerraformIterator, Token
 
 from config import Subscription
 from constructs_lib.policy_statements import allow_eventbridge_unconditioned, allow_service_from
 from constructs_lib.region_account import Placement
+from constructs_lib.resources import Component, resolve
 from models import terraform
 
+_ENDPOINT_SETS: dict[tuple[str, ...], str] = {}
 
-class NotificationTopic(Construct):
+
+def _endpoint_set(endpoints: tuple[str, ...], scope: Any) -> str:
+    """The for_each of these endpoints as ``TerraformIterator.from_list`` writes it (its
+    ``Fn.toset`` of the list), rendered by cdktf once per list: it names nothing of a stack."""
+    if endpoints not in _ENDPOINT_SETS:
+        _ENDPOINT_SETS[endpoints] = resolve(
+            scope, Token.as_string(Fn.toset([terraform.literal_element(e) for e in endpoints]))
+        )
+    return _ENDPOINT_SETS[endpoints]
+
+
+class NotificationTopic(Component):
     """An SNS topic named ``name`` that EventBridge (``eventbridge=True``) and/or this account's
     CloudWatch alarms named ``<namePrefix>-*`` (``alarms=True``) may publish to.
 
@@ -28,7 +37,7 @@ class NotificationTopic(Construct):
 
     def __init__(
         self,
-        scope: Construct,
+        scope: Any,
         id: str,
         *,
         placement: Placement,
@@ -41,8 +50,8 @@ class NotificationTopic(Construct):
         super().__init__(scope, id)
         provider, prefix = placement.provider, placement.name_prefix
         # EventBridge cannot use the AWS managed SNS key, so a customer managed one or none.
-        self.topic = SnsTopic(
-            self, "topic", name=name, kms_master_key_id=kms_key_arn, provider=provider
+        self.topic = self.resource(
+            "aws_sns_topic", "topic", name=name, kms_master_key_id=kms_key_arn, provider=provider
         )
         topic_arn = self.topic.arn  # read once: each attribute read is a kernel round trip
 
@@ -69,10 +78,19 @@ class NotificationTopic(Construct):
                     account_id=placement.account_id,
                 )
             )
-        policy = DataAwsIamPolicyDocument(
-            self, "topic_policy_document", statement=statements, provider=provider
+        policy = self.data(
+            "aws_iam_policy_document",
+            "topic_policy_document",
+            statement=statements,
+            provider=provider,
         )
-        SnsTopicPolicy(self, "topic_policy", arn=topic_arn, policy=policy.json, provider=provider)
+        self.resource(
+            "aws_sns_topic_policy",
+            "topic_policy",
+            arn=topic_arn,
+            policy=policy.json,
+            provider=provider,
+        )
 
         # One resource per protocol, keyed by endpoint: adding or removing one subscription never
         # touches the others' confirmations. E-mail always, so that the plan shows who is notified.
@@ -80,15 +98,21 @@ class NotificationTopic(Construct):
         for subscription in subscriptions:
             by_protocol.setdefault(subscription.protocol, []).append(subscription.endpoint)
         for protocol, endpoints in by_protocol.items():
-            endpoint = TerraformIterator.from_list(
-                [terraform.literal_element(e) for e in endpoints]
-            )
-            SnsTopicSubscription(
-                self,
-                f"{protocol.replace('-', '_')}_subscriptions",
-                for_each=endpoint,
+            resource_id = f"{protocol.replace('-', '_')}_subscriptions"
+            if self.json is None:  # typed: cdktf's iterator
+                endpoint = TerraformIterator.from_list(
+                    [terraform.literal_element(e) for e in endpoints]
+                )
+                for_each, value = endpoint, Token.as_string(endpoint.value)
+            else:  # the same for_each, rendered by cdktf, and its element
+                for_each = _endpoint_set(tuple(endpoints), self.json.stack)
+                value = "${each.value}"
+            self.resource(
+                "aws_sns_topic_subscription",
+                resource_id,
+                for_each=for_each,
                 topic_arn=topic_arn,
                 protocol=protocol,
-                endpoint=Token.as_string(endpoint.value),
+                endpoint=value,
                 provider=provider,
             )

@@ -4,16 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from cdktf import TerraformProvider
-from cdktf_cdktf_provider_aws.data_aws_caller_identity import DataAwsCallerIdentity
 from cdktf_cdktf_provider_aws.provider import (
     AwsProvider,
     AwsProviderAssumeRole,
     AwsProviderDefaultTags,
 )
-from constructs import Construct
 
+from constructs_lib.resources import Component, name_provider
 from models import terraform
 
 
@@ -37,7 +37,7 @@ class Placement:
         )
 
 
-class RegionAccount(Construct):
+class RegionAccount(Component):
     """The region's AWS provider, aliased after the region and tagging everything it creates,
     and the account it deploys to (one caller-identity lookup per stack). With
     ``assume_role_arn`` the provider works in that role's account (the management account).
@@ -46,7 +46,7 @@ class RegionAccount(Construct):
 
     def __init__(
         self,
-        scope: Construct,
+        scope: Any,
         id: str,
         *,
         region: str,
@@ -58,7 +58,7 @@ class RegionAccount(Construct):
     ) -> None:
         super().__init__(scope, id)
         provider = AwsProvider(
-            self,
+            self.cdktf_scope(),  # a provider is cdktf's, in either way of writing (resources.py)
             "aws",
             region=region,
             alias=region,
@@ -79,7 +79,8 @@ class RegionAccount(Construct):
                 else None
             ),
         )
-        account = DataAwsCallerIdentity(self, "account", provider=provider)
+        name_provider(provider, region)
+        account = self.data("aws_caller_identity", "account", provider=provider)
         self.placement = Placement(
             provider=provider,
             region=region,

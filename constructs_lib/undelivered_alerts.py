@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-from cdktf_cdktf_provider_aws.data_aws_iam_policy_document import DataAwsIamPolicyDocument
-from cdktf_cdktf_provider_aws.sqs_queue import SqsQueue
-from cdktf_cdktf_provider_aws.sqs_queue_policy import SqsQueuePolicy
-from constructs import Construct
+from typing import Any
 
 from constructs_lib.policy_statements import allow_service_from
 from constructs_lib.region_account import Placement
+from constructs_lib.resources import Component
 
 FOURTEEN_DAYS = 14 * 24 * 3600  # SQS's longest retention
 
 
-class UndeliveredAlerts(Construct):
+class UndeliveredAlerts(Component):
     """An SSE-SQS encrypted dead-letter queue for this region's targets. Exposes ``queue``.
 
     Never the KMS key: the queue is the fallback for when the alert topic, or its key, fails, so
@@ -22,19 +20,19 @@ class UndeliveredAlerts(Construct):
     https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-rule-dlq.html
     """
 
-    def __init__(self, scope: Construct, id: str, *, placement: Placement) -> None:
+    def __init__(self, scope: Any, id: str, *, placement: Placement) -> None:
         super().__init__(scope, id)
         provider, prefix = placement.provider, placement.name_prefix
-        self.queue = SqsQueue(
-            self,
+        self.queue = self.resource(
+            "aws_sqs_queue",
             "queue",
             name=f"{prefix}-undelivered-alerts",
             message_retention_seconds=FOURTEEN_DAYS,
             sqs_managed_sse_enabled=True,
             provider=provider,
         )
-        policy = DataAwsIamPolicyDocument(
-            self,
+        policy = self.data(
+            "aws_iam_policy_document",
             "queue_policy_document",
             statement=[
                 allow_service_from(
@@ -48,6 +46,10 @@ class UndeliveredAlerts(Construct):
             ],
             provider=provider,
         )
-        SqsQueuePolicy(
-            self, "queue_policy", queue_url=self.queue.url, policy=policy.json, provider=provider
+        self.resource(
+            "aws_sqs_queue_policy",
+            "queue_policy",
+            queue_url=self.queue.url,
+            policy=policy.json,
+            provider=provider,
         )

@@ -392,12 +392,41 @@ def _unexpected_templates(stack: Stack) -> Iterator[str]:
     # "Since no settings within terraform blocks accept named object references or function
     # calls, all setting values are taken literally" (JSON Configuration Syntax).
     evaluated = {key: value for key, value in stack.document.items() if key != "terraform"}
+    if not any(_unexpected(text) for text in _strings(evaluated)):
+        return  # the usual case: read without building every string's path
     for path, text in terraform.strings_in(evaluated):
-        for sequence in terraform.unexpected(text):
+        for sequence in _unexpected(text):
             yield (
                 f"{stack.name}{path}: Terraform would evaluate {sequence[:80]!r}: configured text "
                 "must reach the output through models.terraform.literal"
             )
+
+
+def _strings(node: Any) -> Iterator[str]:
+    """Every string of a document, object keys included (``terraform.strings_in``, pathless)."""
+    stack = [node]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, str):
+            yield node
+        elif isinstance(node, dict):
+            yield from node
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+
+
+def _unexpected(text: str) -> list[str]:
+    """``terraform.unexpected``, read once per distinct text: the stacks of many regions repeat
+    the same patterns and messages."""
+    if "${" not in text and "%{" not in text:
+        return []  # no sequence (an escape, $${ or %%{, contains one of these too)
+    return _unexpected_cached(text)
+
+
+@cache
+def _unexpected_cached(text: str) -> list[str]:
+    return terraform.unexpected(text)
 
 
 def _text(value: str) -> str:
@@ -443,9 +472,16 @@ def _rules(stack: Stack, partition: str) -> Iterator[str]:
         text = terraform.evaluate(rule["event_pattern"], resolve)
         if len(text) > EVENT_PATTERN.value:
             yield EVENT_PATTERN.exceeded(len(text), where)
-        score = complexity(json.loads(text))
+        score = _complexity_of(text)
         if score > COMPLEXITY.value:
             yield COMPLEXITY.exceeded(score, where)
+
+
+@cache
+def _complexity_of(text: str) -> int:
+    """``complexity`` of a pattern's text, worked out once per distinct pattern: the stacks of
+    many regions hold the same patterns."""
+    return complexity(json.loads(text))
 
 
 def bus_counts(

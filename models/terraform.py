@@ -75,28 +75,34 @@ class Part:
 
 def parse(template: str) -> list[Part]:
     """The template's parts, in order (Terraform's template syntax, as cited above)."""
+    if "{" not in template:  # no sequence, no escape: one literal (most strings)
+        return [Part("literal", template)] if template else []
     parts: list[Part] = []
     text: list[str] = []
     i = 0
-    while i < len(template):
-        if template.startswith(("$${", "%%{"), i):
-            text.append(template[i + 1 : i + 3])
-            i += 3
+    while (found := _SEQUENCE.search(template, i)) is not None:
+        text.append(template[i : found.start()])
+        opening = found.group()
+        if len(opening) == 3:  # $${ or %%{: the sequence's characters, literally
+            text.append(opening[1:])
+            i = found.end()
             continue
-        if template.startswith(("${", "%{"), i):
-            end = _closing_brace(template, i + 2)
-            if text:
-                parts.append(Part("literal", "".join(text)))
-                text = []
-            kind = "interpolation" if template[i] == "$" else "directive"
-            parts.append(Part(kind, template[i + 2 : end].strip(" ~")))
-            i = end + 1
-            continue
-        text.append(template[i])
-        i += 1
-    if text:
-        parts.append(Part("literal", "".join(text)))
+        end = _closing_brace(template, found.end())
+        if literal := "".join(text):
+            parts.append(Part("literal", literal))
+        text = []
+        kind = "interpolation" if opening[0] == "$" else "directive"
+        parts.append(Part(kind, template[found.end() : end].strip(" ~")))
+        i = end + 1
+    text.append(template[i:])
+    if literal := "".join(text):
+        parts.append(Part("literal", literal))
     return parts
+
+
+# Scanned left to right as Terraform reads: at each position an escape ($${, %%{) before a
+# sequence (${, %{); "$$${" is "$" then the escape.
+_SEQUENCE = re.compile(r"\$\$\{|%%\{|\$\{|%\{")
 
 
 def _closing_brace(template: str, start: int) -> int:

@@ -7,12 +7,20 @@ from cdktf import App
 
 from config import MonitorConfig
 from constructs_lib.member_template import member_template, template_body
+from constructs_lib.resources import JsonStack, typed_synthesis
 from stacks.management_stack import ManagementStack
 from stacks.region_stack import RegionStack
 
 
-def build_app(settings: MonitorConfig, outdir: str) -> App:
+def build_app(settings: MonitorConfig, outdir: str, typed: bool | None = None) -> App:
+    """The app; its stacks write our constructs' resources as Terraform JSON (``app.json_stacks``,
+    for ``resources.write`` once cdktf has synthesized), or with ``typed`` (default:
+    ``API_ALERTS_TYPED_SYNTHESIS=1``) through the provider's classes (constructs_lib/resources)."""
+    if typed is None:
+        typed = typed_synthesis()
     app = App(outdir=outdir, stack_traces=False)
+    json_stacks: list[JsonStack] | None = None if typed else []
+    app.json_stacks = [] if json_stacks is None else json_stacks
     plans = settings.region_plans()
     regions = [plan.region for plan in plans]
     organization = settings.organization
@@ -27,7 +35,7 @@ def build_app(settings: MonitorConfig, outdir: str) -> App:
         )
     chat_regions = [plan.region for plan in plans if plan.carries_topic] if settings.chat else []
     stacks = [
-        RegionStack(app, plan, settings, body, regions if body else (), chat_regions)
+        RegionStack(app, plan, settings, body, regions if body else (), chat_regions, json_stacks)
         for plan in plans
     ]
     # Deployment order (`cdktf deploy '*'`): the home stack after the others when it needs what
@@ -37,7 +45,9 @@ def build_app(settings: MonitorConfig, outdir: str) -> App:
         for other in stacks[1:]:
             stacks[0].add_dependency(other)
     if organization and organization.management:
-        management = ManagementStack(app, settings, organization.management, regions, body)
+        management = ManagementStack(
+            app, settings, organization.management, regions, body, json_stacks
+        )
         for stack in stacks:
             management.add_dependency(stack)
     return app

@@ -14,6 +14,7 @@ from constructs_lib.audit_trail import AuditTrail
 from constructs_lib.forwarding_guard import ForwardingGuard
 from constructs_lib.member_forwarding import MemberStack
 from constructs_lib.region_account import RegionAccount
+from constructs_lib.resources import JsonStack
 from stacks.backend import use_backend
 
 
@@ -27,8 +28,11 @@ class ManagementStack(TerraformStack):
         management: Management,
         regions: Sequence[str],
         member_template_body: str,
+        json_stacks: list[JsonStack] | None = None,
     ) -> None:
         super().__init__(scope, MANAGEMENT_STACK)
+        if json_stacks is not None:  # our constructs write Terraform JSON (resources.py)
+            json_stacks.append(JsonStack(self, MANAGEMENT_STACK))
         use_backend(self, MANAGEMENT_STACK, settings.state_backend)
         organization = settings.organization
         assert organization is not None

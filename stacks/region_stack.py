@@ -21,6 +21,7 @@ from constructs_lib.metric_filter_alarms import MetricFilterAlarms
 from constructs_lib.notification_topic import NotificationTopic
 from constructs_lib.organization_bus import OrganizationBus
 from constructs_lib.region_account import Placement, RegionAccount
+from constructs_lib.resources import JsonStack
 from constructs_lib.suppressions import Suppression
 from constructs_lib.trail_log_group import TrailLogGroup, log_group_name
 from constructs_lib.undelivered_alerts import UndeliveredAlerts
@@ -40,8 +41,11 @@ class RegionStack(TerraformStack):
         member_template_body: str | None = None,
         member_regions: Sequence[str] = (),
         chat_regions: Sequence[str] = (),
+        json_stacks: list[JsonStack] | None = None,
     ) -> None:
         super().__init__(scope, plan.region)
+        if json_stacks is not None:  # our constructs write Terraform JSON (resources.py)
+            json_stacks.append(JsonStack(self, plan.region))
         use_backend(self, plan.region, settings.state_backend)
         placement = RegionAccount(
             self,

@@ -182,8 +182,8 @@ def test_two_channel_configurations_with_their_topics_and_a_chat_target_per_rule
             assert target["arn"].startswith("${aws_sns_topic.chat_topic_" + severity.value)
             # Retries and dead-lettering as for the e-mail.
             assert target["retry_policy"] == {
-                "maximum_event_age_in_seconds": RETRY_POLICY.maximum_event_age_in_seconds,
-                "maximum_retry_attempts": RETRY_POLICY.maximum_retry_attempts,
+                "maximum_event_age_in_seconds": RETRY_POLICY["maximum_event_age_in_seconds"],
+                "maximum_retry_attempts": RETRY_POLICY["maximum_retry_attempts"],
             }
             assert (
                 target["dead_letter_config"]

@@ -1,0 +1,121 @@
+"""Our constructs' resources written as Terraform JSON give the bytes the provider's classes give.
+
+constructs_lib/resources.py writes each resource of ours either through its provider class
+(typed, as every cdktf app does) or as the JSON that class would synthesize (what ``main.py``
+does: no kernel round trip per resource). Here both ways synthesize configurations covering every
+construct that writes JSON, file for file; and the pieces the JSON way rebuilds from cdktf (its
+logical ids, its JSON layout) are checked against cdktf itself.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from cdktf import App, TerraformStack
+from constructs import Construct
+
+from config import parse_config
+from constructs_lib import resources
+from main import synthesize
+from models import stable_json
+from scripts.output_digest import CONFIGURATIONS
+
+# Every construct that writes JSON, with and without subscriptions, KMS tokens in patterns,
+# organization mode's management stack, chat topics, suppressions, remote state and tags.
+BOTH_WAYS = ["every_group", "central_kms", "hardened", "organization", "chat_suppressions"]
+
+
+def _files(folder: Path) -> dict[str, bytes]:
+    return {
+        str(p.relative_to(folder)): p.read_bytes()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file() and p.name != "configuration.json"
+    }
+
+
+@pytest.mark.parametrize("name", BOTH_WAYS)
+def test_json_and_typed_synthesis_write_the_same_bytes(name, tmp_path, monkeypatch):
+    settings = parse_config(CONFIGURATIONS[name], {})
+    monkeypatch.delenv(resources.TYPED, raising=False)
+    as_json = synthesize(settings, tmp_path / "json" / "cdktf.out")
+    monkeypatch.setenv(resources.TYPED, "1")
+    typed = synthesize(settings, tmp_path / "typed" / "cdktf.out")
+    assert as_json == typed
+    json_files, typed_files = _files(tmp_path / "json"), _files(tmp_path / "typed")
+    assert list(json_files) == list(typed_files) and len(json_files) >= 3
+    for file, content in json_files.items():
+        assert content == typed_files[file], file
+
+
+def test_the_json_way_makes_no_kernel_object_per_resource(tmp_path, monkeypatch):
+    """What makes it fast: resources are Python dicts until the file is written."""
+    from jsii._kernel.providers import process
+
+    calls = []
+    send = process._NodeProcess.send
+    monkeypatch.setattr(
+        process._NodeProcess, "send", lambda self, *a: calls.append(a[0]) or send(self, *a)
+    )
+    settings = parse_config(CONFIGURATIONS["every_group"], {})
+    documents = synthesize(settings, tmp_path / "cdktf.out")
+    blocks = sum(
+        len(named)
+        for document in documents.values()
+        for kind in ("resource", "data")
+        for named in document.get(kind, {}).values()
+    )
+    assert blocks > 600
+    assert len(calls) < blocks / 2
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        ("alert_topic", "topic"),  # a component ending the previous one is left out
+        ("region_account", "account"),
+        ("a-b.c d", "x/y", "Default", "Resource"),  # characters and ids cdktf drops
+        ("single",),
+        ("w" * 300, "z"),  # the human part cut at 240 characters
+    ],
+)
+def test_logical_ids_are_cdktfs(path):
+    from cdktf_cdktf_provider_aws.sns_topic import SnsTopic
+
+    stack = TerraformStack(App(), "s")
+    scope = stack
+    for component in path[:-1]:
+        scope = Construct(scope, component)
+    topic = SnsTopic(scope, path[-1])
+    assert resources.make_unique_id([c.replace("/", "--") for c in path]) == (
+        topic.friendly_unique_id
+    )
+
+
+def test_the_json_layout_is_cdktfs(tmp_path):
+    """What cdktf writes for values our stacks do not hold yet: floats, keys outside the BMP,
+    empty blocks, escapes; re-serialized from its own file, byte for byte."""
+    app = App(outdir=str(tmp_path), stack_traces=False)
+    stack = TerraformStack(app, "edge")
+    values = {
+        "numbers": [0, -1, 1.5, 0.1, 1e-7, 2.5e-10, 1e21, 123456.789, 300.0, -0.0],
+        "text": ["é", "\u2028", "\x7f", '\x00\x1f\t\n"\\/', "😀", "\ufeff", "${x} $${y}"],
+        "keys": {"😀": 1, "\uffff": 2, "a": 3, "B": 4, "é": 5},
+        "empty": [{}, []],
+        "flags": [True, False, None],
+    }
+    stack.add_override("locals", values)
+    app.synth()
+    written = (tmp_path / "stacks" / "edge" / "cdk.tf.json").read_text(encoding="utf-8")
+    assert stable_json.dumps(json.loads(written)) == written
+
+
+def test_a_token_that_is_not_a_string_is_refused_in_one_line(tmp_path):
+    from cdktf import Token
+
+    stack = TerraformStack(App(outdir=str(tmp_path)), "s")
+    written = resources.JsonStack(stack, "s")
+    (element,) = Token.as_list("${y}")[:1]
+    with pytest.raises(ValueError, match="not a string"):
+        resources._resolved(written, f'["{element}"]')
