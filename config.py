@@ -23,10 +23,11 @@ from urllib.parse import urlsplit
 
 import botocore
 
-from constructs_lib.attack import STRATUS, TACTICS, TECHNIQUES
-from constructs_lib.bucket_settings import ObjectLock
-from constructs_lib.catalog import ACCOUNT_ID as ACCOUNT_PLACEHOLDER
-from constructs_lib.catalog import (
+from constructs_lib.delivery import Subscription
+from constructs_lib.detections import rule_files
+from constructs_lib.detections.attack import STRATUS, TACTICS, TECHNIQUES
+from constructs_lib.detections.catalog import ACCOUNT_ID as ACCOUNT_PLACEHOLDER
+from constructs_lib.detections.catalog import (
     ALWAYS,
     CATALOG,
     DEFAULT_GROUPS,
@@ -45,10 +46,8 @@ from constructs_lib.catalog import (
     from_spec,
     selected,
 )
-from constructs_lib.detections import rule_files
-from constructs_lib.member_template import forwarded
-from constructs_lib.outcomes import RuleVariant, detection_id_of, rule_variants
-from constructs_lib.suppressions import (
+from constructs_lib.detections.outcomes import RuleVariant, detection_id_of, rule_variants
+from constructs_lib.detections.suppressions import (
     ACCOUNT,
     INVOKED_BY,
     PRINCIPAL_ARN,
@@ -61,6 +60,8 @@ from constructs_lib.suppressions import (
     known_noise,
     narrowed_filter,
 )
+from constructs_lib.organization.member_template import forwarded
+from constructs_lib.trail.bucket_settings import ObjectLock
 from models import limits
 
 CATALOG_IDS = frozenset(d.id for d in CATALOG)
@@ -110,12 +111,6 @@ class StateBackend:
     key_prefix: str
     region: str
     lockfile: bool
-
-
-@dataclass(frozen=True)
-class Subscription:
-    protocol: str  # an SNS protocol
-    endpoint: str
 
 
 @dataclass(frozen=True)

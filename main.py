@@ -49,7 +49,7 @@ def synthesize(settings: MonitorConfig, outdir: Path) -> dict[str, dict]:
     import provider_import
 
     provider_import.install()
-    from constructs_lib import resources
+    from constructs_lib.foundation import resources
     from stacks import build_app  # the AWS provider bindings load only once the config is valid
 
     outdir = outdir.resolve()

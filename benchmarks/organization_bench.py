@@ -134,7 +134,7 @@ def template_bytes(settings_context: dict) -> int:
     """The member template's size as CloudFormation receives it."""
     sys.path.insert(0, str(PROJECT))
     from config import parse_config
-    from constructs_lib.member_template import member_template, template_body
+    from constructs_lib.organization.member_template import member_template, template_body
 
     settings = parse_config(settings_context, {})
     body = member_template(

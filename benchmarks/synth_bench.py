@@ -28,7 +28,7 @@ from pathlib import Path
 import botocore.loaders
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from constructs_lib.catalog import GROUPS
+from constructs_lib.detections.catalog import GROUPS
 
 PROJECT = Path(__file__).resolve().parent.parent
 SEED = PROJECT.parent / "shared" / "seed-cdk"

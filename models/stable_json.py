@@ -6,7 +6,7 @@ empty object or array still broken over two lines (``{\\n  }``), strings and num
 ``JSON.stringify`` writes them (no escape beyond ``"``, ``\\`` and control characters; a lone
 surrogate as ``\\udXXX``; an integral number without ``.0``), no newline at the end.
 
-Used to write the stacks our constructs build as Terraform JSON (constructs_lib.resources);
+Used to write the stacks our constructs build as Terraform JSON (constructs_lib.foundation.resources);
 tests/test_stable_json.py checks it against the serializer cdktf ships, on our stacks and on edge
 cases.
 """

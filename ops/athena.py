@@ -10,8 +10,8 @@ the string "true" or "false"; the delivery date as the ``timestamp`` partition (
 One query, generated from the synthesized rules as `make replay` reads them (ops.replay.Matcher:
 the enabled rules per region, their unsuppressed variants, each suppression's own pattern, the
 forwarding of central delivery): each record placed where EventBridge receives it
-(ops.cloudtrail_records.GLOBAL_DELIVERIES), wrapped as EventBridge wraps it, each pattern written
-as a condition on those columns with the semantics of ops.event_patterns. It returns counts as
+(models.cloudtrail_records.GLOBAL_DELIVERIES), wrapped as EventBridge wraps it, each pattern written
+as a condition on those columns with the semantics of models.event_patterns. It returns counts as
 rows (detection, measure, key, count), read back into the report local replay prints.
 tests/test_athena.py runs it on DuckDB over the corpus and finds local replay's counts, and
 parses it as Trino SQL (Athena engine version 3).
@@ -29,7 +29,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from config import MonitorConfig
-from ops.cloudtrail_records import (
+from models.cloudtrail_records import (
     DEFAULT_ACCOUNT,
     DETAIL_TYPES,
     GLOBAL_DELIVERIES,
@@ -68,7 +68,7 @@ JSON_TEXT = {
     "additionaleventdata": "additionaleventdata",
     "serviceeventdetails": "serviceeventdetails",
 }
-# Envelope fields (ops.cloudtrail_records.envelope) as columns of the query's own rows.
+# Envelope fields (models.cloudtrail_records.envelope) as columns of the query's own rows.
 ENVELOPE = {"source": "source", "detail-type": "detail_type", "account": "account"}
 
 
@@ -220,7 +220,7 @@ def _text_test(operator: str, operand: Any, where: str) -> str:
 
 
 def delivery_region_sql() -> str:
-    """ops.cloudtrail_records.delivery_region over the table's columns."""
+    """models.cloudtrail_records.delivery_region over the table's columns."""
     cases = []
     for source, condition in GLOBAL_DELIVERIES:
         test = f"eventsource = {literal(source)}"
@@ -232,7 +232,7 @@ def delivery_region_sql() -> str:
 
 
 def detail_type_sql() -> str:
-    """ops.cloudtrail_records.detail_type over the table's columns."""
+    """models.cloudtrail_records.detail_type over the table's columns."""
     event_type = (
         "coalesce(eventtype, CASE WHEN eventname = 'ConsoleLogin' "
         "THEN 'AwsConsoleSignIn' ELSE 'AwsApiCall' END)"
@@ -409,7 +409,7 @@ judged AS (
 
 
 def _detection_id(rule_id: str) -> str:
-    from constructs_lib.outcomes import detection_id_of
+    from constructs_lib.detections.outcomes import detection_id_of
 
     return detection_id_of(rule_id)
 

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from config import MANAGEMENT_STACK, ConfigError, MonitorConfig, load_config
-from constructs_lib.catalog import EVENTBRIDGE, HEALTH_TOPIC_SUFFIX
+from constructs_lib.detections.catalog import EVENTBRIDGE, HEALTH_TOPIC_SUFFIX
 
 
 class OpsError(Exception):

@@ -18,10 +18,10 @@ Published logs may anonymise region names (Stratus does: ``cn-northsouth-2r``); 
 region botocore does not know is placed as if made in the home region, a monitored one, and the
 region in its TLS host header with it, so that a regional STS endpoint stays regional. Global
 services (IAM, Organizations, STS's global endpoint) still go to us-east-1
-(ops.cloudtrail_records.delivery_region).
+(models.cloudtrail_records.delivery_region).
 
 Prints one line per technique, covered (with the detections and engines that alerted) or
-MISSED (with the catalog's reason when the gap is deliberate, constructs_lib.attack.NOT_COVERED),
+MISSED (with the catalog's reason when the gap is deliberate, constructs_lib.detections.attack.NOT_COVERED),
 and the total. Exits 1 if a technique is missed that is not a deliberate gap.
 """
 
@@ -42,10 +42,10 @@ from typing import Any
 import botocore.loaders
 
 from config import MonitorConfig
-from constructs_lib.attack import NOT_COVERED
-from constructs_lib.catalog import EVENTBRIDGE, METRIC_FILTERS
+from constructs_lib.detections.attack import NOT_COVERED
+from constructs_lib.detections.catalog import EVENTBRIDGE, METRIC_FILTERS
+from models.cloudtrail_records import envelope
 from ops.cloudtrail_logs import Files, records_in
-from ops.cloudtrail_records import envelope
 from ops.context import OpsError, run, settings_of, synthesized_documents
 from ops.replay import REFERENCE, UNRESOLVED, Matcher
 

@@ -17,8 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from config import MonitorConfig
-from constructs_lib.catalog import HEALTH_TOPIC_SUFFIX
-from constructs_lib.member_template import forwarding_stack_name, organization_bus_name
+from constructs_lib.detections.catalog import HEALTH_TOPIC_SUFFIX
+from constructs_lib.organization.member_template import forwarding_stack_name, organization_bus_name
 from models import limits
 from ops.context import OpsError, run, settings_of, synthesized_types
 

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from config import MonitorConfig
-from constructs_lib.member_template import forwarding_stack_name
+from constructs_lib.organization.member_template import forwarding_stack_name
 from models import limits
 from ops.context import OpsError, synthesized_documents
 

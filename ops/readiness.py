@@ -18,7 +18,7 @@ import sys
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from constructs_lib.catalog import CIS_FILTERS, METRIC_FILTERS
+from constructs_lib.detections.catalog import CIS_FILTERS, METRIC_FILTERS
 from ops.context import run, settings_of, synthesized_documents
 
 REFERENCE = re.compile(r"^\$\{(aws_[a-z0-9_]+)\.([A-Za-z0-9_-]+)\.(arn|name|id)\}")

@@ -4,7 +4,7 @@
 Reads a folder as CloudTrail delivers it to S3 (ops.cloudtrail_logs: log files replayed,
 digest files counted and skipped), JSON lines or single records, one file at a time. Each record
 goes, wrapped as EventBridge wraps it, to the region where AWS delivers it
-(ops.cloudtrail_records), and is matched with ops.event_patterns, EventBridge's documented
+(models.cloudtrail_records), and is matched with models.event_patterns, EventBridge's documented
 semantics, against the rules the synthesized stack there holds (in central delivery, forwarded
 to the home region first). Read-only calls are left out: rules in state ENABLED never receive
 them (https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-service-event-cloudtrail-management.html).
@@ -38,13 +38,13 @@ from pathlib import Path
 from typing import Any, TypedDict
 
 from config import MonitorConfig
-from constructs_lib.catalog import EVENTBRIDGE, KEY_ARN, KEY_ID
-from constructs_lib.forwarding_patterns import ALL_MANAGEMENT_EVENTS
-from constructs_lib.outcomes import detection_id_of, rule_variants
+from constructs_lib.detections.catalog import EVENTBRIDGE, KEY_ARN, KEY_ID
+from constructs_lib.detections.outcomes import detection_id_of, rule_variants
+from constructs_lib.eventbridge.forwarding_patterns import ALL_MANAGEMENT_EVENTS
+from models.cloudtrail_records import DEFAULT_ACCOUNT, delivery_region, detail_type, envelope
+from models.event_patterns import compile_pattern, paths_of
 from ops.cloudtrail_logs import Files, LogsError, records_in
-from ops.cloudtrail_records import DEFAULT_ACCOUNT, delivery_region, detail_type, envelope
 from ops.context import OpsError, run, settings_of, synthesized_documents
-from ops.event_patterns import compile_pattern, paths_of
 
 TOP = 3
 # A Terraform reference in a synthesized pattern (the KMS key's id or ARN): unknown until
@@ -497,7 +497,7 @@ def _record_dimensions(record: Mapping[str, Any], source: str) -> tuple | None:
 
 def projection_of(matcher: Matcher) -> Any:
     """The msgspec type of a record as far as the rules (their fields under ``detail``), the
-    placing of records (ops.cloudtrail_records) and the report read it; None for the whole."""
+    placing of records (models.cloudtrail_records) and the report read it; None for the whole."""
     paths = {
         ("userIdentity", "sessionContext", "sessionIssuer", "arn"),
         ("userIdentity", "arn"),

@@ -19,10 +19,10 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from constructs_lib.catalog import EVENTBRIDGE, METRIC_FILTERS, SELF_TEST_DETAIL_TYPE
+from constructs_lib.detections.catalog import EVENTBRIDGE, METRIC_FILTERS, SELF_TEST_DETAIL_TYPE
 from ops.context import RegionDeployment, deployments, run, session, settings_of
 
-# The metric-filter engine's self-test alarm (constructs_lib.metric_filter_alarms, which needs the
+# The metric-filter engine's self-test alarm (constructs_lib.metric_filters.metric_filter_alarms, which needs the
 # provider bindings: the name is rebuilt here the same way, and a test holds the two together).
 SELF_TEST_ALARM_SUFFIX = "-self-test"
 

@@ -1,8 +1,8 @@
 """The chat message, drawn: docs/chat-message.svg (`make docs`; a test keeps it current).
 
-The notification is the one a real corpus record produces (StopLogging__invictus__1.json, a
-StopLogging AWS refused), as EventBridge fills the chat target's template (the model in
-tests/eventbridge_templates.py), parsed as the chat integration parses it, and drawn the way Slack
+The notification is the one a StopLogging AWS refused produces (from cloudtrail_changes' events,
+beside its rule file), as EventBridge fills the chat target's template (the model in
+models/eventbridge_templates.py), parsed as the chat integration parses it, and drawn the way Slack
 lays out a custom notification: the title, the description with its markdown bold, the next
 steps, the keywords. The drawing is ours: it shows the content, not Slack's exact pixels.
 """
@@ -24,7 +24,6 @@ if str(PROJECT) not in sys.path:
 # Importing the constructs starts the jsii runtime, which prints a banner on Node.js 20.
 os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 PICTURE = PROJECT / "docs" / "chat-message.svg"
-RECORD = "StopLogging__invictus__1.json"
 WIDTH, LINE, WRAP = 820, 22, 92
 SEVERITY_COLOURS = {"critical": "#d1242f", "high": "#e16f24", "medium": "#bf8700", "low": "#0969da"}
 EMOJI = {
@@ -36,15 +35,20 @@ EMOJI = {
 
 
 def example() -> dict:
-    """The chat notification for RECORD, as the chat integration receives it."""
-    from constructs_lib.catalog import detection
-    from constructs_lib.chat_message import chat_message
-    from constructs_lib.detection_rule import rule_name
-    from constructs_lib.outcomes import rule_variants
-    from tests.cloudtrail import CORPUS, envelope
-    from tests.eventbridge_templates import Rule, fill
+    """The chat notification for a refused StopLogging, as the chat integration receives it."""
+    from constructs_lib.chat.chat_message import chat_message
+    from constructs_lib.detections.catalog import detection
+    from constructs_lib.detections.outcomes import rule_variants
+    from constructs_lib.detections.rule_files import rule_events
+    from constructs_lib.eventbridge.detection_rule import rule_name
+    from models.cloudtrail_records import envelope
+    from models.eventbridge_templates import Rule, fill
 
-    record = json.loads((CORPUS / "events" / RECORD).read_text(encoding="utf-8"))
+    record = next(
+        r
+        for r in rule_events("cloudtrail_changes")["fires"]
+        if r["eventName"] == "StopLogging" and r.get("errorCode") == "AccessDenied"
+    )
     event = envelope(record)
     variant = next(v for v in rule_variants(detection("cloudtrail_changes")) if v.outcome.suffix)
     name = rule_name("api-alerts", variant.id)

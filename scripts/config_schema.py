@@ -34,8 +34,8 @@ from config import (
     ROOT_ID,
     known_regions,
 )
-from constructs_lib.catalog import CATALOG, ENGINES, GROUPS, Severity
-from constructs_lib.suppressions import known_noise
+from constructs_lib.detections.catalog import CATALOG, ENGINES, GROUPS, Severity
+from constructs_lib.detections.suppressions import known_noise
 
 SCHEMA = Path(__file__).resolve().parent.parent / "cdktf.schema.json"
 

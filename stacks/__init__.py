@@ -6,8 +6,8 @@ from __future__ import annotations
 from cdktf import App
 
 from config import MonitorConfig
-from constructs_lib.member_template import member_template, template_body
-from constructs_lib.resources import JsonStack, typed_synthesis
+from constructs_lib.foundation.resources import JsonStack, typed_synthesis
+from constructs_lib.organization.member_template import member_template, template_body
 from stacks.management_stack import ManagementStack
 from stacks.region_stack import RegionStack
 

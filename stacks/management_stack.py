@@ -10,11 +10,11 @@ from cdktf import TerraformOutput, TerraformStack
 from constructs import Construct
 
 from config import MANAGEMENT_STACK, Management, MonitorConfig
-from constructs_lib.audit_trail import AuditTrail
-from constructs_lib.forwarding_guard import ForwardingGuard
-from constructs_lib.member_forwarding import MemberStack
-from constructs_lib.region_account import RegionAccount
-from constructs_lib.resources import JsonStack
+from constructs_lib.foundation.region_account import RegionAccount
+from constructs_lib.foundation.resources import JsonStack
+from constructs_lib.organization.forwarding_guard import ForwardingGuard
+from constructs_lib.organization.member_forwarding import MemberStack
+from constructs_lib.trail.audit_trail import AuditTrail
 from stacks.backend import use_backend
 
 

@@ -8,23 +8,23 @@ from cdktf import TerraformOutput, TerraformStack
 from constructs import Construct
 
 from config import MonitorConfig, RegionPlan
-from constructs_lib.audit_trail import AuditTrail
-from constructs_lib.catalog import HEALTH_TOPIC_SUFFIX, KEY_ARN, KEY_ID, Severity
-from constructs_lib.chat_channels import ChatChannels, chat_topic_name
-from constructs_lib.delivery_alarms import DeliveryAlarms
-from constructs_lib.detection_rule import DetectionRule
-from constructs_lib.encryption_key import EncryptionKey
-from constructs_lib.home_bus_forwarding import HomeBusForwarding
-from constructs_lib.member_forwarding import MemberStack, MemberStackSet
-from constructs_lib.member_template import forwarded, organization_bus_name
-from constructs_lib.metric_filter_alarms import MetricFilterAlarms
-from constructs_lib.notification_topic import NotificationTopic
-from constructs_lib.organization_bus import OrganizationBus
-from constructs_lib.region_account import Placement, RegionAccount
-from constructs_lib.resources import JsonStack
-from constructs_lib.suppressions import Suppression
-from constructs_lib.trail_log_group import TrailLogGroup, log_group_name
-from constructs_lib.undelivered_alerts import UndeliveredAlerts
+from constructs_lib.chat.chat_channels import ChatChannels, chat_topic_name
+from constructs_lib.delivery.delivery_alarms import DeliveryAlarms
+from constructs_lib.delivery.notification_topic import NotificationTopic
+from constructs_lib.delivery.undelivered_alerts import UndeliveredAlerts
+from constructs_lib.detections.catalog import HEALTH_TOPIC_SUFFIX, KEY_ARN, KEY_ID, Severity
+from constructs_lib.detections.suppressions import Suppression
+from constructs_lib.eventbridge.detection_rule import DetectionRule
+from constructs_lib.eventbridge.home_bus_forwarding import HomeBusForwarding
+from constructs_lib.foundation.encryption_key import EncryptionKey
+from constructs_lib.foundation.region_account import Placement, RegionAccount
+from constructs_lib.foundation.resources import JsonStack
+from constructs_lib.metric_filters.metric_filter_alarms import MetricFilterAlarms
+from constructs_lib.metric_filters.trail_log_group import TrailLogGroup, log_group_name
+from constructs_lib.organization.member_forwarding import MemberStack, MemberStackSet
+from constructs_lib.organization.member_template import forwarded, organization_bus_name
+from constructs_lib.organization.organization_bus import OrganizationBus
+from constructs_lib.trail.audit_trail import AuditTrail
 from stacks.backend import use_backend
 
 

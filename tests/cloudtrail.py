@@ -1,6 +1,6 @@
 """The tests' CloudTrail records: hand-written fixtures (each rule file's events) and the shared corpus of real records
 (../shared/cloudtrail-events; see its README), wrapped as EventBridge delivers them
-(ops.cloudtrail_records, which `make replay` uses too).
+(models.cloudtrail_records, which `make replay` uses too).
 """
 
 from __future__ import annotations
@@ -15,33 +15,14 @@ from typing import Any
 
 import botocore.loaders
 
-from constructs_lib.detections.rule_files import (
-    CATALOG_RULES,
-    EVENTS_SUFFIX,
-    RULE_SUFFIX,
-    events_path,
-)
-from ops.cloudtrail_records import envelope
+from models.cloudtrail_records import envelope
 
-# Each rule file's test events lie beside it: <rules>/<detection id>.events.json.
-FIXTURES = CATALOG_RULES
 CORPUS = Path(
     os.environ.get(
         "CLOUDTRAIL_EVENTS_DIR",
         Path(__file__).resolve().parents[2] / "shared" / "cloudtrail-events",
     )
 )
-
-
-def fixture_records(detection_id: str, folder: Path = FIXTURES) -> dict[str, list[dict[str, Any]]]:
-    """The hand-written records for one detection: {"fires": [...], "silent": [...]}."""
-    path = events_path(folder / f"{detection_id}{RULE_SUFFIX}")
-    return json.loads(path.read_text(encoding="utf-8"))
-
-
-def fixture_ids(folder: Path = FIXTURES) -> list[str]:
-    """The detections with test events in ``folder``, by name."""
-    return sorted(p.name.removesuffix(EVENTS_SUFFIX) for p in folder.glob(f"*{EVENTS_SUFFIX}"))
 
 
 @cache
@@ -79,7 +60,7 @@ def load_corpus(folder: Path = CORPUS) -> list[CorpusRecord]:
 
 def arrays_crushed(event: Any) -> Any:
     """The event as EventBridge matches it when an array holds objects: moto's matcher (the tests'
-    judge) does not look inside arrays, EventBridge's (and ops.event_patterns) does.
+    judge) does not look inside arrays, EventBridge's (and models.event_patterns) does.
 
     EventBridge matches with AWS's Event Ruler, which "crushes out" an array of objects: "any
     contained objects are treated as if they are the value of the parent field", so a pattern

@@ -7,7 +7,7 @@ from typing import Any
 from moto.events.models import EventPattern
 
 from config import MonitorConfig
-from constructs_lib.outcomes import detection_id_of
+from constructs_lib.detections.outcomes import detection_id_of
 from tests.cloudtrail import arrays_crushed
 from tests.oracle import ORACLES, READ_ONLY_DETECTIONS, carrying_regions
 from tests.synthesized import RULE, SynthesizedStack, receives

@@ -10,7 +10,7 @@ from typing import Any
 
 from moto.events.models import EventPattern
 
-from constructs_lib.outcomes import detection_id_of
+from constructs_lib.detections.outcomes import detection_id_of
 from tests.cloudtrail import arrays_crushed
 
 RULE = "aws_cloudwatch_event_rule"

@@ -1,7 +1,7 @@
 """Every alert as EventBridge sends it, judged with the template model, never with our own code.
 
 For hand-written and real CloudTrail records, each firing rule's synthesized input transformer is
-filled by tests/eventbridge_templates.py, the model tested on AWS's documented examples. What a
+filled by models/eventbridge_templates.py, the model tested on AWS's documented examples. What a
 person reads must hold: one quoted line per line, no escape sequences, no placeholder left, and
 an outcome that matches the record (a refused call says so, in the title too).
 """
@@ -13,12 +13,13 @@ import re
 import pytest
 
 from config import parse_config
-from constructs_lib.alert_message import alert_message
-from constructs_lib.catalog import CATALOG, METRIC_FILTERS
-from constructs_lib.outcomes import detection_id_of, rule_variants
-from tests.cloudtrail import envelope, fixture_records
+from constructs_lib.detections.catalog import CATALOG, METRIC_FILTERS
+from constructs_lib.detections.outcomes import detection_id_of, rule_variants
+from constructs_lib.detections.rule_files import rule_events
+from constructs_lib.eventbridge.alert_message import alert_message
+from models.eventbridge_templates import Rule, fill
+from tests.cloudtrail import envelope
 from tests.conftest import ALL_GROUPS, TEST_CONTEXT, synthesize_to
-from tests.eventbridge_templates import Rule, fill
 from tests.synthesized import TARGET, SynthesizedStack
 
 CONTEXT = {
@@ -90,7 +91,7 @@ def _fixture_events():
     for entry in CATALOG:
         if entry.engine == METRIC_FILTERS:
             continue  # a threshold alerts by its alarm, which CloudWatch words
-        for record in fixture_records(entry.id)["fires"]:
+        for record in rule_events(entry.id)["fires"]:
             yield entry.id, envelope(record)
 
 
@@ -136,7 +137,7 @@ def _corpus_alert(corpus, stacks, file: str, rule_id: str) -> list[str]:
 def test_a_denied_stop_logging_says_it_was_refused(stacks):
     (record,) = [
         r
-        for r in fixture_records("cloudtrail_changes")["fires"]
+        for r in rule_events("cloudtrail_changes")["fires"]
         if r["eventName"] == "StopLogging" and r.get("errorCode") == "AccessDenied"
     ]
     event = envelope(record)

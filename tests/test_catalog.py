@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from constructs_lib.catalog import (
+from constructs_lib.detections.catalog import (
     API_CALL,
     CATALOG,
     CONSOLE_SIGN_IN,
@@ -16,7 +16,7 @@ from constructs_lib.catalog import (
     detection,
     selected,
 )
-from constructs_lib.outcomes import rule_variants
+from constructs_lib.detections.outcomes import rule_variants
 
 IDS = [d.id for d in CATALOG]
 
@@ -162,8 +162,8 @@ def test_original_six_have_the_specified_semantics():
 
 
 def test_the_attack_group_is_opt_in_and_every_entry_names_its_technique():
-    from constructs_lib.attack import STRATUS, TACTICS, TECHNIQUES
-    from constructs_lib.catalog import DEFAULT_GROUPS, METRIC_FILTERS
+    from constructs_lib.detections.attack import STRATUS, TACTICS, TECHNIQUES
+    from constructs_lib.detections.catalog import DEFAULT_GROUPS, METRIC_FILTERS
 
     assert "attack" not in DEFAULT_GROUPS
     attack = selected(["attack"])
@@ -197,7 +197,7 @@ def _minimal(**fields):
 
 
 def test_a_threshold_runs_in_the_metric_filters_only_and_tags_are_known():
-    from constructs_lib.catalog import METRIC_FILTERS, Threshold
+    from constructs_lib.detections.catalog import METRIC_FILTERS, Threshold
 
     with pytest.raises(ValueError, match="threshold"):
         _minimal(threshold=Threshold(5))
@@ -215,7 +215,7 @@ def test_a_threshold_runs_in_the_metric_filters_only_and_tags_are_known():
 
 
 def test_trusted_accounts_fill_a_list_one_element_each():
-    from constructs_lib.catalog import ACCOUNT_ID, TRUSTED_ACCOUNTS
+    from constructs_lib.detections.catalog import ACCOUNT_ID, TRUSTED_ACCOUNTS
 
     pattern = detection("lambda_permission_granted_outside").event_pattern(
         "p", {ACCOUNT_ID: "111122223333", TRUSTED_ACCOUNTS: ("444455556666", "777788889999")}

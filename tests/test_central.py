@@ -12,12 +12,13 @@ import pytest
 from moto.events.models import EventPattern
 
 from config import parse_config
-from constructs_lib.catalog import CATALOG, METRIC_FILTERS
-from constructs_lib.detection_rule import rule_state
-from constructs_lib.forwarding_patterns import compact, forwarding_rules
-from constructs_lib.outcomes import detection_id_of
+from constructs_lib.detections.catalog import CATALOG, METRIC_FILTERS
+from constructs_lib.detections.outcomes import detection_id_of
+from constructs_lib.detections.rule_files import rule_events
+from constructs_lib.eventbridge.detection_rule import rule_state
+from constructs_lib.eventbridge.forwarding_patterns import compact, forwarding_rules
 from models import limits
-from tests.cloudtrail import arrays_crushed, envelope, fixture_records
+from tests.cloudtrail import arrays_crushed, envelope
 from tests.conftest import ALL_GROUPS, TEST_CONTEXT, synthesize_to
 from tests.judge import expected_firings
 from tests.oracle import HOME_DETECTIONS
@@ -44,7 +45,7 @@ def central(tmp_path_factory):
 def _fixture_events():
     for entry in CATALOG:
         for kind in ("fires", "silent"):
-            for record in fixture_records(entry.id)[kind]:
+            for record in rule_events(entry.id)[kind]:
                 yield envelope(record)
                 # The same call made in another region, where central mode forwards it home
                 # (not calls that only exist in one region: IAM, Organizations, sign-in, our

@@ -1,7 +1,7 @@
 """Alerts in Slack and Microsoft Teams through Amazon Q Developer in chat applications: the
 channel configurations, routing by severity, the least-privilege role and its guardrail, and the
-custom notifications as EventBridge sends them (tests/eventbridge_templates.py), checked against
-the documented schema (tests/chat_notifications.py)."""
+custom notifications as EventBridge sends them (models/eventbridge_templates.py), checked against
+the documented schema (models/chat_notifications.py)."""
 
 from __future__ import annotations
 
@@ -11,13 +11,14 @@ import re
 import pytest
 
 from config import ConfigError, parse_config
-from constructs_lib.catalog import CATALOG, Severity
-from constructs_lib.detection_rule import RETRY_POLICY
-from constructs_lib.outcomes import detection_id_of
-from tests.chat_notifications import SCHEMA, problems
-from tests.cloudtrail import envelope, fixture_records
+from constructs_lib.detections.catalog import CATALOG, Severity
+from constructs_lib.detections.outcomes import detection_id_of
+from constructs_lib.detections.rule_files import rule_events
+from constructs_lib.eventbridge.detection_rule import RETRY_POLICY
+from models.chat_notifications import SCHEMA, problems
+from models.eventbridge_templates import Rule, fill
+from tests.cloudtrail import envelope
 from tests.conftest import ALL_GROUPS, TEST_CONTEXT, synthesize_to
-from tests.eventbridge_templates import Rule, fill
 from tests.synthesized import RULE, TARGET
 
 SLACK = {"type": "slack", "workspaceId": "T0123ABCD", "channelId": "C0123ABCDE"}
@@ -307,7 +308,7 @@ def test_the_three_named_corpus_alerts_pass_the_schema(chat, corpus):
 def test_every_chat_message_parses_and_passes_the_schema(chat, corpus):
     settings, stacks = chat
     events = [item.event for item in corpus if item.region_is_real] + [
-        envelope(record) for d in settings.detections for record in fixture_records(d.id)["fires"]
+        envelope(record) for d in settings.detections for record in rule_events(d.id)["fires"]
     ]
     found, messages = [], 0
     for event in events:

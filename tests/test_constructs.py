@@ -8,17 +8,17 @@ import pytest
 from cdktf import TerraformStack
 from cdktf import Testing as CdktfTesting  # not "Test*": pytest would try to collect it
 
-from config import Subscription
-from constructs_lib.alert_message import alert_message
-from constructs_lib.audit_trail import AuditTrail
-from constructs_lib.catalog import CATALOG, KEY_ARN, KEY_ID, selected
-from constructs_lib.delivery_alarms import DeliveryAlarms
-from constructs_lib.detection_rule import DetectionRule, rule_name
-from constructs_lib.home_bus_forwarding import HomeBusForwarding
-from constructs_lib.notification_topic import NotificationTopic
-from constructs_lib.outcomes import rule_variants
-from constructs_lib.region_account import RegionAccount
-from constructs_lib.undelivered_alerts import UndeliveredAlerts
+from constructs_lib.delivery import Subscription
+from constructs_lib.delivery.delivery_alarms import DeliveryAlarms
+from constructs_lib.delivery.notification_topic import NotificationTopic
+from constructs_lib.delivery.undelivered_alerts import UndeliveredAlerts
+from constructs_lib.detections.catalog import CATALOG, KEY_ARN, KEY_ID, selected
+from constructs_lib.detections.outcomes import rule_variants
+from constructs_lib.eventbridge.alert_message import alert_message
+from constructs_lib.eventbridge.detection_rule import DetectionRule, rule_name
+from constructs_lib.eventbridge.home_bus_forwarding import HomeBusForwarding
+from constructs_lib.foundation.region_account import RegionAccount
+from constructs_lib.trail.audit_trail import AuditTrail
 
 REGION = "eu-west-1"
 ALIAS = "aws.eu-west-1"

@@ -12,7 +12,7 @@ from collections import Counter
 
 import pytest
 
-from constructs_lib.catalog import CATALOG, GROUPS, selected
+from constructs_lib.detections.catalog import CATALOG, GROUPS, selected
 from tests.conftest import CORPUS_REPORT
 from tests.judge import actual_firings, expected_firings, pattern_expectation, pattern_matches
 from tests.oracle import ORACLES, deciding_fields

@@ -18,11 +18,11 @@ from pathlib import Path
 import pytest
 
 from config import parse_config
-from constructs_lib.attack import NOT_COVERED, STRATUS
-from constructs_lib.catalog import CATALOG
+from constructs_lib.detections.attack import NOT_COVERED, STRATUS
+from constructs_lib.detections.catalog import CATALOG
+from constructs_lib.detections.rule_files import rule_events
 from ops import coverage as coverage_command
 from ops.coverage import coverage, placed, report
-from tests.cloudtrail import fixture_records
 from tests.conftest import CORPUS_REGIONS_CONTEXT, TEST_CONTEXT, synthesize_to
 
 BOTH = ["eventbridge", "metric-filters"]
@@ -35,7 +35,7 @@ def detonations(folder: Path) -> Path:
     for detection in CATALOG:
         count = detection.threshold.count if detection.threshold else 1
         for technique in detection.stratus:
-            for record in fixture_records(detection.id)["fires"]:
+            for record in rule_events(detection.id)["fires"]:
                 for i in range(count):
                     copy = json.loads(json.dumps(record))
                     copy["eventTime"] = f"2026-12-01T10:00:{i:02d}Z"

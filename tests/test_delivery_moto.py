@@ -15,8 +15,9 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from constructs_lib.outcomes import detection_id_of
-from tests.cloudtrail import arrays_crushed, envelope, fixture_records
+from constructs_lib.detections.outcomes import detection_id_of
+from constructs_lib.detections.rule_files import rule_events
+from tests.cloudtrail import arrays_crushed, envelope
 from tests.judge import expected_firings
 
 RULE = "aws_cloudwatch_event_rule"
@@ -37,7 +38,7 @@ def _deploy_rules(stack) -> dict[str, str]:
     """Create the stack's targeted rules in moto with an SQS target each: rule id -> queue URL.
 
     Without their input transformers: moto would json.loads the filled template, which real
-    EventBridge does not do (tests/eventbridge_templates.py is the judge of what is sent).
+    EventBridge does not do (models/eventbridge_templates.py is the judge of what is sent).
     """
     events = boto3.client("events", region_name=stack.name)
     sqs = boto3.client("sqs", region_name=stack.name)
@@ -147,7 +148,7 @@ def test_refused_and_done_calls_reach_their_own_rule(configured_stacks):
     _, stacks = configured_stacks
     queues = _deploy_rules(stacks["ap-northeast-1"])
     sqs = boto3.client("sqs", region_name="ap-northeast-1")
-    records = fixture_records("cloudtrail_changes")["fires"]
+    records = rule_events("cloudtrail_changes")["fires"]
     denied = next(r for r in records if r.get("errorCode") and r["awsRegion"] == "ap-northeast-1")
     done = next(r for r in records if not r.get("errorCode") and r["awsRegion"] == "ap-northeast-1")
     for record, arrives, stays in (
@@ -218,7 +219,7 @@ def test_undelivered_alerts_wait_in_the_regions_dead_letter_queue(stacks):
     )
     assert fnmatch.fnmatch(rule_arn, admitted)
 
-    (record, *_) = fixture_records("security_group_changes")["fires"]
+    (record, *_) = rule_events("security_group_changes")["fires"]
     failed = envelope(record)
     sqs.send_message(QueueUrl=url, MessageBody=json.dumps(failed))
     (waiting,) = _drain(sqs, url)

@@ -14,8 +14,9 @@ import pytest
 from moto.events.models import EventPattern
 
 from config import parse_config
-from constructs_lib.catalog import CATALOG, METRIC_FILTERS
-from tests.cloudtrail import envelope, fixture_records
+from constructs_lib.detections.catalog import CATALOG, METRIC_FILTERS
+from constructs_lib.detections.rule_files import rule_events
+from tests.cloudtrail import envelope
 from tests.conftest import ALL_GROUPS, TEST_CONTEXT, synthesize_to
 from tests.judge import actual_firings, expected_firings
 from tests.oracle import deciding_fields
@@ -41,7 +42,7 @@ def _judge(every_detection, record):
 
 @pytest.mark.parametrize("detection_id", IDS)
 def test_positives_fire_their_detection_where_aws_delivers_them(every_detection, detection_id):
-    records = fixture_records(detection_id)["fires"]
+    records = rule_events(detection_id)["fires"]
     assert records, "every detection needs a positive fixture"
     for record in records:
         assert detection_id in _judge(every_detection, record), envelope(record)["detail"]
@@ -49,7 +50,7 @@ def test_positives_fire_their_detection_where_aws_delivers_them(every_detection,
 
 @pytest.mark.parametrize("detection_id", IDS)
 def test_near_misses_stay_silent(every_detection, detection_id):
-    records = fixture_records(detection_id)["silent"]
+    records = rule_events(detection_id)["silent"]
     assert records, "every detection needs a near-miss fixture"
     for record in records:
         assert detection_id not in _judge(every_detection, record), envelope(record)["detail"]
@@ -62,7 +63,7 @@ def test_each_cis_control_is_proven_by_a_record(every_detection, control):
     proven = {
         detection
         for detection in mapped
-        for record in fixture_records(detection)["fires"]
+        for record in rule_events(detection)["fires"]
         if detection in _judge(every_detection, record)
     }
     assert proven, f"no record proves CIS CloudWatch.{control}"
@@ -71,12 +72,12 @@ def test_each_cis_control_is_proven_by_a_record(every_detection, control):
 @pytest.mark.parametrize("detection_id", IDS)
 def test_every_event_name_in_a_pattern_has_a_positive(detection_id):
     detection = next(d for d in CATALOG if d.id == detection_id)
-    named = {envelope(r)["detail"].get("eventName") for r in fixture_records(detection_id)["fires"]}
+    named = {envelope(r)["detail"].get("eventName") for r in rule_events(detection_id)["fires"]}
     assert set(detection.event_names) <= named
 
 
 def test_create_access_key_fires_an_enabled_targeted_rule_in_us_east_1(stacks):
-    (record, *_) = fixture_records("access_key_created")["fires"]
+    (record, *_) = rule_events("access_key_created")["fires"]
     event = envelope(record)
     assert event["region"] == "us-east-1"
     assert event["detail-type"] == "AWS API Call via CloudTrail"
@@ -95,12 +96,12 @@ def test_the_originals_access_key_pattern_never_fires():
         "detail-type": ["AWS Console Sign In via CloudTrail"],
         "detail": {"eventSource": ["iam.amazonaws.com"], "eventName": ["CreateAccessKey"]},
     }
-    for record in fixture_records("access_key_created")["fires"]:
+    for record in rule_events("access_key_created")["fires"]:
         assert not EventPattern.load(json.dumps(original)).matches_event(envelope(record))
 
 
 def test_unmonitored_regions_are_not_watched(stacks):
-    (record, *_) = fixture_records("security_group_changes")["fires"]
+    (record, *_) = rule_events("security_group_changes")["fires"]
     elsewhere = envelope({**record, "awsRegion": "eu-west-1"})
     # EventBridge in ap-northeast-1 never sees a change made in eu-west-1: monitor it to see it.
     assert actual_firings(elsewhere, stacks) == set()
@@ -119,12 +120,12 @@ ATTACK_CROSS_FIRES = {
 
 
 def test_attack_detections_fire_on_other_fixtures_only_where_documented(every_detection):
-    from tests.cloudtrail import fixture_ids
+    from constructs_lib.detections.rule_files import rules_with_events
 
     attack = {d.id for d in CATALOG if "attack" in d.groups}
     found = set()
-    for fixture in fixture_ids():
-        for kind, records in fixture_records(fixture).items():
+    for fixture in rules_with_events():
+        for kind, records in rule_events(fixture).items():
             for index, record in enumerate(records):
                 for detection_id in _judge(every_detection, record) & attack:
                     if detection_id != fixture:

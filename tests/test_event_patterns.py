@@ -1,4 +1,4 @@
-"""ops.event_patterns, the matcher `make replay` runs: first on AWS's own documented examples
+"""models.event_patterns, the matcher `make replay` runs: first on AWS's own documented examples
 (each cited by page), then against moto's matcher on every pattern the tests synthesize, over the
 corpus and every fixture. Where moto and AWS differ, the test follows AWS and names the
 difference."""
@@ -13,12 +13,13 @@ import pytest
 from moto.events.models import EventPattern
 
 from config import parse_config
-from constructs_lib.catalog import KEY_ARN, KEY_ID
-from constructs_lib.outcomes import rule_variants
-from ops.cloudtrail_records import envelope
-from ops.event_patterns import PatternError, compile_pattern
+from constructs_lib.detections.catalog import KEY_ARN, KEY_ID
+from constructs_lib.detections.outcomes import rule_variants
+from constructs_lib.detections.rule_files import rule_events, rules_with_events
+from models.cloudtrail_records import envelope
+from models.event_patterns import PatternError, compile_pattern
 from tests import synthesized
-from tests.cloudtrail import arrays_crushed, fixture_ids, fixture_records
+from tests.cloudtrail import arrays_crushed
 from tests.conftest import (
     ALL_GROUPS,
     CONFIGS,
@@ -341,8 +342,8 @@ def _synthesized_patterns(tmp: str) -> dict[str, str]:
 
 def _events(corpus) -> list[dict[str, Any]]:
     events = [item.event for item in corpus]
-    for detection_id in fixture_ids():
-        for records in fixture_records(detection_id).values():
+    for detection_id in rules_with_events():
+        for records in rule_events(detection_id).values():
             events += [envelope(record) for record in records]
     return events
 

@@ -1,7 +1,7 @@
 """The EventBridge template model on AWS's own examples, before it judges any alert of ours.
 
 Each case is an input, a template and the output a source states, with the source's name
-(see tests/eventbridge_templates.py for the addresses).
+(see models/eventbridge_templates.py for the addresses).
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import json
 
 import pytest
 
-from tests.eventbridge_templates import Refused, Rule, Undocumented, extract, fill
+from models.eventbridge_templates import Refused, Rule, Undocumented, extract, fill
 
 # [UG] "Input transform examples": the EC2 event and the input paths of the user guide.
 EC2_EVENT = {

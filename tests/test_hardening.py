@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from config import parse_config
-from constructs_lib.policy_statements import (
+from constructs_lib.foundation.policy_statements import (
     ALARM_KEY_ACTIONS,
     ALARMS,
     EVENTBRIDGE,

@@ -208,7 +208,7 @@ def test_complexity_brackets_eventbridges_refusal():
 def test_every_catalog_pattern_is_within_the_complexity_known_accepted():
     """Every detection's own pattern, before any suppression; the most complex one, which
     leaves suppressions of it the least room, is the attack group's Lambda grant rule."""
-    from constructs_lib.catalog import CATALOG
+    from constructs_lib.detections.catalog import CATALOG
 
     scores = {d.id: limits.complexity(d.pattern) for d in CATALOG}
     assert max(scores.values()) <= limits.COMPLEXITY.value
@@ -237,7 +237,7 @@ def test_suppressions_without_a_star_add_no_wildcard():
             {},
             today=__import__("datetime").date(2098, 12, 1),
         )
-        from constructs_lib.outcomes import rule_variants
+        from constructs_lib.detections.outcomes import rule_variants
 
         (variant, _) = rule_variants(settings.detections[0], settings.suppressions)
         pattern = variant.event_pattern("api-alerts")

@@ -12,7 +12,7 @@ import pytest
 from moto.events.models import EventPattern
 
 from config import ConfigError, parse_config
-from constructs_lib.catalog import (
+from constructs_lib.detections.catalog import (
     ACCOUNT_ID,
     CATALOG,
     CIS_FILTERS,
@@ -20,13 +20,14 @@ from constructs_lib.catalog import (
     KEY_ID,
     TRUSTED_ACCOUNTS,
 )
-from constructs_lib.metric_filter_alarms import filters_of, namespace
+from constructs_lib.detections.rule_files import rule_events, rules_with_events
+from constructs_lib.metric_filters.metric_filter_alarms import filters_of, namespace
 from models import limits
 from models.cloudwatch_logs_filters import FilterPattern, Undocumented
 from ops import readiness
 from ops.readiness import evaluate
 from tests import synthesized
-from tests.cloudtrail import arrays_crushed, envelope, fixture_ids, fixture_records, load_corpus
+from tests.cloudtrail import arrays_crushed, envelope, load_corpus
 from tests.conftest import ALL_GROUPS, TEST_CONTEXT, synthesize_to
 from tests.oracle import READ_ONLY_DETECTIONS, THRESHOLDS
 from tests.oracle import TRUSTED_ACCOUNTS as TRUSTED
@@ -231,8 +232,8 @@ def test_alarm_descriptions_fit_and_name_the_control(metric_only):
 
 def _records() -> list[tuple[str, dict[str, Any]]]:
     found = [(r.file, r.event) for r in load_corpus()]
-    for fixture in fixture_ids():
-        for kind, records in fixture_records(fixture).items():
+    for fixture in rules_with_events():
+        for kind, records in rule_events(fixture).items():
             found += [(f"{fixture}:{kind}[{i}]", envelope(r)) for i, r in enumerate(records)]
     # The self-test event is not a CloudTrail record: no log line carries it.
     return [(name, event) for name, event in found if "eventSource" in event["detail"]]
@@ -526,14 +527,14 @@ def _burst(record: dict[str, Any], times: int, start: str = "10:00:00") -> list[
 
 @pytest.mark.parametrize("detection_id", sorted(THRESHOLDS))
 def test_a_threshold_alarms_at_its_count_within_one_period_and_not_below(detection_id):
-    from constructs_lib.catalog import detection
-    from tests.cloudtrail import fixture_records
+    from constructs_lib.detections.catalog import detection
+    from constructs_lib.detections.rule_files import rule_events
 
     entry = detection(detection_id)
     count = THRESHOLDS[detection_id]
     assert entry.threshold.count == count and entry.threshold.period == 300
     pattern = entry.metric_filter("api-alerts", KEY_NAMES).pattern
-    fixtures = fixture_records(detection_id)
+    fixtures = rule_events(detection_id)
     for record in fixtures["fires"]:
         assert not alarms(pattern, count, _burst(record, count - 1)), record["eventName"]
         assert alarms(pattern, count, _burst(record, count)), record["eventName"]

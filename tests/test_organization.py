@@ -30,19 +30,20 @@ from moto.events.models import Rule, events_backends
 from moto.utilities.arns import parse_arn
 
 from config import MANAGEMENT_STACK, ConfigError, parse_config
-from constructs_lib.member_template import (
+from constructs_lib.detections.outcomes import detection_id_of
+from constructs_lib.detections.rule_files import rule_events
+from constructs_lib.organization.member_template import (
     MAX_TEMPLATE_BODY,
     forwarded,
     member_template,
     organization_bus_name,
     template_body,
 )
-from constructs_lib.outcomes import detection_id_of
+from models.eventbridge_templates import Rule as TemplateRule
+from models.eventbridge_templates import fill
 from tests import background
-from tests.cloudtrail import envelope, fixture_records
+from tests.cloudtrail import envelope
 from tests.conftest import ALL_GROUPS, TEST_CONTEXT, synthesize_to
-from tests.eventbridge_templates import Rule as TemplateRule
-from tests.eventbridge_templates import fill
 from tests.synthesized import RULE, TARGET, SynthesizedStack
 
 SECURITY = "111122223333"
@@ -481,7 +482,7 @@ def member_rules(template: dict[str, Any], region: str) -> list[dict[str, Any]]:
 def test_members_forward_each_event_once_and_exactly_what_the_security_rules_match(org, corpus):
     """Per group of regions with the same rules: no event is forwarded twice, an event is
     forwarded exactly when a detection on the bus matches it, and whatever alerts was forwarded.
-    Matched as `make replay` matches (ops.replay's index of ops.event_patterns, which
+    Matched as `make replay` matches (ops.replay's index of models.event_patterns, which
     tests/test_event_patterns.py checks against moto's matcher on these patterns)."""
     from ops.replay import RuleIndex
 
@@ -490,7 +491,7 @@ def test_members_forward_each_event_once_and_exactly_what_the_security_rules_mat
     records = [item.record for item in corpus] + [
         record
         for detection in settings.detections
-        for records in fixture_records(detection.id).values()
+        for records in rule_events(detection.id).values()
         for record in records
     ]
     records = [r for r in records if r.get("readOnly") is not True]
@@ -763,13 +764,13 @@ def test_replaying_an_organization_trail_names_the_accounts(org, tmp_path, monke
 
 def test_organization_alerts_read_as_written_and_point_to_the_right_account(org, corpus):
     """Every rule on the organization bus, for every real record and hand-written positive,
-    as EventBridge fills its template (tests/eventbridge_templates.py)."""
+    as EventBridge fills its template (models/eventbridge_templates.py)."""
     from tests.test_alert_messages import delivered, problems
 
     settings, stacks = org
     region_stacks = {n: s for n, s in stacks.items() if n != MANAGEMENT_STACK}
     events = [item.event for item in corpus if item.region_is_real] + [
-        envelope(record) for d in settings.detections for record in fixture_records(d.id)["fires"]
+        envelope(record) for d in settings.detections for record in rule_events(d.id)["fires"]
     ]
     found, alerts = [], 0
     for event in events:
@@ -889,7 +890,7 @@ def test_the_forwarding_guard_fits_an_scp_with_the_longest_name_prefix():
     """An SCP holds at most 5,120 characters, whitespace included (Organizations guide,
     orgs_reference_limits.html); the guard is minified and grows only with namePrefix."""
     from config import MAX_NAME_PREFIX
-    from constructs_lib.forwarding_guard import guard_document
+    from constructs_lib.organization.forwarding_guard import guard_document
     from models import limits
 
     longest = "a" * MAX_NAME_PREFIX

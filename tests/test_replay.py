@@ -1,5 +1,5 @@
 """`make replay`: the user's CloudTrail history against the synthesized rules, matched as
-EventBridge documents (ops.event_patterns; the same report as moto's matcher gives), placed where
+EventBridge documents (models.event_patterns; the same report as moto's matcher gives), placed where
 AWS delivers each record, read as S3 delivers it (log files, digest files skipped)."""
 
 from __future__ import annotations
@@ -17,9 +17,9 @@ from pathlib import Path
 import pytest
 
 from config import parse_config
+from models.cloudtrail_records import envelope
 from ops import replay
 from ops.cloudtrail_logs import Files, records_in
-from ops.cloudtrail_records import envelope
 from tests.cloudtrail import CORPUS, arrays_crushed
 from tests.conftest import CORPUS_REGIONS_CONTEXT, TEST_CONTEXT
 from tests.synthesized import load_stacks
@@ -158,11 +158,11 @@ def _as_dicts(found: replay.Replay) -> dict:
 
 
 def _all_records(corpus) -> list[dict]:
-    from tests.cloudtrail import fixture_ids, fixture_records
+    from constructs_lib.detections.rule_files import rule_events, rules_with_events
 
     records = [item.event for item in corpus]  # records, and the corpus's EventBridge events
-    for detection_id in fixture_ids():
-        for found in fixture_records(detection_id).values():
+    for detection_id in rules_with_events():
+        for found in rule_events(detection_id).values():
             records += found
     return records
 

@@ -1,6 +1,6 @@
 """Our constructs' resources written as Terraform JSON give the bytes the provider's classes give.
 
-constructs_lib/resources.py writes each resource of ours either through its provider class
+constructs_lib/foundation/resources.py writes each resource of ours either through its provider class
 (typed, as every cdktf app does) or as the JSON that class would synthesize (what ``main.py``
 does: no kernel round trip per resource). Here both ways synthesize configurations covering every
 construct that writes JSON, file for file; and the pieces the JSON way rebuilds from cdktf (its
@@ -17,7 +17,7 @@ from cdktf import App, TerraformStack
 from constructs import Construct
 
 from config import parse_config
-from constructs_lib import resources
+from constructs_lib.foundation import resources
 from main import synthesize
 from models import stable_json
 from scripts.output_digest import CONFIGURATIONS

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from moto.events.models import EventPattern
 
-from constructs_lib.catalog import detection
+from constructs_lib.detections.catalog import detection
 from constructs_lib.detections.sigma_backend import (
     EVENTBRIDGE,
     METRIC_FILTER,
@@ -22,8 +22,8 @@ from constructs_lib.detections.sigma_backend import (
     compile_rule,
     placeholder_values,
 )
+from models.cloudtrail_records import DETAIL_TYPES, envelope
 from models.cloudwatch_logs_filters import matches as filter_matches
-from ops.cloudtrail_records import DETAIL_TYPES, envelope
 from tests.cloudtrail import load_corpus
 
 RULE_ID = "00000000-0000-4000-8000-000000000001"

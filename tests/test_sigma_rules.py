@@ -15,10 +15,11 @@ from pathlib import Path
 import pytest
 
 from config import ConfigError, parse_config
-from constructs_lib.catalog import CATALOG, Delivery
 from constructs_lib.detections import rule_files
+from constructs_lib.detections.catalog import CATALOG, Delivery
+from constructs_lib.detections.rule_files import rule_events, rules_with_events
 from models.cloudwatch_logs_filters import matches as filter_matches
-from tests.cloudtrail import envelope, fixture_ids, fixture_records
+from tests.cloudtrail import envelope
 from tests.conftest import TEST_CONTEXT, synthesize_to
 from tests.test_config import _run_main
 
@@ -105,14 +106,14 @@ def rules_folder(tmp_path_factory) -> Path:
 
 def test_every_detection_is_a_rule_file_with_its_events():
     files = {p.name.removesuffix(".yml") for p in rule_files.rule_paths(rule_files.CATALOG_RULES)}
-    assert files == {d.id for d in CATALOG} == set(fixture_ids())
+    assert files == {d.id for d in CATALOG} == set(rules_with_events())
     for path in rule_files.rule_paths(rule_files.CATALOG_RULES):
         text = path.read_text(encoding="utf-8")
         name = path.name.removesuffix(".yml")
         assert f"\nname: {name}\n" in text
         assert f"\nid: {rule_files.rule_id(name)}\n" in text  # stable: uuid5 of the name
         assert uuid.UUID(rule_files.rule_id(name)).version == 5
-        events = fixture_records(name)
+        events = rule_events(name)
         assert events["fires"] and events["silent"], name
 
 
@@ -126,7 +127,7 @@ def test_the_catalog_rules_tags_give_each_detection_its_attack_pairs_groups_and_
 
 def test_an_unchanged_catalog_loads_without_importing_pysigma(tmp_path):
     probe = (
-        "import sys; sys.path.insert(0, '.'); import constructs_lib.catalog as c; "
+        "import sys; sys.path.insert(0, '.'); import constructs_lib.detections.catalog as c; "
         "print(len(c.CATALOG), 'sigma' in sys.modules)"
     )
     env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path)}

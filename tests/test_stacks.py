@@ -151,7 +151,8 @@ def test_self_rules_name_this_deployment(stacks):
 
 def test_three_regions_a_security_group_change_in_eu_west_1_fires_there(tmp_path):
     from config import parse_config
-    from tests.cloudtrail import envelope, fixture_records
+    from constructs_lib.detections.rule_files import rule_events
+    from tests.cloudtrail import envelope
     from tests.conftest import TEST_CONTEXT, synthesize_to
     from tests.judge import actual_firings
 
@@ -159,7 +160,7 @@ def test_three_regions_a_security_group_change_in_eu_west_1_fires_there(tmp_path
     settings = parse_config({**TEST_CONTEXT, "monitoredRegions": regions}, {})
     three = synthesize_to(settings, tmp_path / "cdktf.out")
     assert sorted(three) == sorted(regions)
-    (record, *_) = fixture_records("security_group_changes")["fires"]
+    (record, *_) = rule_events("security_group_changes")["fires"]
     event = envelope({**record, "awsRegion": "eu-west-1"})
     assert actual_firings(event, three) == {("security_group_changes", "eu-west-1")}
     rule = three["eu-west-1"].resources("aws_cloudwatch_event_rule")["security_group_changes"]

@@ -14,12 +14,13 @@ import pytest
 from moto.events.models import EventPattern
 
 from config import ConfigError, parse_config
-from constructs_lib.catalog import CATALOG, detection
-from constructs_lib.outcomes import rule_variants
-from constructs_lib.suppressions import narrowed_filter
+from constructs_lib.detections.catalog import CATALOG, detection
+from constructs_lib.detections.outcomes import rule_variants
+from constructs_lib.detections.rule_files import rule_events
+from constructs_lib.detections.suppressions import narrowed_filter
 from models import limits
 from models.cloudwatch_logs_filters import FilterPattern
-from tests.cloudtrail import envelope, fixture_records
+from tests.cloudtrail import envelope
 from tests.conftest import ALL_GROUPS, CORE_GROUPS, TEST_CONTEXT, synthesize_to
 from tests.test_config import _run_main
 
@@ -60,7 +61,7 @@ def session_of(role: str, record: dict[str, Any], account: str = ACCOUNT) -> dic
 
 
 def first_fire(detection_id: str, **changes: Any) -> dict[str, Any]:
-    record = copy.deepcopy(fixture_records(detection_id)["fires"][0])
+    record = copy.deepcopy(rule_events(detection_id)["fires"][0])
     record.update(changes)
     return record
 
@@ -348,7 +349,7 @@ def test_each_kind_silences_its_events_and_no_others(kind):
     groups = {"detectionGroups": ALL_GROUPS} if detection_id == "security_group_lifecycle" else {}
     settings = suppressed(detection_id, fields, **groups)
     plain = parse_config({**TEST_CONTEXT, **groups}, {})
-    for record in fixture_records(detection_id)["fires"]:
+    for record in rule_events(detection_id)["fires"]:
         assert detection_id in alerts(plain, silenced(record))
         assert detection_id not in alerts(settings, silenced(record))
         for other in still:
@@ -511,7 +512,7 @@ def test_own_metric_filters_carry_suppressions_and_cis_filters_refuse_them(tmp_p
         "access_key_created"
     ]["pattern"]
     counts = FilterPattern(pattern)
-    for record in fixture_records("access_key_created")["fires"]:
+    for record in rule_events("access_key_created")["fires"]:
         assert counts.matches(record)
         assert not counts.matches(_user(record, "ci-bot", record.get("userAgent", "aws-cli")))
     with pytest.raises(ConfigError, match="exact CIS filter"):

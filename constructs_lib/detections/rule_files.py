@@ -51,7 +51,7 @@ SOURCES = (
     HERE / "sigma_backend.py",
     Path(__file__).resolve(),
     HERE.parent.parent / "models" / "limits.py",
-    HERE.parent.parent / "ops" / "cloudtrail_records.py",
+    HERE.parent.parent / "models" / "cloudtrail_records.py",
 )
 NAME = re.compile(r"[a-z][a-z0-9_]*")
 # Sigma's levels -> our severities (Sigma has "informational" below low).
@@ -107,6 +107,17 @@ def rule_paths(folder: Path) -> list[Path]:
 
 def events_path(rule: Path) -> Path:
     return rule.with_name(rule.name.removesuffix(RULE_SUFFIX) + EVENTS_SUFFIX)
+
+
+def rule_events(detection_id: str, folder: Path = CATALOG_RULES) -> dict[str, list[dict[str, Any]]]:
+    """The hand-written records beside a rule: {"fires": [...], "silent": [...]}."""
+    path = events_path(folder / f"{detection_id}{RULE_SUFFIX}")
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def rules_with_events(folder: Path = CATALOG_RULES) -> list[str]:
+    """The rules with test events in ``folder``, by name."""
+    return sorted(p.name.removesuffix(EVENTS_SUFFIX) for p in folder.glob(f"*{EVENTS_SUFFIX}"))
 
 
 def rule_id(name: str) -> str:
@@ -303,7 +314,7 @@ def _attack(tags: list[str]) -> list[str]:
     """ATT&CK "tactic:technique" pairs from the tags: each run of tactic tags applies to the run
     of technique tags that follows it (attack.persistence, attack.privilege-escalation,
     attack.t1098.003: both tactics, that technique)."""
-    from constructs_lib.attack import TACTICS
+    from constructs_lib.detections.attack import TACTICS
 
     by_name = {name.lower().replace(" ", "-"): tactic for tactic, name in TACTICS.items()}
     pairs, tactics, techniques = [], [], []
@@ -325,7 +336,7 @@ def _attack(tags: list[str]) -> list[str]:
 
 def _delivery(attribute: Mapping[str, Any], pattern: Mapping[str, Any], logsource: tuple) -> str:
     """Where EventBridge receives the rule's events: the attribute's, else from the services it
-    names (ops.cloudtrail_records.GLOBAL_DELIVERIES): IAM and Organizations in the global region
+    names (models.cloudtrail_records.GLOBAL_DELIVERIES): IAM and Organizations in the global region
     only; STS there and where a regional endpoint served the call; sign-ins in the sign-in
     regions and every monitored region, a root sign-in in the global region; any other service
     in its region; a rule naming no service, everywhere."""

@@ -44,7 +44,7 @@ filtering, https://docs.aws.amazon.com/eventbridge/latest/userguide/content-filt
   ``userIdentity``) is refused in both engines: neither matches text inside an object.
 
 The EventBridge event carrying a CloudTrail record has it as ``detail``
-(ops/cloudtrail_records.py): every Sigma field goes under ``detail``. The pattern also names the
+(models/cloudtrail_records.py): every Sigma field goes under ``detail``. The pattern also names the
 five ``detail-type`` values CloudTrail sends EventBridge
 (https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-service-event-cloudtrail.html), one
 per event type: a rule fixing eventType gets those detail-types instead of an eventType test in
@@ -123,7 +123,7 @@ from sigma.types import (
 )
 
 from models import limits
-from ops.cloudtrail_records import DETAIL_TYPES
+from models.cloudtrail_records import DETAIL_TYPES
 
 EVENTBRIDGE = "EventBridge"
 METRIC_FILTER = "CloudWatch Logs"

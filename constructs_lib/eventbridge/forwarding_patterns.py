@@ -13,7 +13,7 @@ import json
 from collections.abc import Iterable
 from typing import Any
 
-from constructs_lib.catalog import Detection
+from constructs_lib.detections.catalog import Detection
 from models import limits
 
 # The rule state that receives read-only management events (detection_rule.rule_state).

@@ -11,11 +11,11 @@ from cdktf_cdktf_provider_aws.data_aws_iam_policy_document import (
 )
 from constructs import Construct
 
-from constructs_lib.bucket_settings import ObjectLock, Retention
-from constructs_lib.hardened_bucket import HardenedBucket
-from constructs_lib.policy_statements import allow_service_from
-from constructs_lib.region_account import Placement
-from constructs_lib.trail_log_group import TrailLogGroup
+from constructs_lib.foundation.policy_statements import allow_service_from
+from constructs_lib.foundation.region_account import Placement
+from constructs_lib.metric_filters.trail_log_group import TrailLogGroup
+from constructs_lib.trail.bucket_settings import ObjectLock, Retention
+from constructs_lib.trail.hardened_bucket import HardenedBucket
 
 CLOUDTRAIL = DataAwsIamPolicyDocumentStatementPrincipals(
     type="Service", identifiers=["cloudtrail.amazonaws.com"]

@@ -25,9 +25,9 @@ from cdktf_cdktf_provider_aws.data_aws_iam_policy_document import DataAwsIamPoli
 from cdktf_cdktf_provider_aws.iam_role import IamRole
 from constructs import Construct
 
-from constructs_lib.catalog import CHAT_TOPIC_INFIX, Severity
-from constructs_lib.policy_statements import trusted_service
-from constructs_lib.region_account import Placement
+from constructs_lib.detections.catalog import CHAT_TOPIC_INFIX, Severity
+from constructs_lib.foundation.policy_statements import trusted_service
+from constructs_lib.foundation.region_account import Placement
 from models import terraform
 
 # The Chatbot API's regions are us-east-2, us-west-2, ap-southeast-1 and eu-west-1, its console

@@ -2,7 +2,7 @@
 
 EventBridge sends a string template as its text, quotes included, and fills placeholders without
 escaping or decoding anything (aws/aws-cdk#38121, hashicorp/terraform-provider-aws#43253; the
-model in tests/eventbridge_templates.py). So the template is one quoted line per line, as AWS
+model in models/eventbridge_templates.py). So the template is one quoted line per line, as AWS
 CDK's ``RuleTargetInput.fromMultilineText`` emits: each line of the e-mail is a line of text
 between two quotes, real line breaks between them, and every placeholder inside quotes, where
 EventBridge inserts a value's text as it is. Static text holds no character JSON would escape,
@@ -15,8 +15,8 @@ import json
 import re
 from dataclasses import dataclass
 
-from constructs_lib.catalog import Detection
-from constructs_lib.outcomes import RuleVariant
+from constructs_lib.detections.catalog import Detection
+from constructs_lib.detections.outcomes import RuleVariant
 from models import limits
 
 # Variable -> path, for every CloudTrail alert. Dot notation only: the InputTransformer API

@@ -12,8 +12,11 @@ from cdktf_cdktf_provider_aws.data_aws_iam_policy_document import (
 )
 from constructs import Construct
 
-from constructs_lib.member_template import forwarding_role_prefix, organization_bus_name
-from constructs_lib.region_account import Placement
+from constructs_lib.foundation.region_account import Placement
+from constructs_lib.organization.member_template import (
+    forwarding_role_prefix,
+    organization_bus_name,
+)
 
 
 class OrganizationBus(Construct):

@@ -7,10 +7,13 @@ from typing import Any
 
 from cdktf import Fn, TerraformIterator, Token
 
-from config import Subscription
-from constructs_lib.policy_statements import allow_eventbridge_unconditioned, allow_service_from
-from constructs_lib.region_account import Placement
-from constructs_lib.resources import Component, resolve
+from constructs_lib.delivery import Subscription
+from constructs_lib.foundation.policy_statements import (
+    allow_eventbridge_unconditioned,
+    allow_service_from,
+)
+from constructs_lib.foundation.region_account import Placement
+from constructs_lib.foundation.resources import Component, resolve
 from models import terraform
 
 _ENDPOINT_SETS: dict[tuple[str, ...], str] = {}

@@ -17,7 +17,7 @@ from enum import Enum
 from types import MappingProxyType
 from typing import Any
 
-from constructs_lib.attack import STRATUS, TACTICS, TECHNIQUES
+from constructs_lib.detections.attack import STRATUS, TACTICS, TECHNIQUES
 
 API_CALL = "AWS API Call via CloudTrail"
 CONSOLE_SIGN_IN = "AWS Console Sign In via CloudTrail"

@@ -17,11 +17,11 @@ from cdktf_cdktf_provider_aws.iam_role import IamRole
 from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
 from constructs import Construct
 
-from constructs_lib.catalog import Detection
-from constructs_lib.detection_rule import RETRY_POLICY
-from constructs_lib.forwarding_patterns import compact, forwarding_rules
-from constructs_lib.policy_statements import allow_service_from
-from constructs_lib.region_account import Placement
+from constructs_lib.detections.catalog import Detection
+from constructs_lib.eventbridge.detection_rule import RETRY_POLICY
+from constructs_lib.eventbridge.forwarding_patterns import compact, forwarding_rules
+from constructs_lib.foundation.policy_statements import allow_service_from
+from constructs_lib.foundation.region_account import Placement
 from models import terraform
 
 

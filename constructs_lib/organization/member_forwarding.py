@@ -20,8 +20,8 @@ from cdktf_cdktf_provider_aws.cloudformation_stack_set import (
 )
 from constructs import Construct
 
-from constructs_lib.member_template import forwarding_stack_name
-from constructs_lib.region_account import Placement
+from constructs_lib.foundation.region_account import Placement
+from constructs_lib.organization.member_template import forwarding_stack_name
 from models import terraform
 
 # The template names its IAM role (CreateStack's "Acknowledging IAM resources").

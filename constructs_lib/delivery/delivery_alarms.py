@@ -15,7 +15,7 @@ from typing import Any
 
 from cdktf import TerraformProvider
 
-from constructs_lib.resources import Component
+from constructs_lib.foundation.resources import Component
 from models import limits
 
 # An alarm's metric math reads at most 10 metrics (PutMetricAlarm): 9 rules and their sum.

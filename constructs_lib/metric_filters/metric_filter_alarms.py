@@ -7,9 +7,9 @@ from typing import Any
 
 from cdktf import TerraformProvider
 
-from constructs_lib.catalog import Detection, MetricFilter, Names, Severity, Threshold
-from constructs_lib.resources import Component
-from constructs_lib.suppressions import Suppression, narrowed_filter
+from constructs_lib.detections.catalog import Detection, MetricFilter, Names, Severity, Threshold
+from constructs_lib.detections.suppressions import Suppression, narrowed_filter
+from constructs_lib.foundation.resources import Component
 from models import limits, terraform
 
 # The metrics' namespace, one per deployment so that two never add into each other's metrics.

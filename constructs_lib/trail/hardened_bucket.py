@@ -42,7 +42,7 @@ from cdktf_cdktf_provider_aws.s3_bucket_versioning import (
 )
 from constructs import Construct
 
-from constructs_lib.bucket_settings import ObjectLock, Retention
+from constructs_lib.trail.bucket_settings import ObjectLock, Retention
 
 # Objects S3 transitions: over 128 KB (lifecycle-transition-general-considerations, see below).
 ARCHIVE_MIN_BYTES = 128 * 1024

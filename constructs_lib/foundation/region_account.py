@@ -13,7 +13,7 @@ from cdktf_cdktf_provider_aws.provider import (
     AwsProviderDefaultTags,
 )
 
-from constructs_lib.resources import Component, name_provider
+from constructs_lib.foundation.resources import Component, name_provider
 from models import terraform
 
 

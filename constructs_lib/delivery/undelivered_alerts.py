@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from constructs_lib.policy_statements import allow_service_from
-from constructs_lib.region_account import Placement
-from constructs_lib.resources import Component
+from constructs_lib.foundation.policy_statements import allow_service_from
+from constructs_lib.foundation.region_account import Placement
+from constructs_lib.foundation.resources import Component
 
 FOURTEEN_DAYS = 14 * 24 * 3600  # SQS's longest retention
 

@@ -23,8 +23,8 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from constructs_lib.catalog import Detection
-from constructs_lib.forwarding_patterns import forwarding_rules
+from constructs_lib.detections.catalog import Detection
+from constructs_lib.eventbridge.forwarding_patterns import forwarding_rules
 from models import limits
 
 MAX_TEMPLATE_BODY = limits.TEMPLATE_BODY.value

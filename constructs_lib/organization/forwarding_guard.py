@@ -30,8 +30,8 @@ from cdktf_cdktf_provider_aws.organizations_policy_attachment import (
 )
 from constructs import Construct
 
-from constructs_lib.member_template import forwarding_role_prefix
-from constructs_lib.region_account import Placement
+from constructs_lib.foundation.region_account import Placement
+from constructs_lib.organization.member_template import forwarding_role_prefix
 from models import limits
 
 GUARDED_ACTIONS = (

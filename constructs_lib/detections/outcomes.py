@@ -15,8 +15,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from constructs_lib.catalog import API_CALL, CONSOLE_SIGN_IN, Detection, Names
-from constructs_lib.suppressions import Suppression, narrowed_pattern
+from constructs_lib.detections.catalog import API_CALL, CONSOLE_SIGN_IN, Detection, Names
+from constructs_lib.detections.suppressions import Suppression, narrowed_pattern
 from models import limits
 
 FAILED_SUFFIX = "_failed"  # the refused variant's id: <detection id>_failed

@@ -7,13 +7,13 @@ from typing import Any
 
 from cdktf import TerraformProvider
 
-from constructs_lib.alert_message import alert_message
-from constructs_lib.catalog import Detection, Names, Severity
-from constructs_lib.chat_message import chat_message
-from constructs_lib.forwarding_patterns import ALL_MANAGEMENT_EVENTS
-from constructs_lib.outcomes import RuleVariant, rule_variants
-from constructs_lib.resources import Component
-from constructs_lib.suppressions import Suppression
+from constructs_lib.chat.chat_message import chat_message
+from constructs_lib.detections.catalog import Detection, Names, Severity
+from constructs_lib.detections.outcomes import RuleVariant, rule_variants
+from constructs_lib.detections.suppressions import Suppression
+from constructs_lib.eventbridge.alert_message import alert_message
+from constructs_lib.eventbridge.forwarding_patterns import ALL_MANAGEMENT_EVENTS
+from constructs_lib.foundation.resources import Component
 from models import terraform
 
 # EventBridge's longest retry: 24 hours, 185 attempts; then the dead-letter queue.

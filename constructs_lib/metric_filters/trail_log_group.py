@@ -12,8 +12,8 @@ from cdktf_cdktf_provider_aws.iam_role import IamRole
 from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
 from constructs import Construct
 
-from constructs_lib.policy_statements import trusted_service
-from constructs_lib.region_account import Placement
+from constructs_lib.foundation.policy_statements import trusted_service
+from constructs_lib.foundation.region_account import Placement
 
 CLOUDTRAIL = "cloudtrail.amazonaws.com"  # one of policy_statements.UNCONDITIONED_TRUSTS
 

@@ -13,8 +13,11 @@ from cdktf_cdktf_provider_aws.kms_alias import KmsAlias
 from cdktf_cdktf_provider_aws.kms_key import KmsKey
 from constructs import Construct
 
-from constructs_lib.policy_statements import allow_alarms_on_key, allow_eventbridge_unconditioned
-from constructs_lib.region_account import Placement
+from constructs_lib.foundation.policy_statements import (
+    allow_alarms_on_key,
+    allow_eventbridge_unconditioned,
+)
+from constructs_lib.foundation.region_account import Placement
 
 
 def _service(name: str) -> list[DataAwsIamPolicyDocumentStatementPrincipals]:

@@ -4,7 +4,7 @@ transformer per rule, built from its catalog entry like the e-mail (alert_messag
 The custom notification is JSON ("version": "1.0", "source": "custom", "content", "metadata";
 https://docs.aws.amazon.com/chatbot/latest/adminguide/custom-notifs.html), so the template is a
 JSON template. EventBridge inserts a value inside quotes as its text, unescaped (the model in
-tests/eventbridge_templates.py): a value holding a quote or a backslash would break the JSON, and
+models/eventbridge_templates.py): a value holding a quote or a backslash would break the JSON, and
 the notification would not render. So only values that cannot hold either go inside the
 strings: account and region, event names and sources, times and ids, ARNs and IAM names (whose
 characters AWS restricts), source addresses, error codes. Error messages and user agents (free
@@ -15,15 +15,15 @@ from __future__ import annotations
 
 import json
 
-from constructs_lib.alert_message import (
+from constructs_lib.detections.catalog import Severity
+from constructs_lib.detections.outcomes import RuleVariant
+from constructs_lib.eventbridge.alert_message import (
     CLOUDTRAIL_FIELDS,
     EVENT_FIELDS,
     PLACEHOLDER,
     AlertMessage,
     field_placeholders,
 )
-from constructs_lib.catalog import Severity
-from constructs_lib.outcomes import RuleVariant
 from models import limits
 
 # Request parameters that are objects or lists (their JSON text holds quotes), or documents.
