@@ -102,7 +102,7 @@ STRATUS: Mapping[str, tuple[str, bool]] = MappingProxyType(
     }
 )
 
-# Stratus techniques no detection claims, and why (README "Attack techniques" prints them).
+# Stratus techniques no detection claims, and why (docs/detections.md prints them).
 NOT_COVERED: Mapping[str, str] = MappingProxyType(
     {
         "aws.discovery.ec2-download-user-data": (
@@ -128,8 +128,8 @@ NOT_COVERED: Mapping[str, str] = MappingProxyType(
             "log"
         ),
         "aws.impact.s3-ransomware-batch-deletion": (
-            "object deletions are S3 data events, which the trail does not record (README, "
-            "Attack techniques: what a data-event selector would cost)"
+            "object deletions are S3 data events, which the trail does not record "
+            "(docs/detections.md, Data events: what a data-event selector would cost)"
         ),
         "aws.impact.s3-ransomware-client-side-encryption": (
             "object copies and deletions are S3 data events, which the trail does not record"
