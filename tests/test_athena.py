@@ -20,7 +20,8 @@ from tests.conftest import CORPUS_REGIONS_CONTEXT
 from tests.synthesized import load_stacks
 from tests.test_replay import SUPPRESSION, _all_records, _as_dicts
 
-README_TUNING = {
+# The suppression docs/tuning.md walks through.
+TUNING_PAGE_SUPPRESSION = {
     "detections": [
         "iam_policy_changes",
         "network_acl_changes",
@@ -33,7 +34,10 @@ README_TUNING = {
     "expires": SUPPRESSION["expires"],
 }
 CONTEXTS = {
-    "per-region": {**CORPUS_REGIONS_CONTEXT, "suppressions": [SUPPRESSION, README_TUNING]},
+    "per-region": {
+        **CORPUS_REGIONS_CONTEXT,
+        "suppressions": [SUPPRESSION, TUNING_PAGE_SUPPRESSION],
+    },
     "central": {**CORPUS_REGIONS_CONTEXT, "delivery": "central", "suppressions": [SUPPRESSION]},
 }
 

@@ -98,3 +98,58 @@ def test_every_relative_link_and_anchor_resolves(page):
         elif anchor and file.suffix == ".md" and anchor not in anchors(file):
             broken.append(f"[{text}]({target}): no heading #{anchor} in {file.name}")
     assert not broken, "\n".join(broken)
+
+
+def _linked_files(page: Path) -> set[Path]:
+    return {
+        (page.parent / target.partition("#")[0]).resolve()
+        for _, target in links(page)
+        if relative(target) and target.partition("#")[0]
+    }
+
+
+def test_the_readme_is_a_front_door():
+    """Under 400 lines; the two commands and the steps from deploy to first alert on it; the
+    configuration reference and every other page of docs/ one click away."""
+    readme = doc_pages.README
+    text = readme.read_text(encoding="utf-8")
+    assert text.count("\n") < README_LINES, f"README.md has {text.count(chr(10))} lines"
+    assert {"the-two-commands", "from-deploy-to-first-alert", "documentation"} <= anchors(readme)
+    assert "make synth" in text and "make test" in text
+    linked = _linked_files(readme)
+    assert (doc_pages.DOCS / "configuration.md").resolve() in linked
+    missing = [p.name for p in doc_pages.pages()[1:] if p.resolve() not in linked]
+    assert not missing, f"README.md's documentation map leads to none of {missing}"
+
+
+@pytest.mark.parametrize("page", doc_pages.pages()[1:], ids=lambda p: p.name)
+def test_every_page_leads_back_to_the_readme(page):
+    assert doc_pages.README.resolve() in _linked_files(page)
+
+
+# "README, Tuning" / README "Alerts": where code, rule files and their messages point a reader.
+# Event Ruler's README (models/event_patterns.py) has sections of its own.
+POINTER = re.compile(r'README(?:, "?| ")([A-Z][^"),:;.\n]*)')
+NOT_OURS = {"JSON Array Matching", "Wildcard matching"}
+
+
+def test_every_pointer_into_the_readme_names_a_section_it_leads_to():
+    """A pointer such as "(README, Tuning)" (in an alarm's description, an error, a rule file)
+    names a heading of the README or a link of its documentation map, one click from the text."""
+    readme = doc_pages.README
+    headings = {
+        HEADING.match(line).group(2) for line in prose(readme.read_text()) if HEADING.match(line)
+    }
+    leads = headings | {text for text, target in links(readme) if relative(target)}
+    sources = [
+        path
+        for pattern in ("*.py", "*.yml", "*.json", "Makefile")
+        for path in PROJECT.rglob(pattern)
+        if not {".venv", ".git", "cdktf.out", "node_modules"} & set(path.parts)
+    ]
+    unknown = set()
+    for path in sources:
+        for name in POINTER.findall(path.read_text(encoding="utf-8", errors="replace")):
+            if name.strip() not in leads | NOT_OURS:
+                unknown.add(f"{path.relative_to(PROJECT)}: README, {name.strip()}")
+    assert not unknown, "\n".join(sorted(unknown))

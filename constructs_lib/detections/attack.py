@@ -7,8 +7,8 @@ e.g. "TA0005:T1562.008". https://attack.mitre.org/versions/v17/
 
 Stratus Red Team: its 44 AWS techniques (DataDog/stratus-red-team at 7c9a7a5,
 docs/attack-techniques/AWS/), each with the tactic Stratus files it under; 35 have published
-detonation logs (docs/detonation-logs/), which `make coverage` replays (README, Attack
-techniques; the logs are not part of this project). Those the catalog deliberately does not
+detonation logs (docs/detonation-logs/), which `make coverage` replays (docs/detections.md,
+Attack techniques; the logs are not part of this project). Those the catalog deliberately does not
 cover, and why, are ``NOT_COVERED``.
 """
 
