@@ -6,6 +6,7 @@ credentials it prints the query, with them it runs it through Athena's API (boto
 from __future__ import annotations
 
 import json
+from collections import Counter
 from typing import Any
 
 import boto3
@@ -15,6 +16,8 @@ import sqlglot
 from botocore.stub import ANY, Stubber
 
 from config import parse_config
+from models import cloudtrail_table as shape
+from models.cloudtrail_records import DEFAULT_ACCOUNT
 from ops import athena, replay
 from tests.conftest import CORPUS_REGIONS_CONTEXT
 from tests.synthesized import load_stacks
@@ -136,6 +139,62 @@ def cloudtrail_table(corpus, tmp_path_factory):
     return connection, records
 
 
+def _duckdb_type(column_type) -> str:
+    """A column type of models.cloudtrail_table in DuckDB's words."""
+    if isinstance(column_type, str):
+        return {"string": "VARCHAR"}[column_type]
+    kind, *parts = column_type
+    if kind == "struct":
+        return "STRUCT(" + ", ".join(f"{n} {_duckdb_type(t)}" for n, t in parts[0]) + ")"
+    if kind == "array":
+        return _duckdb_type(parts[0]) + "[]"
+    return f"MAP({_duckdb_type(parts[0])}, {_duckdb_type(parts[1])})"
+
+
+def _organization_row(record: dict[str, Any]) -> dict[str, Any]:
+    """A record as a row of the organization trail's table the management stack creates: the
+    columns of models.cloudtrail_table, and its partition keys as CloudTrail's path gives them
+    (the account's folder, the region's, the delivery day's)."""
+    row: dict[str, Any] = {name: None for name, _ in shape.COLUMNS}
+    for key, value in record.items():
+        column = key.lower()
+        if column in row:
+            declared = dict(shape.COLUMNS)[column]
+            row[column] = (
+                _lowercase(value, "VARCHAR") if declared == "string" else _nested_lower(value)
+            )
+    row[shape.TIMESTAMP] = (record.get("eventTime") or "1970-01-01")[:10].replace("-", "/")
+    row[shape.REGION] = record.get("awsRegion")
+    row[shape.ACCOUNT] = record.get("recipientAccountId") or DEFAULT_ACCOUNT
+    return row
+
+
+@pytest.fixture(scope="module")
+def organization_table(cloudtrail_table, tmp_path_factory):
+    """The same records as rows of our organization trail table (every column the guide's DDL
+    has, the partition keys in front), beside the guide's one-region table."""
+    connection, records = cloudtrail_table
+    folder = tmp_path_factory.mktemp("athena-organization")
+    rows = "\n".join(json.dumps(_organization_row(r)) for r in records)
+    (folder / "rows.jsonl").write_text(rows + "\n")
+    layout = _organization_layout()
+    columns = {
+        **{name: _duckdb_type(t) for name, t in shape.COLUMNS},
+        **{key: "VARCHAR" for key in layout.partition_keys},
+    }
+    connection.execute(
+        f"CREATE TABLE {shape.ORGANIZATION_TABLE} AS SELECT * FROM read_json(?, "
+        "format = 'newline_delimited', "
+        f"columns = {{{', '.join(f'{k!r}: {v!r}' for k, v in columns.items())}}})",
+        [str(folder / "rows.jsonl")],
+    )
+    return connection, records
+
+
+def _organization_layout() -> shape.TableLayout:
+    return shape.TableLayout(regions=("us-east-1",), organization_id="o-a1b2c3d4e5")
+
+
 def _setup(project, context):
     folder, _ = project(context)
     settings = parse_config(context, {})
@@ -168,6 +227,80 @@ def test_the_athena_query_finds_what_local_replay_finds(project, cloudtrail_tabl
     assert replay.report(from_sql, settings) == replay.report(local, settings)
     assert sum(c.alerts for c in local.detections.values()) > 100
     assert sum(c.suppressed for c in local.detections.values()) > 5
+
+
+def _accounts(records) -> list[str]:
+    return sorted({r.get("recipientAccountId") or DEFAULT_ACCOUNT for r in records})
+
+
+def test_on_our_organization_table_it_finds_what_local_replay_finds(project, organization_table):
+    """The table the management stack creates (the guide's columns, and accountid, region and
+    timestamp partitions): given every account, the same report as local replay; given one,
+    that account's records only, as its folder holds them."""
+    connection, records = organization_table
+    settings, documents, matcher = _setup(project, CONTEXTS["per-region"])
+    table = shape.ORGANIZATION_TABLE
+    everyone = _accounts(records)
+    assert len(everyone) > 3
+    busiest = Counter(account for r in records for account in _accounts([r])).most_common(1)
+    ((one, _),) = busiest
+    for accounts, selected in (
+        (everyone, records),
+        ([one], [r for r in records if _accounts([r]) == [one]]),
+    ):
+        query = athena.query(matcher, settings, table, accounts=accounts)
+        assert f"accountid IN ({', '.join(athena.literal(a) for a in accounts)})" in query.sql
+        from_sql = athena.replay_of(
+            connection.execute(_duckdb(query.sql)).fetchall(), settings, query
+        )
+        local = replay.replay(settings, documents, selected)
+        for left in query.left_out:
+            local.detections.pop(left)
+            from_sql.detections.pop(left)
+        from_sql.not_judged.clear()
+        assert _as_dicts(from_sql) == _as_dicts(local)
+        assert 0 < local.records <= len(records)
+        assert sum(c.alerts for c in local.detections.values()) > 0
+
+
+def _column_paths(sql: str) -> tuple[set[tuple[str, ...]], set[str]]:
+    """The column paths a query reads (``useridentity.sessioncontext.sessionissuer.arn`` as a
+    tuple) and the names it defines itself (aliases, UNNEST's columns)."""
+    tree = sqlglot.parse_one(sql, read="trino")
+    read = set()
+    for column in tree.find_all(sqlglot.exp.Column):
+        path, node = [part.name for part in column.parts], column
+        while isinstance(node.parent, sqlglot.exp.Dot) and node.parent.this is node:
+            node = node.parent
+            path.append(node.expression.name)
+        read.add(tuple(path))
+    defined = {alias.alias for alias in tree.find_all(sqlglot.exp.Alias)}
+    for table_alias in tree.find_all(sqlglot.exp.TableAlias):
+        defined |= {column.name for column in table_alias.columns}
+    return read, defined
+
+
+@pytest.mark.parametrize("name", list(CONTEXTS))
+def test_the_tables_hold_every_column_the_query_reads(project, name):
+    """Derived from the query itself: every column and struct field it reads is one of the
+    tables' (models.cloudtrail_table, which the stacks create), or one it defines."""
+    settings, _, matcher = _setup(project, CONTEXTS[name])
+    sql = athena.query(matcher, settings, "t", *_days(), accounts=["444455556666"]).sql
+    read, defined = _column_paths(sql)
+    table = set(shape.paths()) | {(key,) for key in _organization_layout().partition_keys}
+    missing = {path for path in read if path[0] not in defined and path not in table}
+    assert not missing
+    assert ("useridentity", "sessioncontext", "sessionissuer", "arn") in read
+    # The query's own names never shadow a column or partition key of the table.
+    assert not defined & {path[0] for path in table}
+
+
+def test_our_columns_are_the_guides_as_this_test_transcribes_them():
+    """The DDL the stacks write has every column of the guide's table above, of the same type
+    (ours adds those the guide's page gained since: vpcendpointaccountid, addendum, ...)."""
+    ours = {name: _duckdb_type(t) for name, t in shape.COLUMNS}
+    guide = {**{c: "VARCHAR" for c in STRINGS if c != shape.TIMESTAMP}, **STRUCTS}
+    assert {name: ours.get(name) for name in guide} == guide
 
 
 def test_the_query_is_trino_sql(project):
