@@ -21,6 +21,7 @@ from models.cloudtrail_records import DEFAULT_ACCOUNT
 from ops import athena, replay
 from tests.conftest import CORPUS_REGIONS_CONTEXT
 from tests.synthesized import load_stacks
+from tests.test_organization import ORG_CONTEXT
 from tests.test_replay import SUPPRESSION, _all_records, _as_dicts
 
 README_TUNING = {
@@ -35,6 +36,9 @@ README_TUNING = {
     "reason": "CI pipeline role, from the build network",
     "expires": SUPPRESSION["expires"],
 }
+# Organization mode with the trail's Athena table: the home stack's over the security account's
+# own trail, the management stack's over the organization trail.
+ORGANIZATION_ATHENA_CONTEXT = {**ORG_CONTEXT, "athenaTable": True}
 CONTEXTS = {
     "per-region": {**CORPUS_REGIONS_CONTEXT, "suppressions": [SUPPRESSION, README_TUNING]},
     "central": {**CORPUS_REGIONS_CONTEXT, "delivery": "central", "suppressions": [SUPPRESSION]},
@@ -499,3 +503,176 @@ def test_a_failed_query_is_one_line(monkeypatch):
     )
     with stubber, pytest.raises(athena.OpsError, match="q-2 failed: TABLE_NOT_FOUND: ct"):
         athena.run_query(client, "SELECT 1", "security", None, None)
+
+
+def test_with_athena_table_the_home_and_management_stacks_create_the_tables(project):
+    """athenaTable in organization mode: the home stack's table over its own trail bucket
+    (AWSLogs/<account>/CloudTrail/, every region of the partition), the management stack's
+    over the organization trail's bucket (AWSLogs/<organization id>/, the account injected),
+    both in namePrefix's database; no other stack holds one, and every limit holds."""
+    from models import limits, terraform
+
+    _, stacks = project(ORGANIZATION_ATHENA_CONTEXT)
+    settings = parse_config(ORGANIZATION_ATHENA_CONTEXT, {})
+    regions = ",".join(sorted(settings.partition_regions))
+    home, management = stacks["ap-northeast-1"], stacks["management"]
+    found = {}
+    for stack, table_name in ((home, shape.HOME_TABLE), (management, shape.ORGANIZATION_TABLE)):
+        (database,) = stack.resources("aws_glue_catalog_database").values()
+        assert database["name"] == "api_alerts"
+        (table,) = stack.resources("aws_glue_catalog_table").values()
+        assert table["name"] == table_name
+        assert table["provider"] == database["provider"] == "aws.ap-northeast-1"
+        (bucket_id,) = [
+            name
+            for name, bucket in stack.resources("aws_s3_bucket").items()
+            if bucket["bucket_prefix"] == "api-alerts-trail-"
+        ]
+        assert table["storage_descriptor"]["location"].startswith(
+            f"s3://${{aws_s3_bucket.{bucket_id}.bucket}}/AWSLogs/"
+        )
+        parameters = table["parameters"]
+        assert parameters["projection.region.values"] == regions
+        account = next(iter(stack.document["data"]["aws_caller_identity"]))
+        resolved = {
+            f"aws_s3_bucket.{bucket_id}.bucket": "<bucket>",
+            f"data.aws_caller_identity.{account}.account_id": "<account>",
+        }
+        found[table_name] = terraform.evaluate(
+            parameters["storage.location.template"], resolved.__getitem__
+        )
+        assert not limits.violations({stack.name: stack.document})
+    assert found == {
+        shape.HOME_TABLE: "s3://<bucket>/AWSLogs/<account>/CloudTrail/${region}/${timestamp}",
+        shape.ORGANIZATION_TABLE: (
+            "s3://<bucket>/AWSLogs/o-a1b2c3d4e5/${accountid}/CloudTrail/${region}/${timestamp}"
+        ),
+    }
+    organization_table = next(iter(management.resources("aws_glue_catalog_table").values()))
+    assert organization_table["parameters"]["projection.accountid.type"] == "injected"
+    assert [k["name"] for k in organization_table["partition_keys"]] == [
+        "accountid",
+        "region",
+        "timestamp",
+    ]
+    # The management stack's provider works in the management account (the role).
+    providers = {p["alias"]: p for p in management.document["provider"]["aws"]}
+    assert providers["ap-northeast-1"]["assume_role"][0]["role_arn"].endswith("api-alerts-deployer")
+    others = [s for name, s in stacks.items() if name not in ("ap-northeast-1", "management")]
+    assert others and not any(s.resources("aws_glue_catalog_table") for s in others)
+
+
+def test_without_database_and_table_it_queries_the_stacks_table(
+    project, monkeypatch, capsys, tmp_path
+):
+    context = {**CONTEXTS["per-region"], "athenaTable": True}
+    folder, _ = project(context)
+    _no_credentials(monkeypatch, tmp_path)
+    monkeypatch.chdir(folder)
+    assert replay.main(["--athena"], environ={}) == 0
+    out, _ = capsys.readouterr()
+    assert 'FROM "api_alerts"."cloudtrail"' in out
+    assert "accountid IN" not in out  # the home table: every region, no account to choose
+
+
+def test_management_queries_the_organization_table_for_the_organizations_accounts(
+    project, monkeypatch, capsys, tmp_path
+):
+    """--management: without credentials, the accounts the configuration names, and one line
+    saying so; with them, every account Organizations lists, queried in the management
+    account through organization.management.roleArn."""
+    folder, _ = project(ORGANIZATION_ATHENA_CONTEXT)
+    _no_credentials(monkeypatch, tmp_path)
+    monkeypatch.chdir(folder)
+    assert replay.main(["--athena", "--management"], environ={}) == 0
+    out, err = capsys.readouterr()
+    assert 'FROM "api_alerts"."organization_cloudtrail"' in out
+    named = ["111122223333", "444455556666", "999988887777"]  # security, member, management
+    assert f"accountid IN ({', '.join(athena.literal(a) for a in named)})" in out
+    assert "accountid: the 3 accounts the configuration names" in err
+    assert replay.main(["--athena", "--management", "--accounts", "123456789012"], {}) == 0
+    out, err = capsys.readouterr()
+    assert "accountid IN ('123456789012')" in out and "accountid:" not in err
+
+    listed = ["111122223333", "222233334444", "444455556666", "999988887777"]
+    organizations = boto3.client(
+        "organizations", region_name="us-east-1", aws_access_key_id="a", aws_secret_access_key="b"
+    )
+    athena_client = boto3.client(
+        "athena", region_name="ap-northeast-1", aws_access_key_id="a", aws_secret_access_key="b"
+    )
+    seen = {}
+    with Stubber(organizations) as listing, Stubber(athena_client) as querying:
+        listing.add_response(
+            "list_accounts",
+            {
+                "Accounts": [{"Id": a, "Status": "ACTIVE"} for a in listed[:3]],
+                "NextToken": "next",
+            },
+        )
+        listing.add_response(
+            "list_accounts",
+            {"Accounts": [{"Id": listed[3], "Status": "SUSPENDED"}]},
+            {"NextToken": "next"},
+        )
+        querying.add_response("start_query_execution", {"QueryExecutionId": "q-3"})
+        querying.add_response(
+            "get_query_execution",
+            {"QueryExecution": {"QueryExecutionId": "q-3", "Status": {"State": "SUCCEEDED"}}},
+        )
+        header = {"Data": [{"VarCharValue": v} for v in ("detection", "measure", "key", "n")]}
+        querying.add_response("get_query_results", {"ResultSet": {"Rows": [header]}})
+
+        class Assumed:
+            def client(self, service, region_name=None):
+                seen.setdefault("clients", []).append((service, region_name))
+                return {"organizations": organizations, "athena": athena_client}[service]
+
+        class Session:
+            def get_credentials(self):
+                return object()
+
+        def assume(session, role_arn, name_prefix, command):
+            seen["role"], seen["session"] = role_arn, f"{name_prefix}-{command}"
+            return Assumed()
+
+        monkeypatch.setattr(boto3, "Session", Session)
+        monkeypatch.setattr("ops.organization.management_session", assume)
+        real_run = athena.run_query
+
+        def run_query(client, sql, database, workgroup, output):
+            seen["sql"], seen["database"] = sql, database
+            return real_run(client, sql, database, workgroup, output)
+
+        monkeypatch.setattr(athena, "run_query", run_query)
+        assert replay.main(["--athena", "--management"], environ={}) == 0
+    assert seen["role"] == ORGANIZATION_ATHENA_CONTEXT["organization"]["management"]["roleArn"]
+    assert seen["session"] == "api-alerts-replay" and seen["database"] == "api_alerts"
+    assert f"accountid IN ({', '.join(athena.literal(a) for a in listed)})" in seen["sql"]
+    assert ("athena", "ap-northeast-1") in seen["clients"]
+
+
+@pytest.mark.parametrize(
+    "context, args, says",
+    [
+        (
+            CONTEXTS["per-region"],
+            ["--athena", "--management"],
+            'needs organization.management and memberTrails "organization"',
+        ),
+        (
+            {**CONTEXTS["per-region"], "athenaTable": True},
+            ["--athena", "--accounts", "123456789012"],
+            "only the organization trail's table (--management) has them",
+        ),
+        (CONTEXTS["per-region"], ["--athena"], "or athenaTable on for the stacks' own"),
+    ],
+)
+def test_athena_table_options_say_in_one_line_what_they_cannot_do(
+    project, monkeypatch, capsys, context, args, says
+):
+    folder, _ = project(context)
+    monkeypatch.chdir(folder)
+    assert replay.main(args, environ={}) == 2
+    _, err = capsys.readouterr()
+    assert err.count("\n") == 1 and says in err, err
