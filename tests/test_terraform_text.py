@@ -117,6 +117,7 @@ EVERY_KEY = {
     "tags": {"Owner": "secops"},
     "detectionGroups": ["original", "cis", "self", "attack"],
     "trustedAccounts": ["444455556666"],
+    "athenaTable": {"database": "security_alerts"},
     "delivery": "per-region",
     "alertEngines": ["eventbridge", "metric-filters"],
     "kmsKey": True,
