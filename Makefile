@@ -32,7 +32,8 @@ readiness: .venv/.runtime
 
 # Your CloudTrail history against the synthesized rules: alerts and suppressions per detection.
 # LOGS=path: an AWSLogs/ folder as S3 holds it, or JSON lines; or, without LOGS, the trail
-# bucket's table on Athena: ARGS="--athena --database D --table T" (docs/tuning.md).
+# bucket's table on Athena: ARGS="--athena --database D --table T", or ARGS=--athena alone with
+# athenaTable on (docs/tuning.md).
 replay: .venv/.runtime
 	$(VENV_PYTHON) -m ops replay $(LOGS) $(ARGS)
 

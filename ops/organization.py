@@ -298,13 +298,16 @@ def scp_room(organizations: Any, targets: tuple[str, ...], policy_name: str) -> 
     return findings
 
 
-def management_session(boto_session: Any, role_arn: str, name_prefix: str) -> Any:
-    """A session as the management stack's role (the identity must be trusted by it)."""
+def management_session(
+    boto_session: Any, role_arn: str, name_prefix: str, command: str = "verify"
+) -> Any:
+    """A session as the management stack's role (the identity must be trusted by it), named
+    after the command in the management account's CloudTrail."""
     import boto3
 
     try:
         credentials = boto_session.client("sts").assume_role(
-            RoleArn=role_arn, RoleSessionName=f"{name_prefix}-verify"
+            RoleArn=role_arn, RoleSessionName=f"{name_prefix}-{command}"
         )["Credentials"]
     except Exception as error:
         if not _error_code(error):
