@@ -153,3 +153,20 @@ def test_every_pointer_into_the_readme_names_a_section_it_leads_to():
             if name.strip() not in leads | NOT_OURS:
                 unknown.add(f"{path.relative_to(PROJECT)}: README, {name.strip()}")
     assert not unknown, "\n".join(sorted(unknown))
+
+
+def test_a_generated_block_has_one_home():
+    """A block is found on whichever page holds it; on none, or on two, it is an error naming it."""
+    begin, end = doc_pages.marker("figures")
+    text = f"# A page\n\n{begin}\nold\n{end}\n\nAfter.\n"
+    one, other = PROJECT / "docs" / "one.md", PROJECT / "docs" / "other.md"
+    assert doc_pages.page_of("figures", {one: "# One\n", other: text}) == other
+    assert (
+        doc_pages.filled(text, "figures", "new") == f"# A page\n\n{begin}\nnew\n{end}\n\nAfter.\n"
+    )
+    with pytest.raises(
+        LookupError, match="'figures' must be on exactly one page, found on no page"
+    ):
+        doc_pages.page_of("figures", {one: "# One\n"})
+    with pytest.raises(LookupError, match=re.escape("found on docs/one.md, docs/other.md")):
+        doc_pages.page_of("figures", {one: text, other: text})
