@@ -169,7 +169,7 @@ def stack_instances(
                 "FAIL",
                 f"not found in {deployment.home_region} as delegated administrator: deploy the "
                 "home stack, from the account registered as StackSets' delegated administrator "
-                "(README, Deployment order)",
+                "(docs/organization.md, Deployment order)",
             )
         ]
     if not summaries:
@@ -254,7 +254,7 @@ def organization_trail(cloudtrail: Any, trail_arn: str) -> Finding:
             subject,
             "FAIL",
             f"{trail_arn} is logging but its last delivery to S3 failed ({error}): the audit "
-            "log is not being written; check the trail bucket's policy (README, What it deploys)",
+            "log is not being written; check the trail bucket's policy (docs/architecture.md)",
         )
     delivered = status.get("LatestDeliveryTime")
     return Finding(
@@ -314,7 +314,7 @@ def management_session(
             raise
         raise OpsError(
             f"--management: cannot assume {role_arn} ({_error_code(error)}): run as the identity "
-            "the role trusts (README, Deployment order)"
+            "the role trusts (docs/organization.md, Deployment order)"
         ) from None
     return boto3.Session(
         aws_access_key_id=credentials["AccessKeyId"],

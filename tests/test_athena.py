@@ -24,7 +24,8 @@ from tests.synthesized import load_stacks
 from tests.test_organization import ORG_CONTEXT
 from tests.test_replay import SUPPRESSION, _all_records, _as_dicts
 
-README_TUNING = {
+# The suppression docs/tuning.md walks through.
+TUNING_PAGE_SUPPRESSION = {
     "detections": [
         "iam_policy_changes",
         "network_acl_changes",
@@ -40,7 +41,10 @@ README_TUNING = {
 # own trail, the management stack's over the organization trail.
 ORGANIZATION_ATHENA_CONTEXT = {**ORG_CONTEXT, "athenaTable": True}
 CONTEXTS = {
-    "per-region": {**CORPUS_REGIONS_CONTEXT, "suppressions": [SUPPRESSION, README_TUNING]},
+    "per-region": {
+        **CORPUS_REGIONS_CONTEXT,
+        "suppressions": [SUPPRESSION, TUNING_PAGE_SUPPRESSION],
+    },
     "central": {**CORPUS_REGIONS_CONTEXT, "delivery": "central", "suppressions": [SUPPRESSION]},
 }
 

@@ -91,7 +91,7 @@ def test_schema_refuses_what_config_refuses(context):
 
 def test_schema_and_config_agree_on_where_member_trails_come_from():
     """memberTrails "organization" (the default) needs the management account; "existing"
-    does not (README, Organization mode)."""
+    does not (docs/organization.md)."""
     from tests.test_organization import ORG_CONTEXT, ORGANIZATION
 
     without = {k: v for k, v in ORGANIZATION.items() if k != "management"}

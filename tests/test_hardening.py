@@ -432,7 +432,7 @@ def test_remote_state_in_s3_with_a_lockfile(tmp_path):
 
 
 def test_a_deliberate_teardown_lifts_prevent_destroy(tmp_path):
-    """preventDestroy: false, for `cdktf destroy` (README, Teardown); true by default."""
+    """preventDestroy: false, for `cdktf destroy` (docs/teardown.md); true by default."""
     settings = parse_config({**KMS_CONTEXT, "preventDestroy": False}, {})
     stacks = synthesize_to(settings, tmp_path / "cdktf.out")
     kept = [
