@@ -11,8 +11,9 @@ One query, generated from the synthesized rules as `make replay` reads them (ops
 the enabled rules per region, their unsuppressed variants, each suppression's own pattern, the
 forwarding of central delivery): each record placed where EventBridge receives it
 (models.cloudtrail_records.GLOBAL_DELIVERIES), wrapped as EventBridge wraps it, each pattern written
-as a condition on those columns with the semantics of models.event_patterns. It returns counts as
-rows (detection, measure, key, count), read back into the report local replay prints.
+as a condition on those columns with the semantics of models.event_patterns. It reads the table
+once (Athena bills the bytes a query scans) and returns counts as rows (detection, measure, key,
+count), read back into the report local replay prints.
 tests/test_athena.py runs it on DuckDB over the corpus and finds local replay's counts, and
 parses it as Trino SQL (Athena engine version 3).
 """
@@ -221,6 +222,24 @@ def _text_test(operator: str, operand: Any, where: str) -> str:
     return f"{subject} LIKE {literal(like)} ESCAPE '\\'"
 
 
+# Trino builds an ARRAY[...] of at most 254 elements ("Too many arguments for array
+# constructor", trinodb/trino, io/trino/operator/scalar/ArrayConstructor.java) and calls a
+# function with at most 127 arguments (sql/analyzer/ExpressionAnalyzer.java).
+ARRAY_ELEMENTS = 254
+
+
+def array(elements: Iterable[str]) -> str:
+    """An array of these SQL expressions, one per line: concat() of arrays Trino can build."""
+    items = list(elements)
+    chunks = [
+        "ARRAY[\n    " + ",\n    ".join(items[i : i + ARRAY_ELEMENTS]) + "\n  ]"
+        for i in range(0, len(items), ARRAY_ELEMENTS)
+    ]
+    if len(chunks) > 127:
+        raise InexpressibleError(f"{len(items):,} array elements in one query")
+    return chunks[0] if len(chunks) == 1 else "concat(" + ", ".join(chunks) + ")"
+
+
 def delivery_region_sql() -> str:
     """models.cloudtrail_records.delivery_region over the table's columns."""
     cases = []
@@ -252,6 +271,15 @@ def principal_sql() -> str:
     )
 
 
+# The report's measures of the alerts: who, what, from where, in which account.
+REPORTED = (
+    ("who", "principal"),
+    ("what", "event_name"),
+    ("from", "source_ip"),
+    ("where", "account"),
+)
+
+
 @dataclass(frozen=True)
 class Query:
     sql: str
@@ -273,7 +301,6 @@ def query(
     (models.cloudtrail_table), which such a table needs; none for the guide's table or the home
     stack's, whose region partitions are all read unfiltered."""
     regions = sorted(matcher.deployed)
-    placed = "delivery_region IN (" + ", ".join(literal(r) for r in regions) + ")"
 
     def grouped(
         index_by_region: Mapping[str, Any], read_only_by_region: Mapping[str, Any]
@@ -295,7 +322,12 @@ def query(
         return found
 
     def in_regions(where: set[str], judged_at_home: bool) -> str:
-        test = "delivery_region IN (" + ", ".join(literal(r) for r in sorted(where)) + ")"
+        # A rule in every region with a stack: the record's ``placed``, written once.
+        test = (
+            "placed"
+            if where == set(regions)
+            else "delivery_region IN (" + ", ".join(literal(r) for r in sorted(where)) + ")"
+        )
         if judged_at_home and matcher.home in where:
             test = f"({test} OR forwarded)"
         return test
@@ -343,6 +375,9 @@ def query(
         f"suppression_{i}": pattern_sql(json.loads(text))
         for i, (_, text) in enumerate(matcher.suppression_texts)
     }
+    # Every record is judged, those delivered to a region without a stack too: each condition
+    # names the regions it holds in (in_regions, or forwarding's delivery_region =), so it
+    # holds for none of those (NULL or FALSE, counted alike: never).
     judged_columns = ",\n    ".join(
         f"({condition}) AS {name}"
         for name, condition in {**alerts, **plain, **suppressions}.items()
@@ -363,37 +398,44 @@ def query(
         if end:
             filters.append(f"eventtime < {literal((end + timedelta(days=1)).isoformat())}")
     scan_filter = "WHERE " + " AND ".join(filters) if filters else ""
-    selects = [
-        "SELECT '' AS detection, 'records' AS measure, '' AS key, count(*) AS n FROM records",
-        "SELECT '', 'read_only', '', count_if(read_only) FROM records",
-        f"SELECT '', 'unplaced', '', count_if(NOT read_only AND NOT coalesce({placed}, FALSE)) "
-        "FROM records",
+    # The rows the query returns: (detection, measure, key) and a condition on a judged record,
+    # counted where it holds; the first three of every detection's and the totals' even at 0.
+    counted: list[tuple[str, str, str, str]] = [
+        ("TRUE", "", "records", "''"),
+        ("read_only", "", "read_only", "''"),
+        ("NOT read_only AND NOT placed", "", "unplaced", "''"),
     ]
     for detection in (d.id for d in settings.detections if d.id not in left_out):
         alert = f"alert_{detection}" if f"alert_{detection}" in alerts else "FALSE"
         silenced = (
             f"(plain_{detection} AND NOT {alert})" if f"plain_{detection}" in plain else "FALSE"
         )
-        selects.append(f"SELECT {literal(detection)}, 'alerts', '', count_if({alert}) FROM judged")
-        selects.append(
-            f"SELECT {literal(detection)}, 'suppressed', '', count_if({silenced}) FROM judged"
-        )
-        for measure, column in (
-            ("who", "principal"),
-            ("what", "event_name"),
-            ("from", "source_ip"),
-            ("where", "account"),
-        ):
-            selects.append(
-                f"SELECT {literal(detection)}, {literal(measure)}, {column}, count(*) "
-                f"FROM judged WHERE {alert} GROUP BY {column}"
-            )
+        counted.append((alert, detection, "alerts", "''"))
+        counted.append((silenced, detection, "suppressed", "''"))
         for i, (suppression, _) in enumerate(matcher.suppression_texts):
             if suppression.applies_to(detection) and silenced != "FALSE":
-                selects.append(
-                    f"SELECT {literal(detection)}, {literal('suppression:' + suppression.name)}, "
-                    f"'', count_if({silenced} AND suppression_{i}) FROM judged"
-                )
+                measure = "suppression:" + suppression.name
+                counted.append((f"{silenced} AND suppression_{i}", detection, measure, "''"))
+        if alert != "FALSE":
+            for measure, column in REPORTED:
+                counted.append((alert, detection, measure, column))
+    zero = [entry for entry in counted if entry[3] == "''"]
+
+    def entry(detection: str, measure: str, key: str) -> str:
+        return f"ARRAY[{literal(detection)}, {literal(measure)}, {key}]"
+
+    found = array(
+        entry(*rest) if condition == "TRUE" else f"IF({condition}, {entry(*rest)})"
+        for condition, *rest in counted
+        if condition != "FALSE"
+    )
+    zeros = array(entry(*rest) for _, *rest in zero)
+    # One scan of the table: Trino, Athena engine 3's engine, inlines a WITH relation at each
+    # use ("the SQL for the WITH clause will be inlined anywhere the named relation is used",
+    # trino.io/docs/current/sql/select.html; trinodb/trino#18421), so each relation below is
+    # read once, by the next, and every row the report needs comes from one pass over the
+    # records: each record unnested into the (detection, measure, key) entries it counts for,
+    # summed by one GROUP BY, with a 0 for the counts every report prints.
     sql = f"""WITH records AS (
   SELECT *,
     coalesce(readonly = 'true', FALSE) AS read_only,
@@ -407,15 +449,26 @@ def query(
   FROM {table}
   {scan_filter}
 ),
-placed AS (
-  SELECT *, ({forwarded}) AS forwarded FROM records WHERE {placed}
+routed AS (
+  SELECT *,
+    coalesce(delivery_region IN ({", ".join(literal(r) for r in regions)}), FALSE) AS placed,
+    ({forwarded}) AS forwarded
+  FROM records
 ),
 judged AS (
   SELECT *,
     {judged_columns}
-  FROM placed
+  FROM routed
 )
-""" + "\nUNION ALL\n".join(selects)
+SELECT entry[1] AS detection, entry[2] AS measure, entry[3] AS key, sum(n) AS n
+FROM (
+  SELECT entry, 1 AS n
+  FROM judged
+  CROSS JOIN UNNEST(filter({found}, e -> e IS NOT NULL)) AS found(entry)
+  UNION ALL
+  SELECT entry, 0 FROM UNNEST({zeros}) AS zero(entry)
+) AS counted
+GROUP BY entry[1], entry[2], entry[3]"""
     return Query(sql, left_out, matcher.receives_read_only)
 
 

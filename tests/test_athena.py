@@ -319,6 +319,43 @@ def test_the_query_is_trino_sql(project):
     assert len(sql) < 262_144  # StartQueryExecution's QueryString limit
 
 
+def _scans(sql: str, table: str) -> int:
+    """How many times Athena reads ``table`` for this query: Trino inlines a WITH relation
+    wherever it is named (trino.io/docs/current/sql/select.html, WITH clause), so each
+    reference to a relation reading the table reads it again."""
+    tree = sqlglot.parse_one(sql, read="trino")
+    relations = {cte.alias: cte.this for cte in tree.find_all(sqlglot.exp.CTE)}
+
+    def reads(node: sqlglot.exp.Expression) -> int:
+        return sum(
+            1 if reference.name == table else reads(relations[reference.name])
+            for reference in node.find_all(sqlglot.exp.Table)
+            if reference.name == table or reference.name in relations
+        )
+
+    body = tree.copy()
+    body.set("with_", None)
+    return reads(body)
+
+
+@pytest.mark.parametrize("name", list(CONTEXTS))
+def test_the_query_reads_the_table_once(project, name):
+    """Athena bills the bytes it scans: one pass over the logs, however many detections,
+    measures and suppressions, in one FROM, and each WITH relation named once."""
+    settings, _, matcher = _setup(project, CONTEXTS[name])
+    for table, accounts in (("cloudtrail", ()), (shape.ORGANIZATION_TABLE, ["444455556666"])):
+        sql = athena.query(matcher, settings, table, *_days(), accounts=accounts).sql
+        tree = sqlglot.parse_one(sql, read="trino")
+        reading = [t for t in tree.find_all(sqlglot.exp.Table) if t.name == table]
+        assert len(reading) == 1 and isinstance(reading[0].parent, sqlglot.exp.From)
+        named = Counter(
+            t.name for t in tree.find_all(sqlglot.exp.Table) if t.name in ("records", "judged")
+        )
+        assert named == {"records": 1, "judged": 1}
+        assert _scans(sql, table) == 1
+    assert len(settings.detections) > 40 and settings.suppressions
+
+
 def _days():
     from datetime import date
 
@@ -680,3 +717,9 @@ def test_athena_table_options_say_in_one_line_what_they_cannot_do(
     assert replay.main(args, environ={}) == 2
     _, err = capsys.readouterr()
     assert err.count("\n") == 1 and says in err, err
+
+
+def test_an_array_past_trinos_254_elements_is_a_concat_of_arrays():
+    sql = "SELECT cardinality(" + athena.array(str(i) for i in range(600)) + ")"
+    assert sql.count("ARRAY[") == 3 and "concat(" in sql
+    assert duckdb.connect().execute(_duckdb(sql)).fetchone() == (600,)
