@@ -175,6 +175,20 @@ def pattern_sql(pattern: Mapping[str, Any], path: tuple[str, ...] = ()) -> str:
 def _field_sql(field: _Field, allowed: list) -> str:
     alternatives = []
     for item in allowed:
+        if item is None:
+            # [null] matches a null value, {"exists": false} a missing field (EventBridge,
+            # eb-event-patterns-null-values.html; models.event_patterns), and the table reads
+            # both as NULL: a column or a struct's field exactly only with both, as Sigma's
+            # `field: null` compiles; a JSON text path tells them apart, an array too, unwritten.
+            where = ".".join(field.path)
+            if field.json:
+                raise InexpressibleError(f"{where}: null in a JSON text column in SQL")
+            if {"exists": False} not in allowed:
+                raise InexpressibleError(
+                    f"{where}: null without exists false: the table reads a missing field as "
+                    "null too"
+                )
+            continue  # said by exists false: IS NULL
         if isinstance(item, str):
             alternatives.append(field.any_value(f"VALUE = {literal(item)}"))
         elif isinstance(item, Mapping) and len(item) == 1:

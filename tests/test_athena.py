@@ -135,16 +135,20 @@ def cloudtrail_table(corpus, tmp_path_factory):
     """The corpus and every fixture, as rows of the Athena table, in DuckDB."""
     records = [r["detail"] if "detail-type" in r else r for r in _all_records(corpus)]
     records = [r for r in records if "eventSource" in r and not _lowercased(r)]
-    folder = tmp_path_factory.mktemp("athena")
+    connection = duckdb.connect()
+    _load(connection, "cloudtrail", records, tmp_path_factory.mktemp("athena"))
+    return connection, records
+
+
+def _load(connection, table: str, records: list[dict[str, Any]], folder) -> None:
+    """Records as rows of the guide's table, named ``table``."""
     (folder / "rows.jsonl").write_text("\n".join(json.dumps(_row(r)) for r in records) + "\n")
     columns = {**{c: "VARCHAR" for c in STRINGS}, **STRUCTS}
-    connection = duckdb.connect()
     connection.execute(
-        "CREATE TABLE cloudtrail AS SELECT * FROM read_json(?, format = 'newline_delimited', "
+        f"CREATE TABLE {table} AS SELECT * FROM read_json(?, format = 'newline_delimited', "
         f"columns = {{{', '.join(f'{k!r}: {v!r}' for k, v in columns.items())}}})",
         [str(folder / "rows.jsonl")],
     )
-    return connection, records
 
 
 def _duckdb_type(column_type) -> str:
@@ -235,6 +239,74 @@ def test_the_athena_query_finds_what_local_replay_finds(project, cloudtrail_tabl
     assert replay.report(from_sql, settings) == replay.report(local, settings)
     assert sum(c.alerts for c in local.detections.values()) > 100
     assert sum(c.suppressed for c in local.detections.values()) > 5
+
+
+# A user's Sigma rule with a null test, as four SigmaHQ rules write it (`errorCode: null`: the
+# field missing or null, which the backend compiles to [null, {"exists": false}]).
+NULL_RULE = """\
+title: EC2 call succeeded
+id: 2f0d3c8e-5b1a-4c7e-9f00-00000000000a
+name: ec2_call_succeeded
+logsource:
+    product: aws
+    service: cloudtrail
+detection:
+    selection:
+        eventSource|cased: ec2.amazonaws.com
+        errorCode: null
+    condition: selection
+level: low
+"""
+
+
+def test_a_null_test_is_judged_in_athena_mode(project, cloudtrail_table, tmp_path):
+    """A missing errorCode and a null one both match [null, {"exists": false}], and both read
+    NULL in the table: the rule is judged, and finds local replay's alerts, on the corpus and
+    on a record whose errorCode is null."""
+    connection, records = cloudtrail_table
+    (tmp_path / "null.yml").write_text(NULL_RULE)
+    context = {**CONTEXTS["per-region"], "sigmaRules": [str(tmp_path / "null.yml")]}
+    settings, documents, matcher = _setup(project, context)
+    detection = "ec2_call_succeeded"
+    call = next(
+        r
+        for r in records
+        if r["eventSource"] == "ec2.amazonaws.com"
+        and "errorCode" not in r
+        and r.get("readOnly") is False
+    )
+    extra = [
+        {**call, "errorCode": None, "eventID": "null-error-code"},
+        {**call, "errorCode": "Client.UnauthorizedOperation", "eventID": "failed"},
+    ]
+    _load(connection, "with_null", records + extra, tmp_path)
+    query = athena.query(matcher, settings, "with_null")
+    assert detection not in query.left_out
+    from_sql = athena.replay_of(connection.execute(_duckdb(query.sql)).fetchall(), settings, query)
+    local = replay.replay(settings, documents, records + extra)
+    for left in query.left_out:
+        local.detections.pop(left)
+        from_sql.detections.pop(left)
+    from_sql.not_judged.clear()
+    assert _as_dicts(from_sql) == _as_dicts(local)
+    plain = replay.replay(settings, documents, records)
+    assert local.detections[detection].alerts == plain.detections[detection].alerts + 1 > 10
+
+
+@pytest.mark.parametrize(
+    "pattern, says",
+    [
+        ({"detail": {"errorCode": [None]}}, "null without exists false"),
+        ({"detail": {"requestParameters": {"name": [None, {"exists": False}]}}}, "JSON text"),
+    ],
+)
+def test_a_null_the_table_cannot_tell_from_missing_is_refused(pattern, says):
+    with pytest.raises(athena.InexpressibleError, match=says):
+        athena.pattern_sql(pattern)
+    # With exists false, null adds nothing the column can tell: errorcode IS NULL either way.
+    both = athena.pattern_sql({"detail": {"errorCode": [None, {"exists": False}]}})
+    assert both == athena.pattern_sql({"detail": {"errorCode": [{"exists": False}]}})
+    assert "errorcode IS NOT NULL" in both
 
 
 def _accounts(records) -> list[str]:
