@@ -169,6 +169,18 @@ GLUE_NAME = Limit("characters in a Glue database or table name", 255, ATHENA_NAM
 GLUE_COLUMN_TYPE = Limit("characters in a Glue column type", 131_072, GLUE_COLUMN)
 GLUE_PARAMETER = Limit("characters in a Glue table parameter value", 512_000, GLUE_COLUMN)
 
+# ---- Athena: not synthesized output; `make replay ARGS=--athena` checks its query (ops.athena) ----
+# Service Quotas, "Query string length": "The maximum allowed query string length is 262144
+# bytes, where the strings are encoded in UTF-8. This is not an adjustable quota"
+# (StartQueryExecution refuses longer: "'queryString' failed to satisfy constraint", AWS
+# Knowledge Center, athena-query-string-length, which advises splitting the query).
+ATHENA_QUOTAS = "https://docs.aws.amazon.com/athena/latest/ug/service-limits.html"
+QUERY_STRING = Limit("bytes in an Athena query string (UTF-8)", 262_144, ATHENA_QUOTAS)
+# The same page, "Databases, tables, and partitions": "Although Athena supports querying AWS
+# Glue tables that have 10 million partitions, Athena cannot read more than 1 million
+# partitions in a single scan" (no quota to raise: "cannot").
+PARTITIONS_PER_SCAN = Limit("partitions one Athena scan reads", 1_000_000, ATHENA_QUOTAS)
+
 
 def rules_per_bus(region: str) -> Limit:
     value = RULES_PER_BUS_IN.get(region, RULES_PER_BUS.value)

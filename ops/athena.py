@@ -24,7 +24,7 @@ import json
 import re
 import time
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
@@ -37,7 +37,9 @@ from models.cloudtrail_records import (
     GLOBAL_REGION,
 )
 from models.cloudtrail_table import ACCOUNT as ACCOUNT_KEY
+from models.cloudtrail_table import FIRST_DAY
 from models.cloudtrail_table import TIMESTAMP as DAY_KEY
+from models.limits import PARTITIONS_PER_SCAN, QUERY_STRING
 from ops.context import OpsError
 
 # The record's top-level fields the table has, and the column of each (the guide's DDL).
@@ -299,6 +301,7 @@ class Query:
     sql: str
     left_out: Mapping[str, str]  # detection -> why the table cannot answer its rules
     read_only_judged: bool  # some rule receives read-only calls
+    detections: tuple[str, ...] = ()  # the detections asked about (left out ones too)
 
 
 def query(
@@ -308,13 +311,17 @@ def query(
     start: date | None = None,
     end: date | None = None,
     accounts: Sequence[str] = (),
+    detections: Collection[str] | None = None,
 ) -> Query:
     """The one query: rows (detection, measure, key, n) for ops.replay's report; detections
     whose rules the table cannot answer exactly are left out, and say why. ``accounts``: the
     values of an organization trail table's injected ``accountid`` partition key
     (models.cloudtrail_table), which such a table needs; none for the guide's table or the home
-    stack's, whose region partitions are all read unfiltered."""
+    stack's, whose region partitions are all read unfiltered. ``detections``: these only (all
+    by default), for a query that would be too long with all of them."""
     regions = sorted(matcher.deployed)
+    chosen = None if detections is None else set(detections)
+    asked = tuple(d.id for d in settings.detections if chosen is None or d.id in chosen)
 
     def grouped(
         index_by_region: Mapping[str, Any], read_only_by_region: Mapping[str, Any]
@@ -366,6 +373,8 @@ def query(
         columns: dict[str, list[str]] = {}
         for name, entries in grouped(general[which], reading[which]).items():
             detection = _detection_id(name)
+            if detection not in asked:
+                continue
             for where, text, read_only in entries:
                 try:
                     sql = pattern_sql(json.loads(text))
@@ -385,13 +394,14 @@ def query(
     for detection in left_out:
         alerts.pop(f"alert_{detection}", None)
         plain.pop(f"plain_{detection}", None)
-    suppressions = {
-        f"suppression_{i}": pattern_sql(json.loads(text))
-        for i, (_, text) in enumerate(matcher.suppression_texts)
-    }
     # Every record is judged, those delivered to a region without a stack too: each condition
     # names the regions it holds in (in_regions, or forwarding's delivery_region =), so it
     # holds for none of those (NULL or FALSE, counted alike: never).
+    suppressions = {  # those some asked detection has
+        f"suppression_{i}": pattern_sql(json.loads(text))
+        for i, (suppression, text) in enumerate(matcher.suppression_texts)
+        if any(suppression.applies_to(d) and f"plain_{d}" in plain for d in asked)
+    }
     judged_columns = ",\n    ".join(
         f"({condition}) AS {name}"
         for name, condition in {**alerts, **plain, **suppressions}.items()
@@ -419,7 +429,7 @@ def query(
         ("read_only", "", "read_only", "''"),
         ("NOT read_only AND NOT placed", "", "unplaced", "''"),
     ]
-    for detection in (d.id for d in settings.detections if d.id not in left_out):
+    for detection in (d for d in asked if d not in left_out):
         alert = f"alert_{detection}" if f"alert_{detection}" in alerts else "FALSE"
         silenced = (
             f"(plain_{detection} AND NOT {alert})" if f"plain_{detection}" in plain else "FALSE"
@@ -483,7 +493,117 @@ FROM (
   SELECT entry, 0 FROM UNNEST({zeros}) AS zero(entry)
 ) AS counted
 GROUP BY entry[1], entry[2], entry[3]"""
-    return Query(sql, left_out, matcher.receives_read_only)
+    return Query(sql, left_out, matcher.receives_read_only, asked)
+
+
+# Without --from, the last 30 days: a replay reads every partition in its range, and most of
+# the projected ones are empty (a region enum of the partition's regions, every day since the
+# table's first: "If more than half of your projected partitions are empty, it is recommended
+# that you use traditional partitions", partition-projection.html), so a replay of all history
+# is asked for (--from), not the default.
+DEFAULT_DAYS = 30
+
+
+def partition_days(start: date, end: date | None, today: date) -> tuple[date, date]:
+    """The first and last delivery day partitions the query reads of a table the stacks
+    created: its range's, a day of slack after --to, within the projection (FIRST_DAY to NOW)."""
+    last = min(end + timedelta(days=1), today) if end else today
+    return max(start, FIRST_DAY), last
+
+
+def partitions(per_day: int, start: date, end: date | None, today: date) -> int:
+    """The partitions a query of a table the stacks created reads: ``per_day`` (accounts x
+    regions) for each delivery day of partition_days."""
+    first, last = partition_days(start, end, today)
+    return per_day * max((last - first).days + 1, 0)
+
+
+def default_start(end: date | None, today: date, per_day: int | None = None) -> date:
+    """Without --from: the first of the last DEFAULT_DAYS days up to --to (or today), fewer
+    where a table the stacks created (``per_day`` partitions a day) would have more partitions
+    than one scan reads; one day at least, which check_partitions refuses if it is too many."""
+    last = end or today
+    for days in range(DEFAULT_DAYS, 1, -1):
+        start = last - timedelta(days=days - 1)
+        if per_day is None or partitions(per_day, start, end, today) <= PARTITIONS_PER_SCAN.value:
+            return start
+    return last
+
+
+def check_partitions(accounts: int, regions: int, start: date, end: date | None, today: date):
+    """Refuse, in one line saying how to split it, a scan of more partitions than Athena reads
+    in one (models.limits.PARTITIONS_PER_SCAN): accounts x regions x delivery days."""
+    found = partitions(accounts * regions, start, end, today)
+    if found <= PARTITIONS_PER_SCAN.value:
+        return
+    first, last = partition_days(start, end, today)
+    days = (last - first).days + 1
+    ways = []
+    fit_days = PARTITIONS_PER_SCAN.value // (accounts * regions)
+    if fit_days > 1:  # --to's day of slack included
+        ways.append(f"--from {last - timedelta(days=fit_days - 1)} ({fit_days:,} days)")
+    fit_accounts = PARTITIONS_PER_SCAN.value // (regions * days)
+    if accounts > 1 and fit_accounts:
+        ways.append(f"--accounts in batches of at most {fit_accounts:,}")
+    where = f"--athena: {accounts:,} accounts x {regions} regions x {days:,} days"
+    raise OpsError(
+        PARTITIONS_PER_SCAN.exceeded(found, where) + ": read " + (" or ".join(ways) or "less")
+    )
+
+
+def _size(built: Query) -> int:
+    return len(built.sql.encode("utf-8"))
+
+
+def _most_that_fit(costs: Iterable[int], room: int) -> int:
+    """How many of these fit in ``room`` whichever are chosen: the largest first."""
+    count, used = 0, 0
+    for cost in sorted(costs, reverse=True):
+        if used + cost > room:
+            break
+        count, used = count + 1, used + cost
+    return count
+
+
+def check_size(
+    built: Query, accounts: Sequence[str], build: Callable[[Collection[str]], Query]
+) -> None:
+    """Refuse, in one line saying how to split it, a query longer than Athena takes
+    (models.limits.QUERY_STRING, bytes of UTF-8): batches of --accounts (each reads its own
+    accounts' partitions: nothing read twice), or else fewer --detections per query (each query
+    reads the logs again), or both. ``build``: the same query asking about these detections;
+    the advice holds whichever accounts or detections are chosen (the largest counted)."""
+    limit = QUERY_STRING.value
+    size = _size(built)
+    if size <= limit:
+        return
+    bare = _size(build(()))  # every account, no detection
+    judged = [d for d in built.detections if d not in built.left_out]
+    # What each detection adds alone: with the suppression columns it shares, so at least its
+    # share of the whole.
+    costs = [_size(build((d,))) - bare for d in judged]
+    per_account = max((len(literal(a).encode("utf-8")) + 2 for a in accounts), default=0)
+    fixed = bare - per_account * len(accounts)  # neither accounts nor detections
+
+    def batch(room: int) -> str:
+        return f"--accounts in batches of at most {room // per_account:,}"
+
+    def fewer(room: int) -> str:
+        most = _most_that_fit(costs, room)
+        return f"--detections naming at most {most} of the {len(judged)} per query"
+
+    again = " (each query reads the logs again)"
+    room = limit - fixed - (size - bare)  # for the accounts, with every detection
+    half = (limit - fixed) // 2
+    if accounts and room // per_account > 0:
+        way = "split it: " + batch(room)
+    elif _most_that_fit(costs, limit - bare):
+        way = "split it: " + fewer(limit - bare) + again
+    elif accounts and half // per_account > 0 and _most_that_fit(costs, half):
+        way = "split it: " + batch(half) + " and " + fewer(half) + again
+    else:
+        way = f"without any detection it is {bare:,} bytes"
+    raise OpsError(QUERY_STRING.exceeded(size, "--athena") + ": " + way)
 
 
 def _detection_id(rule_id: str) -> str:
@@ -497,8 +617,8 @@ def replay_of(rows: Iterable[Sequence[Any]], settings: MonitorConfig, query: Que
     from ops.replay import DetectionCounts, Replay
 
     found = Replay(read_only_judged=query.read_only_judged, not_judged=dict(query.left_out))
-    for detection in settings.detections:
-        found.detections[detection.id] = DetectionCounts()
+    for detection in query.detections or [d.id for d in settings.detections]:
+        found.detections[detection] = DetectionCounts()
     for suppression in settings.suppressions:
         found.suppressions[suppression.name] = Counter()
     counters = {

@@ -795,3 +795,151 @@ def test_an_array_past_trinos_254_elements_is_a_concat_of_arrays():
     sql = "SELECT cardinality(" + athena.array(str(i) for i in range(600)) + ")"
     assert sql.count("ARRAY[") == 3 and "concat(" in sql
     assert duckdb.connect().execute(_duckdb(sql)).fetchone() == (600,)
+
+
+def _org_replay(project, monkeypatch, tmp_path, today):
+    folder, _ = project(ORGANIZATION_ATHENA_CONTEXT)
+    _no_credentials(monkeypatch, tmp_path)
+    monkeypatch.chdir(folder)
+    monkeypatch.setattr(replay, "_today", lambda: today)
+    return parse_config(ORGANIZATION_ATHENA_CONTEXT, {})
+
+
+def test_without_from_it_replays_the_last_30_days(project, monkeypatch, capsys, tmp_path):
+    """The default range, stated with the partitions it reads: the last 30 days up to --to
+    or today, the delivery day after --to read as slack."""
+    from datetime import date
+
+    settings = _org_replay(project, monkeypatch, tmp_path, date(2026, 12, 1))
+    regions = len(settings.partition_regions)
+    assert replay.main(["--athena"], environ={}) == 0
+    out, err = capsys.readouterr()
+    assert "\"timestamp\" BETWEEN '2026/11/02' AND '9999/12/31'" in out
+    assert "eventtime >= '2026-11-02'" in out
+    assert (
+        "of 2026-11-02 to 2026-12-01 (the last 30 days by default: --from for more): "
+        f"{regions * 30:,} partitions ({regions} regions x 30 days); run it"
+    ) in err
+    assert replay.main(["--athena", "--to", "2026-11-20"], environ={}) == 0
+    out, err = capsys.readouterr()
+    assert "\"timestamp\" BETWEEN '2026/10/22' AND '2026/11/21'" in out
+    # The projection starts on models.cloudtrail_table.FIRST_DAY: days before it are no
+    # partitions ("Queries for values that are beyond the range bounds ... return zero rows").
+    assert f"{regions * 21:,} partitions ({regions} regions x 21 days)" in err
+
+
+# docs/performance.md's organization: 1,000 named accounts, the security and management ones.
+THOUSAND = [f"{100000000000 + i}" for i in range(1002)]
+
+
+def test_an_organization_replay_reads_no_more_partitions_than_one_scan_can(
+    project, monkeypatch, capsys, tmp_path
+):
+    """Athena "cannot read more than 1 million partitions in a single scan": accounts x regions
+    x delivery days. Without --from, the default range shrinks to fit, and says so; a --from
+    that would cross it is refused in one line with the number and two ways to split it."""
+    from datetime import date
+
+    settings = _org_replay(project, monkeypatch, tmp_path, date(2026, 12, 1))
+    regions = len(settings.partition_regions)
+    assert regions * 1002 * 30 > 1_000_000 >= regions * 1002 * 29  # 34 regions in botocore's
+    accounts = ["--accounts", ",".join(THOUSAND)]
+    assert replay.main(["--athena", "--management", *accounts], environ={}) == 0
+    out, err = capsys.readouterr()
+    assert "\"timestamp\" BETWEEN '2026/11/03' AND '9999/12/31'" in out
+    assert (
+        "of 2026-11-03 to 2026-12-01 (the last 29 days, not 30: Athena reads at most "
+        f"1,000,000 partitions a scan): {1002 * regions * 29:,} partitions "
+        f"(1,002 accounts x {regions} regions x 29 days); run it"
+    ) in err
+
+    assert replay.main(["--athena", "--management", *accounts, "--from", "2026-11-01"], {}) == 2
+    _, err = capsys.readouterr()
+    assert err.count("\n") == 1, err
+    assert f"partitions one Athena scan reads would be {1002 * regions * 31:,}" in err
+    assert "AWS takes 1,000,000" in err and "athena/latest/ug/service-limits.html" in err
+    assert "--from 2026-11-03 (29 days) or --accounts in batches of at most" in err
+    # Either way fits.
+    batch = int(err.rsplit("at most ", 1)[1].replace(",", ""))
+    assert batch * regions * 31 <= 1_000_000 < (batch + 1) * regions * 31
+
+
+def test_the_partitions_are_counted_within_the_projected_days():
+    from datetime import date
+
+    today = date(2026, 12, 1)
+    # Before the first projected day nothing is read; --to's day of slack up to today only.
+    assert athena.partitions(34, date(2020, 1, 1), None, today) == 34 * 31
+    assert athena.partitions(34, date(2026, 11, 10), date(2026, 11, 19), today) == 34 * 11
+    assert athena.partitions(34, date(2026, 11, 30), date(2026, 12, 1), today) == 34 * 2
+    assert athena.default_start(None, today, 34) == date(2026, 11, 2)
+    assert athena.default_start(date(2026, 11, 20), today, None) == date(2026, 10, 22)
+    # So many accounts that one day is too many: the default is one day, and it is refused
+    # naming a batch of accounts that fits.
+    assert athena.default_start(None, today, 40_000 * 34) == today
+    with pytest.raises(athena.OpsError, match=r"--accounts in batches of at most 29,411$"):
+        athena.check_partitions(40_000, 34, today, None, today)
+
+
+def _limit(monkeypatch, value: int) -> None:
+    from models.limits import QUERY_STRING, Limit
+
+    monkeypatch.setattr(
+        athena, "QUERY_STRING", Limit(QUERY_STRING.what, value, QUERY_STRING.source)
+    )
+
+
+@pytest.mark.parametrize("limit", [262_144, 120_000, 40_000, 25_000])
+def test_a_query_longer_than_athena_takes_is_refused_with_a_split_that_fits(
+    project, monkeypatch, limit
+):
+    """Athena takes 262,144 bytes of query (UTF-8, not adjustable): longer, one line naming
+    the limit, its page and a split; whichever accounts or detections are chosen within that
+    split, the query fits. The same advice at smaller limits, for more detections than ours."""
+    import re
+
+    settings, _, matcher = _setup(project, CONTEXTS["per-region"])
+    accounts = [f"{100000000000 + i}" for i in range(20_000)]
+    days = _days()
+
+    def build(chosen, among=accounts):
+        return athena.query(matcher, settings, "t", *days, accounts=among, detections=chosen)
+
+    _limit(monkeypatch, limit)
+    query = build(None)
+    assert len(query.sql.encode()) > limit
+    with pytest.raises(athena.OpsError) as raised:
+        athena.check_size(query, accounts, build)
+    message = str(raised.value)
+    assert "\n" not in message
+    assert (
+        f"bytes in an Athena query string (UTF-8) would be {len(query.sql.encode()):,}" in message
+    )
+    assert f"AWS takes {limit:,} (not adjustable: " in message
+    assert "https://docs.aws.amazon.com/athena/latest/ug/service-limits.html" in message
+    batch = re.search(r"--accounts in batches of at most ([\d,]+)", message)
+    most = re.search(r"--detections naming at most (\d+) of the (\d+) per query", message)
+    assert batch or most, message
+    some = accounts[: int(batch[1].replace(",", ""))] if batch else accounts
+    judged = [d for d in query.detections if d not in query.left_out]
+    if most:
+        assert int(most[2]) == len(judged) and "reads the logs again" in message
+        # The largest detections: the worst choice within the advice.
+        size = {d: len(build((d,), some).sql.encode()) for d in judged}
+        chosen = sorted(judged, key=size.get, reverse=True)[: int(most[1])]
+    else:
+        chosen = None
+    athena.check_size(build(chosen, some), some, lambda c: build(c, some))  # fits: no error
+
+
+def test_a_query_too_long_is_refused_before_it_is_sent(project, monkeypatch, capsys, tmp_path):
+    from datetime import date
+
+    _org_replay(project, monkeypatch, tmp_path, date(2026, 12, 1))
+    many = ",".join(f"{100000000000 + i}" for i in range(20_000))
+    args = ["--athena", "--management", "--accounts", many, "--from", "2026-12-01"]
+    assert replay.main(args, environ={}) == 2
+    out, err = capsys.readouterr()
+    assert not out and err.count("\n") == 1
+    assert "AWS takes 262,144 (not adjustable: " in err
+    assert "split it: --accounts in batches of at most" in err
