@@ -596,6 +596,15 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] = os.envi
                 f"(a role's inline policies hold {limits.INLINE_ROLE_POLICIES.value:,}) or split it",
                 file=sys.stderr,
             )
+        if "aws_glue_catalog_database" in types:
+            # IAM alone decides only while Lake Formation's "Use only IAM access control" is
+            # on, its default (change-settings.html); docs/tuning.md has the grants and pages.
+            print(
+                "note: where Lake Formation governs the Data Catalog, the deployer also needs "
+                "its CREATE_DATABASE (or data lake administrator) to create the athenaTable "
+                "database: docs/tuning.md, Lake Formation",
+                file=sys.stderr,
+            )
         if args.output:
             args.output.write_text(document + "\n", encoding="utf-8")
             print(

@@ -471,3 +471,18 @@ def test_verify_in_organization_mode_reads_the_organization_bus_rules_metrics(
             )
         code, lines = run_verify(capsys)
         assert code == 0, lines
+
+
+@pytest.mark.parametrize("name, noted", [("default", False), ("everything", True)])
+def test_deployer_policy_notes_lake_formation_with_athena_table(
+    name, noted, tmp_path, monkeypatch, capsys
+):
+    """IAM alone lets the deployer create the Glue database only while Lake Formation's "Use
+    only IAM access control" default holds: with athenaTable, one line says what else."""
+    context = DEPLOYER_CONFIGS[name]
+    synthesize_to(parse_config(context, {}), tmp_path / "cdktf.out")
+    (tmp_path / "cdktf.json").write_text(json.dumps({"context": context}))
+    monkeypatch.chdir(tmp_path)
+    assert ops_main(["deployer-policy"]) == 0
+    err = capsys.readouterr().err
+    assert ("CREATE_DATABASE" in err and "docs/tuning.md, Lake Formation" in err) == noted
