@@ -501,6 +501,18 @@ def test_without_credentials_it_prints_the_query_and_says_so(
             "is after",
         ),
         ([], "say which logs"),
+        (
+            [
+                "--athena",
+                "--database",
+                "d",
+                "--table",
+                "t",
+                "--detections",
+                "root_account_usage,nope",
+            ],
+            "--detections nope: not one of this configuration's",
+        ),
     ],
 )
 def test_athena_mode_says_in_one_line_what_it_cannot_do(project, monkeypatch, capsys, args, says):
@@ -943,3 +955,16 @@ def test_a_query_too_long_is_refused_before_it_is_sent(project, monkeypatch, cap
     assert not out and err.count("\n") == 1
     assert "AWS takes 262,144 (not adjustable: " in err
     assert "split it: --accounts in batches of at most" in err
+
+
+def test_detections_asks_about_those_only(project, monkeypatch, capsys, tmp_path):
+    """--detections, for a query that would be too long: those detections' columns only, and
+    their suppressions; the report lists those."""
+    settings, _, matcher = _setup(project, CONTEXTS["per-region"])
+    chosen = ("iam_policy_changes", "vpc_changes")
+    query = athena.query(matcher, settings, "t", *_days(), detections=chosen)
+    assert query.detections == chosen
+    whole = athena.query(matcher, settings, "t", *_days())
+    assert len(query.sql) < len(whole.sql) / 3
+    assert "alert_iam_policy_changes" in query.sql and "alert_root_account_usage" not in query.sql
+    assert set(athena.replay_of([], settings, query).detections) == set(chosen)
