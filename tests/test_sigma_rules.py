@@ -467,3 +467,124 @@ def test_many_uncased_rules_fit_the_forwarding_patterns_and_the_member_template(
         (r.get("State", "ENABLED"), r["EventPattern"]) for r in member_rules(template, "eu-west-1")
     ]
     assert _check_split(rules, forwarded(plan.local), events) == len(events)
+
+
+# ---- the alert's fields: EventBridge's input transformer, checked when the rule is loaded ----
+
+
+def _with_fields(fields: str, name: str = "fielded") -> str:
+    """IAM_RULE with these lines in place of its fields."""
+    return IAM_RULE.replace("fields:\n    - requestParameters.userName\n", fields).replace(
+        "title: Login profile deleted", f"title: Login profile deleted\nname: {name}"
+    )
+
+
+def test_fields_differing_in_case_or_punctuation_show_their_own_values(tmp_path):
+    from constructs_lib.chat.chat_message import chat_message
+    from constructs_lib.detections.outcomes import rule_variants
+    from constructs_lib.eventbridge.alert_message import alert_message
+    from models.eventbridge_templates import Rule, fill
+
+    fields = ["userName", "username", "user_name", "user.name"]
+    (tmp_path / "rule.yml").write_text(
+        _with_fields("fields:\n" + "".join(f"    - requestParameters.{f}\n" for f in fields))
+    )
+    (rule,) = parse_config({"sigmaRules": [str(tmp_path / "rule.yml")]}, {}).sigma_rules
+    values = {"userName": "alice", "username": "bob", "user_name": "carol", "user": {"name": "dan"}}
+    event = envelope(call("iam", "DeleteLoginProfile", "us-east-1", requestParameters=values))
+    for variant in rule_variants(rule):
+        message = alert_message(variant)
+        assert len(set(message.input_paths)) == len(message.input_paths.values())
+        text = fill(message.input_template, message.input_paths, event, Rule("r", "arn"))
+        for field, value in zip(fields, ["alice", "bob", "carol", "dan"], strict=True):
+            assert f'"  requestParameters.{field}: {value}"' in text, text
+        chat = chat_message(variant)
+        chat_text = fill(chat.input_template, chat.input_paths, event, Rule("r", "arn"))
+        for field, value in zip(fields, ["alice", "bob", "carol", "dan"], strict=True):
+            assert f"*requestParameters.{field}:* {value}" in chat_text
+
+
+@pytest.mark.parametrize(
+    ("field", "step"),
+    [
+        ("requestParameters.some field", "'some field'"),
+        ("requestParameters.tags.aws:cloudformation:stack-name", "'aws:cloudformation:stack-name'"),
+        ("requestParameters.items[0]", "'items[0]'"),
+        ("requestParameters.*", "'*'"),
+        ("requestParameters..name", "''"),
+        ("requestParameters.Größe", "'Größe'"),
+    ],
+    ids=["space", "colon", "bracket", "wildcard", "empty-step", "non-ascii"],
+)
+def test_a_field_outside_the_input_transformers_path_syntax_is_one_error_line(
+    tmp_path, field, step
+):
+    (tmp_path / "rule.yml").write_text(_with_fields(f"fields:\n    - '{field}'\n"))
+    with pytest.raises(ConfigError) as error:
+        parse_config({"sigmaRules": [str(tmp_path / "rule.yml")]}, {})
+    line = str(error.value)
+    assert line.startswith(f'sigmaRules[0] = "{tmp_path / "rule.yml"}": ') and "\n" not in line
+    assert f"the alert's field {field!r}" in line and f"the step {step}" in line
+    assert "not compiled to EventBridge" in line and "eb-transform-target-input.html" in line
+
+
+def test_a_field_path_over_256_characters_is_refused_with_the_limit(tmp_path):
+    field = "requestParameters." + "a" * 240
+    (tmp_path / "rule.yml").write_text(_with_fields(f"fields:\n    - {field}\n"))
+    with pytest.raises(
+        ConfigError, match="its path: characters in an input path would be 267; AWS takes 256"
+    ):
+        parse_config({"sigmaRules": [str(tmp_path / "rule.yml")]}, {})
+
+
+@pytest.mark.parametrize(
+    ("fields", "words"),
+    [
+        (
+            "fields:\n" + "".join(f"    - requestParameters.f{i}\n" for i in range(95)),
+            ["input paths of one input transformer would be 105; AWS takes 100"],
+        ),
+        (
+            "api_alerts:\n    alert_fields:\n"
+            + "".join(f"        {'Label' * 20}{i}: requestParameters.f{i}\n" for i in range(80)),
+            ["characters in an input template would be", "AWS takes 8,192"],
+        ),
+        *(
+            (
+                f"api_alerts:\n    alert_fields:\n        'Say {c} hi': requestParameters.userName\n",
+                ["would not arrive as written", "Say", "<fieldSayHi>"],
+            )
+            for c in ('"', "\\", "<", ">")
+        ),
+    ],
+    ids=["95-fields", "template-size", "quote", "backslash", "less-than", "greater-than"],
+)
+def test_an_alert_eventbridge_cannot_take_is_one_line_exit_2_and_nothing_written(
+    tmp_path, fields, words
+):
+    (tmp_path / "rule.yml").write_text(_with_fields(fields))
+    result = _run_main(tmp_path, {"sigmaRules": ["rule.yml"]})
+    assert result.returncode == 2, result.stderr
+    (line,) = result.stderr.splitlines()
+    assert line.startswith('configuration error: sigmaRules[0] = "') and "rule.yml" in line
+    assert "not compiled to EventBridge: the alert message: " in line
+    for word in words:
+        assert word in line, line
+    if "AWS takes" in line:
+        assert "API_InputTransformer.html" in line  # the limit's source (models.limits)
+    assert not (tmp_path / "cdktf.out").exists()
+
+
+def test_an_alert_eventbridge_cannot_take_is_skipped_for_eventbridge_alone(tmp_path):
+    many = "fields:\n" + "".join(f"    - requestParameters.f{i}\n" for i in range(95))
+    (tmp_path / "rule.yml").write_text(_with_fields(many))
+    context = {
+        "alertEngines": ["eventbridge", "metric-filters"],
+        "sigmaRules": [{"path": str(tmp_path / "rule.yml"), "skipRefused": True}],
+    }
+    settings = parse_config(context, {})
+    (rule,) = settings.sigma_rules
+    assert rule in settings.metric_filter_detections
+    assert rule not in settings.eventbridge_detections
+    (skipped,) = settings.sigma_skipped
+    assert "skipped for EventBridge" in skipped and "input paths" in skipped
