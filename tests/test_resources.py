@@ -21,6 +21,7 @@ from constructs_lib.foundation import resources
 from main import synthesize
 from models import stable_json
 from scripts.output_digest import CONFIGURATIONS
+from tests.test_sigma_rules import UNCASED_RULES, _with_fields
 
 # Every construct that writes JSON, with and without subscriptions, KMS tokens in patterns,
 # organization mode's management stack, chat topics, suppressions, remote state and tags; the
@@ -38,38 +39,12 @@ BOTH_WAYS = [
 # for case and punctuation and one of which names two paths; one SigmaHQ writes (an uncased
 # source, forwarded ignoring case), EventBridge's alone.
 SIGMA_RULES = {
-    "both.yml": """\
-title: Access key created for someone
-name: access_key_for_someone
-logsource:
-    product: aws
-    service: cloudtrail
-detection:
-    selection:
-        eventSource|cased: iam.amazonaws.com
-        eventName|cased: CreateAccessKey
-    condition: selection
-level: high
-api_alerts:
-    alert_fields:
-        For user: requestParameters.userName
-        for-user: [responseElements.accessKey.userName, requestParameters.user_name]
-""",
-    "uncased.yml": """\
-title: Flow logs deleted
-name: flow_logs_deleted_uncased
-logsource:
-    product: aws
-    service: cloudtrail
-detection:
-    selection:
-        eventSource: ec2.amazonaws.com
-        eventName: DeleteFlowLogs
-    condition: selection
-fields:
-    - requestParameters.DeleteFlowLogsRequest.FlowLogId
-level: medium
-""",
+    "both.yml": _with_fields(
+        "api_alerts:\n    alert_fields:\n        For user: requestParameters.userName\n"
+        "        for-user: [responseElements.accessKey.userName, requestParameters.user_name]\n",
+        "access_key_for_someone",
+    ),
+    "uncased.yml": UNCASED_RULES["uncased_flow_logs_deleted.yml"],
 }
 # The Glue table (typed constructs fed JSON references) at home with the key, and in the
 # management account in organization mode; each with the user's rules.
@@ -107,7 +82,7 @@ def test_json_and_typed_synthesis_write_the_same_bytes(name, tmp_path, monkeypat
     if name in WITH_RULES:
         assert {d.id for d in settings.sigma_rules} == {
             "access_key_for_someone",
-            "flow_logs_deleted_uncased",
+            "uncased_flow_logs_deleted",
         }
     monkeypatch.delenv(resources.TYPED, raising=False)
     as_json = synthesize(settings, tmp_path / "json" / "cdktf.out")
