@@ -40,52 +40,29 @@ from config_values import (
     declared,
     did_you_mean,
     ecma,
+    json_schema_of,
     key,
     reference_table,
     rule,
 )
-from config_values import json_schema as _json_schema
 from constructs_lib.chat import ChatChannel
 from constructs_lib.delivery import Subscription
-from constructs_lib.detections import rule_files
-from constructs_lib.detections.catalog import ACCOUNT_ID as ACCOUNT_PLACEHOLDER
+from constructs_lib.detections import catalog, rule_files, suppressions
 from constructs_lib.detections.catalog import (
-    ALWAYS,
     CATALOG,
-    DEFAULT_GROUPS,
-    ENGINES,
     EVENTBRIDGE,
-    GROUPS,
-    KEY_ARN,
-    KEY_ID,
     METRIC_FILTERS,
-    TRUSTED_ACCOUNTS,
     Detection,
     Severity,
-    selected,
 )
 from constructs_lib.detections.outcomes import RuleVariant, detection_id_of, rule_variants
-from constructs_lib.detections.suppressions import (
-    ACCOUNT,
-    INVOKED_BY,
-    PRINCIPAL_ARN,
-    SESSION_ISSUER_ARN,
-    SOURCE_IP,
-    USER_AGENT,
-    Condition,
-    InexpressibleError,
-    Suppression,
-    known_noise,
-    narrowed_filter,
-)
+from constructs_lib.detections.suppressions import Condition, Suppression
 from constructs_lib.organization.member_template import forwarded
 from constructs_lib.trail.bucket_settings import ObjectLock
 from models import limits, regions
 
 if TYPE_CHECKING:
     from stacks.region_plan import RegionPlan
-
-__all__ = ["ConfigError", "MonitorConfig", "load_config", "parse_config"]
 
 MANAGEMENT_STACK = "management"  # organization mode's management-account stack, and its folder
 PROJECT_TAG = "Project"
@@ -99,7 +76,6 @@ RESERVED_BUCKET_PREFIXES = ("xn--", "sthree-", "amzn-s3-demo-")
 # OrganizationalUnit.Id, Root.Id, Account.Id and CreateAccount's AccountName
 # (https://docs.aws.amazon.com/organizations/latest/APIReference/API_OrganizationalUnit.html,
 # .../API_Root.html, .../API_Organization.html, .../API_CreateAccount.html).
-ORGANIZATION_ID = r"o-[a-z0-9]{10,32}"
 UNIT_ID = r"ou-(?P<root>[0-9a-z]{4,32})-[a-z0-9]{8,32}|r-(?P<ours>[0-9a-z]{4,32})"
 ACCOUNT_ID = r"\d{12}"
 ACCOUNT_NAME = re.compile(r"[\u0020-\u007e]{1,50}")
@@ -118,7 +94,7 @@ class StateBackend:
 
 @dataclass(frozen=True)
 class Management:
-    """How the app reaches the organization's management account, which StackSets never deploy to."""
+    """How the app reaches the organization's management account (StackSets never deploy to it)."""
 
     role_arn: str  # the role Terraform assumes there (the management stack's provider)
     account_id: str  # the role's account
@@ -177,9 +153,9 @@ def _with_home(where: str, monitored: tuple[str, ...], got: Got) -> tuple[str, .
 
 
 def _engines(where: str, engines: tuple[str, ...], got: Got) -> tuple[str, ...]:
-    """One order, whatever the configuration's; what only the EventBridge engine reads is an
-    error when set without it, never ignored, but at its default (the shipped cdktf.json's) it
-    says nothing, so that engines switch alone."""
+    """One order, whatever the configuration's. What only the EventBridge engine reads is an
+    error when set without it, never ignored; at its default (the shipped cdktf.json's) it says
+    nothing, so that engines switch alone."""
     for name, default, problem in (
         (
             "monitoredRegions",
@@ -197,13 +173,13 @@ def _engines(where: str, engines: tuple[str, ...], got: Got) -> tuple[str, ...]:
                 f'applies to the "eventbridge" alert engine only; with alertEngines '
                 f"{json.dumps(list(engines))} {problem}: remove it",
             )
-    return tuple(e for e in ENGINES if e in engines)
+    return tuple(e for e in catalog.ENGINES if e in engines)
 
 
-def _choices(allowed: Sequence[str], noun: str) -> Many:
+def _choices(allowed: Sequence[str], noun: str, *then: Any) -> Many:
     """A non-empty list of distinct values from ``allowed``, each named ``noun`` in errors."""
-    item = Text(choices=allowed, noun=noun)
-    return Many(item, least=f"select at least one of {list(allowed)}", distinct=f"duplicate {noun}")
+    least = f"select at least one of {list(allowed)}"
+    return Many(Text(choices=allowed, noun=noun), *then, least=least, distinct=f"duplicate {noun}")
 
 
 # ---- where alerts go ----
@@ -224,12 +200,14 @@ def _email(where: str, address: str, got: Got) -> str:
 # (Lambda Invoke, FunctionName).
 ENDPOINTS = {
     "sqs": (
-        re.compile(r"[A-Za-z0-9_-]{1,80}"),
-        "an SQS queue: arn:<partition>:sqs:<region>:<12-digit account>:<1 to 80 of A-Z a-z 0-9 - _>",
+        r"[A-Za-z0-9_-]{1,80}",
+        "an SQS queue: "
+        "arn:<partition>:sqs:<region>:<12-digit account>:<1 to 80 of A-Z a-z 0-9 - _>",
     ),
     "lambda": (
-        re.compile(r"function:[A-Za-z0-9_-]{1,64}(:(\$LATEST|[A-Za-z0-9_-]{1,128}))?"),
-        "a Lambda function: arn:<partition>:lambda:<region>:<12-digit account>:function:<name>[:<alias>]",
+        r"function:[A-Za-z0-9_-]{1,64}(:(\$LATEST|[A-Za-z0-9_-]{1,128}))?",
+        "a Lambda function: "
+        "arn:<partition>:lambda:<region>:<12-digit account>:function:<name>[:<alias>]",
     ),
 }
 
@@ -241,17 +219,12 @@ def _endpoint(where: str, endpoint: str, got: Got) -> str:
         return _email(where, endpoint, got)
     if protocol == "https":
         return _https_endpoint(where, endpoint)
-    from botocore.utils import ArnParser, InvalidArnException  # when there is an ARN
-
-    try:
-        arn = ArnParser().parse_arn(endpoint)
-    except InvalidArnException:
-        raise ConfigError(where, endpoint, f"must be the ARN of an {protocol} resource") from None
+    arn = _arn(where, endpoint, f"must be the ARN of an {protocol} resource")
     resource, form = ENDPOINTS[protocol]
     if (
         arn["service"] != protocol
         or not re.fullmatch(ACCOUNT_ID, arn["account"])
-        or not resource.fullmatch(arn["resource"])
+        or not re.fullmatch(resource, arn["resource"])
     ):
         raise ConfigError(where, endpoint, f"must be the ARN of {form}")
     if arn["partition"] != partition:
@@ -261,6 +234,15 @@ def _endpoint(where: str, endpoint: str, got: Got) -> str:
         problem = f"{arn['region']} is in partition {other!r}, not {partition!r}"
         raise ConfigError(where, endpoint, problem)
     return endpoint
+
+
+def _arn(where: str, text: str, problem: str) -> dict[str, str]:
+    from botocore.utils import ArnParser, InvalidArnException  # when there is an ARN
+
+    try:
+        return ArnParser().parse_arn(text)
+    except InvalidArnException:
+        raise ConfigError(where, text, problem) from None
 
 
 # A host name's labels (RFC 1123): letters, digits and inner hyphens; SNS refuses an underscore
@@ -348,7 +330,6 @@ def _tags(where: str, value: Any, got: Got) -> dict[str, str]:
     seen = {PROJECT_TAG.lower(): PROJECT_TAG}
     for name, tag_value in value.items():
         # Tag limits: https://docs.aws.amazon.com/tag-editor/latest/userguide/best-practices-and-strats.html
-        problem = None
         if not name or len(name) > limits.TAG_KEY.value or name != name.strip():
             problem = "tag names are 1-128 characters, no outer spaces"
         elif name.lower().startswith("aws:"):
@@ -368,23 +349,23 @@ def _tags(where: str, value: Any, got: Got) -> dict[str, str]:
                 "tag values are strings of 1 to 256 characters (CloudTrail and CloudFormation "
                 "refuse an empty one)"
             )
-        seen[name.lower()] = name
-        for what, text in (("names", name), ("values", tag_value)):
-            wrong = [c for c in text if not _tag_character(c)] if not problem else []
-            if wrong:
-                problem = (
-                    f"tag {what} may hold letters, digits, spaces and _ . : / = + - @ only, "
-                    f"not {wrong[0]!r}"
-                )
-        if problem:
-            raise ConfigError(f"{where}.{name}", tag_value, problem)
+        else:
+            wrong = [(w, c) for w, text in (("names", name), ("values", tag_value)) for c in text]
+            wrong = [(what, c) for what, c in wrong if not _tag_character(c)]
+            if not wrong:
+                seen[name.lower()] = name
+                continue
+            problem = (
+                f"tag {wrong[0][0]} may hold letters, digits, spaces and _ . : / = + - @ only, "
+                f"not {wrong[0][1]!r}"
+            )
+        raise ConfigError(f"{where}.{name}", tag_value, problem)
     return value
 
 
 def _bucket_name(where: str, name: str, got: Got) -> str:
-    """S3's general purpose bucket naming rules (the pattern: BUCKET_NAME):
+    """S3's general purpose bucket naming rules beyond BUCKET_NAME's pattern:
     https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucketnamingrules.html"""
-    problem = None
     if ".." in name:
         problem = "no two adjacent dots"
     elif name.startswith(RESERVED_BUCKET_PREFIXES) or name.endswith(
@@ -394,12 +375,10 @@ def _bucket_name(where: str, name: str, got: Got) -> str:
     else:
         try:
             ipaddress.IPv4Address(name)
-            problem = "not formatted as an IP address"
         except ValueError:
-            pass
-    if problem:
-        raise ConfigError(where, name, f"not a valid S3 bucket name: {problem}")
-    return name
+            return name
+        problem = "not formatted as an IP address"
+    raise ConfigError(where, name, f"not a valid S3 bucket name: {problem}")
 
 
 BUCKET_NAME = Text(
@@ -412,19 +391,22 @@ BUCKET_NAME = Text(
 # (hashicorp/terraform, internal/backend/remote-state/s3: validateStringNotEmpty,
 # validateStringS3Path, validateStringDoesNotContain("//")); S3's keys are at most 1,024 bytes.
 S3_BACKEND = "https://developer.hashicorp.com/terraform/language/backend/s3"
-
-
-def _key_prefix(where: str, value: str, got: Got) -> str:
-    """The state objects' folder: outer slashes dropped (<prefix>/<stack>.tfstate adds one)."""
-    prefix = value.strip("/")
-    if not prefix:
-        problem = f"names no folder: the S3 backend refuses such a key ({S3_BACKEND})"
-        raise ConfigError(where, value, problem)
-    if "//" in prefix:
-        raise ConfigError(where, value, f'the S3 backend refuses a key holding "//" ({S3_BACKEND})')
-    if len(prefix.encode()) > 900:
-        raise ConfigError(where, value, "too long: an S3 key holds at most 1,024 bytes")
-    return prefix
+KEY_PREFIX = Text(
+    rule(
+        lambda prefix: prefix.strip("/"),
+        f"names no folder: the S3 backend refuses such a key ({S3_BACKEND})",
+    ),
+    rule(
+        lambda prefix: "//" not in prefix.strip("/"),
+        f'the S3 backend refuses a key holding "//" ({S3_BACKEND})',
+    ),
+    rule(
+        lambda prefix: len(prefix.strip("/").encode()) <= 900,
+        "too long: an S3 key holds at most 1,024 bytes",
+    ),
+    # The state objects' folder: outer slashes dropped (<prefix>/<stack>.tfstate adds one).
+    lambda where, prefix, got: prefix.strip("/"),
+)
 
 
 # ---- suppressions ----
@@ -440,42 +422,36 @@ MIN_NAMED = 3
 # EventBridge's anything-but takes no cidr (operators table, eb-create-pattern-operators.html):
 # an IPv4 block is written as an address prefix, so only whole octets can be.
 OCTET_PREFIXES = {8: 1, 16: 2, 24: 3}
-CATALOG_IDS = frozenset(d.id for d in CATALOG)
-KNOWN_NOISE = known_noise([d.id for d in CATALOG if d.severity is not Severity.CRITICAL])
-
-
-def _wildcard(where: str, pattern: str, got: Got) -> str:
-    if '"' in pattern or "\\" in pattern:
-        raise ConfigError(where, pattern, 'no " or \\ in a pattern')
-    if not pattern.strip("*"):
-        raise ConfigError(where, pattern, "matches everything: name what it matches")
-    if "**" in pattern:
-        # Event Ruler (EventBridge's matcher): "consecutive wildcard characters are not
-        # allowed" (https://github.com/aws/event-ruler#wildcard-matching).
-        raise ConfigError(where, pattern, "no two * in a row")
-    return pattern
+KNOWN_NOISE = suppressions.known_noise(
+    [d.id for d in CATALOG if d.severity is not Severity.CRITICAL]
+)
+WILDCARD = (
+    rule(lambda pattern: '"' not in pattern and "\\" not in pattern, 'no " or \\ in a pattern'),
+    rule(lambda pattern: pattern.strip("*"), "matches everything: name what it matches"),
+    # Event Ruler (EventBridge's matcher): "consecutive wildcard characters are not allowed"
+    # (https://github.com/aws/event-ruler#wildcard-matching).
+    rule(lambda pattern: "**" not in pattern, "no two * in a row"),
+)
 
 
 def _principal(where: str, pattern: str, got: Got) -> str:
     found = PRINCIPAL.fullmatch(pattern)
+    named = found and found["name"].replace("*", "").replace("/", "")
     if not found:
-        raise ConfigError(
-            where,
-            pattern,
+        problem = (
             "an IAM role or user ARN, or an STS assumed-role ARN, with * wildcards, "
-            "e.g. arn:aws:iam::*:role/eks-*",
+            "e.g. arn:aws:iam::*:role/eks-*"
         )
-    named = found["name"].replace("*", "").replace("/", "")
-    if not named:
-        raise ConfigError(where, pattern, f"widens to every {found['type']}: name which ones")
-    if "*" in found["name"] and len(named) < MIN_NAMED:
-        raise ConfigError(
-            where,
-            pattern,
+    elif not named:
+        problem = f"widens to every {found['type']}: name which ones"
+    elif "*" in found["name"] and len(named) < MIN_NAMED:
+        problem = (
             f"widens to almost every {found['type']}: name which ones, with at least "
-            f"{MIN_NAMED} characters besides *",
+            f"{MIN_NAMED} characters besides *"
         )
-    return pattern
+    else:
+        return pattern
+    raise ConfigError(where, pattern, problem)
 
 
 def _principals(where: str, patterns: tuple[str, ...], got: Got) -> Condition:
@@ -483,12 +459,8 @@ def _principals(where: str, patterns: tuple[str, ...], got: Got) -> Condition:
     userIdentity.sessionContext.sessionIssuer.arn), the others userIdentity.arn."""
     roles = tuple(p for p in patterns if PRINCIPAL.fullmatch(p)["type"] == "role")
     others = tuple(p for p in patterns if p not in roles)
-    fields = []
-    if roles:
-        fields.append((SESSION_ISSUER_ARN, roles))
-    if others:
-        fields.append((PRINCIPAL_ARN, others))
-    return Condition(tuple(fields))
+    fields = ((suppressions.SESSION_ISSUER_ARN, roles), (suppressions.PRINCIPAL_ARN, others))
+    return Condition(tuple((path, found) for path, found in fields if found))
 
 
 def _source_ip(where: str, item: str, got: Got) -> str:
@@ -516,10 +488,11 @@ def _expires(where: str, text: str, got: Got) -> date:
         raise ConfigError(where, text, "an ISO date, YYYY-MM-DD") from None
     if expires < got["today"]:
         problem = f"expired ({got['reason']!r}): renew it with a new date or remove the suppression"
-        raise ConfigError(where, text, problem)
-    if expires > got["today"] + timedelta(days=MAX_SUPPRESSION_DAYS):
-        raise ConfigError(where, text, "at most a year ahead: a suppression must be reviewed")
-    return expires
+    elif expires > got["today"] + timedelta(days=MAX_SUPPRESSION_DAYS):
+        problem = "at most a year ahead: a suppression must be reviewed"
+    else:
+        return expires
+    raise ConfigError(where, text, problem)
 
 
 def _selected(got: Got) -> dict[str, Detection]:
@@ -529,27 +502,25 @@ def _selected(got: Got) -> dict[str, Detection]:
 
 def _detection(where: str, detection_id: str, got: Got) -> str:
     chosen = _selected(got)
-    known = [d.id for d in CATALOG] + [i for i in chosen if i not in CATALOG_IDS]
+    known = [d.id for d in CATALOG] + [i for i in chosen if i not in {d.id for d in CATALOG}]
     if detection_id not in known:
         problem = f"unknown detection{did_you_mean(detection_id, known)}"
-        raise ConfigError(where, detection_id, problem)
-    if detection_id not in chosen:
-        # Why a known detection is not selected, and how to select it.
+    elif detection_id not in chosen:  # why a known detection is not selected, and how to select it
         entry = next(d for d in CATALOG if d.id == detection_id)
-        groups = sorted(entry.groups - {ALWAYS})
+        groups = sorted(entry.groups - {catalog.ALWAYS})
         what = [f"add {' or '.join(repr(g) for g in groups)} to detectionGroups"] if groups else []
         what += ["set kmsKey"] * entry.requires_kms_key
         what += [f"add {entry.engine!r} to alertEngines"] * bool(entry.engine)
         problem = "not among the selected detections: " + (" and ".join(what) or "not selectable")
-        raise ConfigError(where, detection_id, problem)
-    return detection_id
+    else:
+        return detection_id
+    raise ConfigError(where, detection_id, problem)
 
 
 def _suppression(where: str, item: dict[str, Any], got: Got) -> Suppression:
+    everything = item["detections"] == "*"
     chosen = _selected(got)
-    touched = (
-        chosen.values() if item["detections"] == "*" else [chosen[i] for i in item["detections"]]
-    )
+    touched = chosen.values() if everything else [chosen[i] for i in item["detections"]]
     critical = [d.id for d in touched if d.severity is Severity.CRITICAL]
     if critical and not item["allowCritical"]:
         raise ConfigError(
@@ -560,7 +531,8 @@ def _suppression(where: str, item: dict[str, Any], got: Got) -> Suppression:
         )
     return Suppression(
         name=where,
-        detections=None if item["detections"] == "*" else item["detections"],
+        detections=None if everything else item["detections"],
+        # the principals', then the other fields', in their order
         conditions=tuple(v for v in item.values() if isinstance(v, Condition)),
         reason=item["reason"],
         expires=item["expires"],
@@ -569,11 +541,11 @@ def _suppression(where: str, item: dict[str, Any], got: Got) -> Suppression:
 
 def _condition(path: tuple[str, ...], item: Kind) -> Many:
     """An optional list of patterns: a condition on ``path``."""
-    return Many(
-        item,
-        lambda where, patterns, got: Condition(((path, patterns),)),
-        least="empty: leave it out instead",
-    )
+
+    def condition(where: str, patterns: tuple[str, ...], got: Got) -> Condition:
+        return Condition(((path, patterns),))
+
+    return Many(item, condition, least="empty: leave it out instead")
 
 
 SUPPRESSION = Fields(
@@ -592,23 +564,23 @@ SUPPRESSION = Fields(
         ),
         "allowCritical": Flag(),
         "principals": Many(
-            Text(_wildcard, _principal, schema={"pattern": ecma(PRINCIPAL)}),
+            Text(*WILDCARD, _principal, schema={"pattern": ecma(PRINCIPAL)}),
             _principals,
             least="name at least one principal: a suppression for everyone is a switch-off",
         ),
-        "accounts": _condition(ACCOUNT, AWS_ACCOUNT),
-        "sourceIps": _condition(SOURCE_IP, Text(_source_ip)),
+        "accounts": _condition(suppressions.ACCOUNT, AWS_ACCOUNT),
+        "sourceIps": _condition(suppressions.SOURCE_IP, Text(_source_ip)),
         "invokedBy": _condition(
-            INVOKED_BY,
+            suppressions.INVOKED_BY,
             Text(
-                _wildcard,
+                *WILDCARD,
                 rule(
                     re.compile(r"[a-z0-9*][a-z0-9.*-]*\.amazonaws\.com").fullmatch,
                     "an AWS service principal, e.g. autoscaling.amazonaws.com",
                 ),
             ),
         ),
-        "userAgents": _condition(USER_AGENT, Text(_wildcard)),
+        "userAgents": _condition(suppressions.USER_AGENT, Text(*WILDCARD)),
     },
     _suppression,
     problem='must be {"detections", "principals", "reason", "expires", ...}',
@@ -631,56 +603,47 @@ ROLE_RESOURCE = re.compile(r"role/(?:[\w+=,.@-]+/)*[\w+=,.@-]{1,64}", re.ASCII)
 # An organization trail is one: "a trail with the name that you give it is created in every AWS
 # account that belongs to your organization" (CloudTrail guide,
 # https://docs.aws.amazon.com/awscloudtrail/latest/userguide/creating-trail-organization.html).
-MEMBER_TRAILS = ("organization", "existing")
 TRAIL_SOURCE = "EventBridge guide, eb-service-event-cloudtrail.html"
 
 
 def _role_arn(where: str, role_arn: str, got: Got) -> str:
-    from botocore.utils import ArnParser, InvalidArnException  # when there is an ARN
-
-    try:
-        arn = ArnParser().parse_arn(role_arn)
-    except InvalidArnException:
-        raise ConfigError(where, role_arn, "must be an IAM role ARN") from None
+    arn = _arn(where, role_arn, "must be an IAM role ARN")
     if arn["service"] != "iam" or arn["region"] or not arn["resource"].startswith("role/"):
         problem = "must be an IAM role ARN: arn:<partition>:iam::<account>:role/<name>"
-        raise ConfigError(where, role_arn, problem)
-    if not re.fullmatch(ACCOUNT_ID, arn["account"]) or not ROLE_RESOURCE.fullmatch(arn["resource"]):
-        raise ConfigError(
-            where,
-            role_arn,
+    elif not re.fullmatch(ACCOUNT_ID, arn["account"]) or not ROLE_RESOURCE.fullmatch(
+        arn["resource"]
+    ):
+        problem = (
             "must be an IAM role ARN: arn:<partition>:iam::<account>:role/<path/><name>, the "
-            "name of 1 to 64 letters, digits and +=,.@_- (IAM quotas and CreateRole)",
+            "name of 1 to 64 letters, digits and +=,.@_- (IAM quotas and CreateRole)"
         )
-    if arn["partition"] != _partition(got):
+    elif arn["partition"] != _partition(got):
         problem = f"in partition {arn['partition']!r}, not {_partition(got)!r}"
-        raise ConfigError(where, role_arn, problem)
-    return role_arn
+    else:
+        return role_arn
+    raise ConfigError(where, role_arn, problem)
 
 
 def _management(where: str, found: dict[str, Any], got: Got) -> Management:
-    management = Management(
-        found["roleArn"], found["roleArn"].split(":")[4], found["protectForwarding"]
-    )
-    if management.account_id == got["securityAccount"]:
+    role_arn = found["roleArn"]
+    if role_arn.split(":")[4] == got["securityAccount"]:
         # StackSets' delegated administrator must be a member account, not the management one.
         raise ConfigError(
             f"{where}.roleArn",
-            management.role_arn,
+            role_arn,
             "is in securityAccount: the security account must be a member account, "
             "registered as the StackSets delegated administrator",
         )
-    return management
+    return Management(role_arn, role_arn.split(":")[4], found["protectForwarding"])
 
 
 def _units(where: str, units: tuple[str, ...], got: Got) -> tuple[str, ...]:
     # An OU's id carries its root's: ou-<root>-<ou>. One organization has one root.
     roots = {m["root"] or m["ours"] for m in (re.fullmatch(UNIT_ID, unit) for unit in units)}
-    if len(roots) > 1:
-        raise ConfigError(
-            where, units, f"names OUs of {len(roots)} different roots: {sorted(roots)}"
-        )
     root = next((u for u in units if u.startswith("r-")), None)
+    if len(roots) > 1:
+        problem = f"names OUs of {len(roots)} different roots: {sorted(roots)}"
+        raise ConfigError(where, units, problem)
     if root and len(units) > 1:
         raise ConfigError(where, units, f"the root {root} already covers every OU: list it alone")
     return units
@@ -699,26 +662,25 @@ def _account_names(where: str, value: Any, got: Got) -> dict[str, str]:
 
 
 def _organization(where: str, found: dict[str, Any], got: Got) -> Organization:
-    trails = found.get("memberTrails", MEMBER_TRAILS[0])
+    trails = found.get("memberTrails", "organization")
     if trails == "organization" and not found["management"]:
+        default = "" if "memberTrails" in got["given"] else "(the default) "
         raise ConfigError(
             f"{where}.memberTrails",
             trails,
-            f"{'' if 'memberTrails' in got['given'] else '(the default) '}members' EventBridge "
-            f"receives API calls only from a trail that is logging ({TRAIL_SOURCE}), and the "
-            "organization trail is created in the management account: set "
-            'organization.management, or "memberTrails": "existing" if every member account '
+            f"{default}members' EventBridge receives API calls only from a trail that is logging "
+            f"({TRAIL_SOURCE}), and the organization trail is created in the management account: "
+            'set organization.management, or "memberTrails": "existing" if every member account '
             "already has a trail that is logging (e.g. AWS Control Tower's organization trail)",
         )
-    engines, delivery = got["engines"], got["delivery_mode"]
-    if EVENTBRIDGE not in engines:
+    if EVENTBRIDGE not in got["engines"]:
         raise ConfigError(
             where,
             "...",
             'needs the "eventbridge" alert engine: members forward EventBridge events; a metric '
             "filter sees one account's log group (alertEngines)",
         )
-    if delivery == "central":
+    if got["delivery_mode"] == "central":
         # "If a receiver account sets up a rule that sends events received from a sender account
         # on to a third account, these events are not sent": a member's event reaches the
         # security account's bus in its region and goes no further (EventBridge user guide,
@@ -742,7 +704,7 @@ def _organization(where: str, found: dict[str, Any], got: Got) -> Organization:
 ORGANIZATION = Fields(
     {
         "organizationId": Text(
-            pattern=ORGANIZATION_ID,
+            pattern=r"o-[a-z0-9]{10,32}",
             problem="an organization id: o- and 10 to 32 lower-case letters or digits",
         ),
         "securityAccount": AWS_ACCOUNT,
@@ -761,9 +723,10 @@ ORGANIZATION = Fields(
             null=True,
         ),
         "memberTrails": OneOf(
-            MEMBER_TRAILS,
+            ("organization", "existing"),
             'must be "organization" (the management stack creates the organization trail) or '
-            f'"existing" (every member account already has a trail that is logging; {TRAIL_SOURCE})',
+            '"existing" (every member account already has a trail that is logging; '
+            f"{TRAIL_SOURCE})",
         ),
         "organizationalUnits": Many(
             Text(pattern=UNIT_ID, problem="an OU id (ou-xxxx-xxxxxxxx) or the root id (r-xxxx)"),
@@ -797,7 +760,8 @@ ORGANIZATION = Fields(
 # ---- chat channels ----
 
 # The channel ids' formats: botocore's model of the Chatbot API (CreateSlackChannelConfiguration,
-# CreateMicrosoftTeamsChannelConfiguration), not patterns written here.
+# CreateMicrosoftTeamsChannelConfiguration), not patterns written here: by our name, the
+# operation, its member and the provider's argument.
 CHAT_FIELDS = {
     "slack": {
         "workspaceId": ("CreateSlackChannelConfiguration", "SlackTeamId", "slack_team_id"),
@@ -832,32 +796,35 @@ def _chat_id(operation: str, member: str) -> Text:
     def check(where: str, text: str, got: Got) -> str:
         found = _chatbot_member(operation, member)
         least, most = found.get("min", 1), found.get("max", 10**6)
-        if not (least <= len(text) <= most and re.fullmatch(found["pattern"], text)):
-            problem = (
-                f"not a {member}: {operation} takes {found['pattern']} "
-                f"({least} to {found.get('max')} characters)"
-            )
-            raise ConfigError(where, text, problem)
-        return text
+        if least <= len(text) <= most and re.fullmatch(found["pattern"], text):
+            return text
+        raise ConfigError(
+            where,
+            text,
+            f"not a {member}: {operation} takes {found['pattern']} "
+            f"({least} to {found.get('max')} characters)",
+        )
 
-    return Text(
-        check, schema=lambda: {"pattern": f"^{_chatbot_member(operation, member)['pattern']}$"}
-    )
+    def schema() -> dict[str, str]:
+        return {"pattern": f"^{_chatbot_member(operation, member)['pattern']}$"}
+
+    return Text(check, schema=schema)
 
 
 def _channel(kind: str) -> Fields:
     ids = CHAT_FIELDS[kind]
+
+    def channel(where: str, found: dict[str, Any], got: Got) -> ChatChannel:
+        by_argument = {argument: found[name] for name, (_, _, argument) in ids.items()}
+        return ChatChannel(kind, by_argument, Severity(found["minimumSeverity"]))
+
     return Fields(
         {
             "type": OneOf([kind]),
             **{name: _chat_id(operation, member) for name, (operation, member, _) in ids.items()},
             "minimumSeverity": OneOf([s.value for s in Severity]),
         },
-        lambda where, found, got: ChatChannel(
-            kind,
-            {argument: found[name] for name, (_, _, argument) in ids.items()},
-            Severity(found["minimumSeverity"]),
-        ),
+        channel,
         problem=CHAT_ENTRY,
         required=("type", *ids),
         defaults={"minimumSeverity": Severity.LOW.value},
@@ -865,7 +832,7 @@ def _channel(kind: str) -> Fields:
 
 
 def _chat(where: str, channels: tuple[ChatChannel, ...], got: Got) -> tuple[ChatChannel, ...]:
-    partition = _partition(got)
+    partition, teams = _partition(got), [c.ids.get("team_id") for c in channels]
     if channels and partition != CHAT_PARTITION:
         raise ConfigError(
             where,
@@ -874,7 +841,6 @@ def _chat(where: str, channels: tuple[ChatChannel, ...], got: Got) -> tuple[Chat
             f"partition {partition!r}: its API Regions are commercial ones "
             "(https://docs.aws.amazon.com/chatbot/latest/APIReference/Welcome.html)",
         )
-    teams = [c.ids.get("team_id") for c in channels]
     for i, team in enumerate(teams):
         if team and team in teams[:i]:
             raise ConfigError(
@@ -892,16 +858,15 @@ def _chat(where: str, channels: tuple[ChatChannel, ...], got: Got) -> tuple[Chat
 
 def _sigma_rules(where: str, entries: tuple, got: Got) -> tuple[Detection, ...]:
     """The rule files compiled for the configured engines (rule_files.user_rules); what they
-    skip is ``sigma_skipped``."""
+    skip is ``sigma_skipped``, the one field a key sets besides its own."""
     try:
-        rules, skipped = rule_files.user_rules(entries, got["base"], got["engines"])
+        rules, got["sigma_skipped"] = rule_files.user_rules(entries, got["base"], got["engines"])
     except rule_files.UserRuleError as error:
         raise ConfigError(error.tag, error.value, error.problem) from None
-    got["sigma_skipped"] = skipped  # the one key that sets two fields
     return rules
 
 
-SIGMA_RULE = Either(
+SIGMA_RULE = Either(  # each entry as (where, path, skip)
     {
         "path": Text(lambda where, path, got: (where, path, False)),
         "entry": Fields(
@@ -930,7 +895,7 @@ DAYS = Whole(1, 36500)
 
 
 def _code(values: Sequence[Any]) -> str:
-    return ", ".join(f"`{value}`" for value in values)
+    return ", ".join(f"`{getattr(value, 'value', value)}`" for value in values)
 
 
 @dataclass(frozen=True)
@@ -956,15 +921,10 @@ class MonitorConfig:
     )
     engines: tuple[str, ...] = key(
         "alertEngines",
-        Many(
-            _choices(ENGINES, "alert engine").item,
-            _engines,
-            least=f"select at least one of {list(ENGINES)}",
-            distinct="duplicate alert engine",
-        ),
+        _choices(catalog.ENGINES, "alert engine", _engines),
         [EVENTBRIDGE],
-        f"{_code(ENGINES)} or both ([Two engines](#two-engines)); with `{METRIC_FILTERS}` alone, "
-        "`monitoredRegions` and `delivery` are errors",
+        f"{_code(catalog.ENGINES)} or both ([Two engines](#two-engines)); with "
+        f"`{METRIC_FILTERS}` alone, `monitoredRegions` and `delivery` are errors",
         env="ALERTS_ENGINES",
     )
     notification_emails: tuple[str, ...] = key(
@@ -1032,9 +992,9 @@ class MonitorConfig:
     )
     detection_groups: tuple[str, ...] = key(
         "detectionGroups",
-        _choices(GROUPS, "detection group"),
-        list(DEFAULT_GROUPS),
-        f"which detections: {_code(GROUPS)} ([Attack techniques](#attack-techniques))",
+        _choices(catalog.GROUPS, "detection group"),
+        list(catalog.DEFAULT_GROUPS),
+        f"which detections: {_code(catalog.GROUPS)} ([Attack techniques](#attack-techniques))",
     )
     # "per-region": a topic per region; "central": forward to the home topic.
     delivery_mode: str = key(
@@ -1077,7 +1037,7 @@ class MonitorConfig:
             {
                 "type": OneOf(("s3",), 'only "s3" is supported'),
                 "bucket": BUCKET_NAME,
-                "keyPrefix": Text(_key_prefix),
+                "keyPrefix": KEY_PREFIX,
                 "region": REGION,
                 "lockfile": Flag(),
             },
@@ -1125,8 +1085,8 @@ class MonitorConfig:
         ),
         [],
         "Slack (`workspaceId`, `channelId`) and Microsoft Teams (`teamId`, `channelId`, "
-        f"`tenantId`) channels, each with `minimumSeverity` ({_code(s.value for s in Severity)}; "
-        "`low`, the default) ([Chat](#chat-slack-and-microsoft-teams))",
+        f"`tenantId`) channels, each with `minimumSeverity` ({_code(list(Severity)[:-1])} or "
+        f"`{Severity.LOW.value}`, the default) ([Chat](#chat-slack-and-microsoft-teams))",
     )
     log_retention_days: int = key(  # the trail's CloudWatch Logs log group (metric-filter engine)
         "logRetentionDays",
@@ -1159,8 +1119,9 @@ class MonitorConfig:
         "trustedAccounts",
         Many(AWS_ACCOUNT, distinct="duplicate"),
         [],
-        "account ids (your organization's) that a shared AMI, EBS or RDS snapshot may name without "
-        "an `attack` alert; the account itself always may ([Attack techniques](#attack-techniques))",
+        "account ids (your organization's) that a shared AMI, EBS or RDS snapshot may name "
+        "without an `attack` alert; the account itself always may "
+        "([Attack techniques](#attack-techniques))",
     )
     known_noise: tuple[Suppression, ...] = key(  # also the last of suppressions
         "knownNoise",
@@ -1241,7 +1202,7 @@ class MonitorConfig:
     def pattern_names(self, account_id: str) -> dict[str, str | tuple[str, ...]]:
         """What fills a pattern's or filter's account placeholders: ``account_id`` (a Terraform
         reference in a stack) and the trusted accounts."""
-        return {ACCOUNT_PLACEHOLDER: account_id, TRUSTED_ACCOUNTS: self.trusted_accounts}
+        return {catalog.ACCOUNT_ID: account_id, catalog.TRUSTED_ACCOUNTS: self.trusted_accounts}
 
     def region_plans(self) -> tuple[RegionPlan, ...]:
         """One plan per stack (stacks/region_plan.py)."""
@@ -1261,7 +1222,7 @@ def _detections(
         for d in sigma_rules
         if (kms_key or not d.requires_kms_key) and d.engine in (None, *engines)
     )
-    return selected(groups, kms_key=kms_key, engines=engines) + tuple(mine)
+    return catalog.selected(groups, kms_key=kms_key, engines=engines) + tuple(mine)
 
 
 # cdktf.json's own keys (the cdktf CLI's configuration), besides "context":
@@ -1284,8 +1245,8 @@ CDKTF_KEYS = frozenset(
 
 
 def json_schema() -> dict[str, Any]:
-    """cdktf.schema.json: what editors check cdktf.json with (scripts/config_schema.py)."""
-    return _json_schema(KEYS, "cdktf.json of the API-call alerting app", CDKTF_KEYS)
+    """cdktf.schema.json: what editors check cdktf.json with (scripts/config_reference.py)."""
+    return json_schema_of(KEYS, "cdktf.json of the API-call alerting app", CDKTF_KEYS)
 
 
 def configuration_reference() -> str:
@@ -1441,8 +1402,8 @@ def _check_suppressed_patterns(settings: MonitorConfig, where: str) -> None:
     if not settings.suppressions:
         return
     names = {
-        KEY_ID: "1234abcd-12ab-34cd-56ef-1234567890ab",
-        KEY_ARN: f"arn:{settings.partition}:kms:{settings.home_region}:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+        catalog.KEY_ID: "1234abcd-12ab-34cd-56ef-1234567890ab",
+        catalog.KEY_ARN: f"arn:{settings.partition}:kms:{settings.home_region}:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab",
         **settings.pattern_names("111122223333"),
     }
     if EVENTBRIDGE in settings.engines:
@@ -1489,7 +1450,7 @@ def _check_suppressed_patterns(settings: MonitorConfig, where: str) -> None:
                     "to which Security Hub allows no added term: the metric-filter engine cannot "
                     "suppress it",
                 )
-            text = narrowed_filter(
+            text = suppressions.narrowed_filter(
                 detection.metric_filter(settings.name_prefix, names).pattern, mine
             )
             if len(text) > limits.FILTER_PATTERN.value:
@@ -1506,14 +1467,13 @@ def _narrowed(
     name_prefix: str,
     names: Mapping[str, str],
     where: str,
-    suppressions: Sequence[Suppression],
+    mine: Sequence[Suppression],
 ) -> dict[str, Any]:
     try:
         return variant.event_pattern(name_prefix, names)
-    except InexpressibleError as error:
-        raise ConfigError(
-            where, [s.name for s in suppressions], f"{variant.detection.id}: {error}"
-        ) from None
+    except suppressions.InexpressibleError as error:
+        problem = f"{variant.detection.id}: {error}"
+        raise ConfigError(where, [s.name for s in mine], problem) from None
 
 
 def _check_wildcard_rules(settings: MonitorConfig, where: str, names: Mapping[str, str]) -> None:

@@ -435,7 +435,7 @@ def reference_table(keys: Iterable[Key]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def json_schema(keys: Iterable[Key], title: str, others: Iterable[str]) -> dict[str, Any]:
+def json_schema_of(keys: Iterable[Key], title: str, others: Iterable[str]) -> dict[str, Any]:
     """A JSON Schema of a cdktf.json whose context holds ``keys``, beside cdktf's ``others``."""
     link = re.compile(
         r"\[([^\]]*)\]\([^)]*\)"

@@ -10,6 +10,15 @@ def test_readme_catalog_table_is_current():
     assert text == rendered_readme(text), "README.md's catalog table is stale: run `make docs`"
 
 
+def test_the_configuration_table_is_the_keys_declarations():
+    """Each key's row (its shell variable and form, default and meaning) comes from its one
+    declaration in config.py."""
+    from scripts.config_reference import REFERENCE, rendered_reference
+
+    text = REFERENCE.read_text(encoding="utf-8")
+    assert text == rendered_reference(text), "the configuration table is stale: run `make docs`"
+
+
 def test_the_chat_picture_is_current():
     from scripts.chat_picture import PICTURE, rendered
 
