@@ -60,6 +60,7 @@ from constructs_lib.detections.suppressions import Condition, Suppression
 from constructs_lib.organization.member_template import forwarded
 from constructs_lib.trail.bucket_settings import ObjectLock
 from models import limits, regions
+from models.cloudtrail_table import database_name
 
 if TYPE_CHECKING:
     from stacks.region_plan import RegionPlan
@@ -853,6 +854,18 @@ def _chat(where: str, channels: tuple[ChatChannel, ...], got: Got) -> tuple[Chat
     return channels
 
 
+# ---- athenaTable: the trail bucket's Athena table ----
+
+ATHENA_TABLE = 'must be true, false or {"database": "<Glue database>"}'
+# Athena's names: "lower case ... not less than 1 or more than 255 bytes" (ATHENA_NAMES); of
+# the UTF-8 Glue takes, the letters, digits and underscore a query names without quoting.
+GLUE_DATABASE = Text(
+    pattern=rf"[a-z0-9_]{{1,{limits.GLUE_NAME.value}}}",
+    problem=f"lower-case letters, digits and underscores, at most {limits.GLUE_NAME.value} "
+    f"({limits.ATHENA_NAMES})",
+)
+
+
 # ---- sigmaRules: the user's own Sigma rules ----
 
 
@@ -923,7 +936,7 @@ class MonitorConfig:
         "alertEngines",
         _choices(catalog.ENGINES, "alert engine", _engines),
         [EVENTBRIDGE],
-        f"{_code(catalog.ENGINES)} or both ([Two engines](#two-engines)); with "
+        f"{_code(catalog.ENGINES)} or both ([Two engines](engines.md)); with "
         f"`{METRIC_FILTERS}` alone, `monitoredRegions` and `delivery` are errors",
         env="ALERTS_ENGINES",
     )
@@ -994,7 +1007,7 @@ class MonitorConfig:
         "detectionGroups",
         _choices(catalog.GROUPS, "detection group"),
         list(catalog.DEFAULT_GROUPS),
-        f"which detections: {_code(catalog.GROUPS)} ([Attack techniques](#attack-techniques))",
+        f"which detections: {_code(catalog.GROUPS)} ([Attack techniques](detections.md#attack-techniques))",
     )
     # "per-region": a topic per region; "central": forward to the home topic.
     delivery_mode: str = key(
@@ -1051,7 +1064,7 @@ class MonitorConfig:
             null=True,
         ),
         None,
-        "remote state in S3 ([Remote state](#remote-state)); the bucket name must follow S3's "
+        "remote state in S3, see [Remote state](#remote-state); the bucket name must follow S3's "
         "naming rules",
     )
     prevent_destroy: bool = key(
@@ -1059,7 +1072,7 @@ class MonitorConfig:
         Flag(),
         True,
         "Terraform's `prevent_destroy` on the trail, its buckets and the KMS key; `false` only for "
-        "a deliberate [teardown](#teardown)",
+        "a deliberate [teardown](teardown.md)",
     )
     organization: Organization | None = key(  # None: this account only
         "organization",
@@ -1068,7 +1081,7 @@ class MonitorConfig:
         "every account of an AWS Organization: `securityAccount`, `organizationId`, "
         "`organizationalUnits`, optional `accounts` (id to name), `memberTrails` "
         '(`"organization"`, the default, or `"existing"`) and `management` (`roleArn`, '
-        "`protectForwarding`) ([Organization mode](#organization-mode))",
+        "`protectForwarding`) ([Organization mode](organization.md))",
     )
     chat: tuple[ChatChannel, ...] = key(
         "chat",
@@ -1086,7 +1099,7 @@ class MonitorConfig:
         [],
         "Slack (`workspaceId`, `channelId`) and Microsoft Teams (`teamId`, `channelId`, "
         f"`tenantId`) channels, each with `minimumSeverity` ({_code(list(Severity)[:-1])} or "
-        f"`{Severity.LOW.value}`, the default) ([Chat](#chat-slack-and-microsoft-teams))",
+        f"`{Severity.LOW.value}`, the default) ([Chat](chat.md))",
     )
     log_retention_days: int = key(  # the trail's CloudWatch Logs log group (metric-filter engine)
         "logRetentionDays",
@@ -1100,6 +1113,33 @@ class MonitorConfig:
         f"({', '.join(map(str, LOG_RETENTION_DAYS))}; [PutRetentionPolicy]"
         "(https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_PutRetentionPolicy.html))",
     )
+    # The Glue database of the trail bucket's Athena table (constructs_lib/trail); None: no table.
+    athena_database: str | None = key(
+        "athenaTable",
+        Either(
+            {
+                "switch": Flag(
+                    lambda where, on, got: database_name(got["name_prefix"]) if on else None
+                ),
+                "null": Kind(schema={"type": "null"}),
+                "database": Fields(
+                    {"database": GLUE_DATABASE},
+                    lambda where, found, got: found["database"],
+                    problem=ATHENA_TABLE,
+                    required=("database",),
+                    exact=True,
+                ),
+            },
+            lambda value: {bool: "switch", type(None): "null", dict: "database"}.get(type(value)),
+            problem=ATHENA_TABLE,
+        ),
+        False,
+        "the trail bucket's Athena table for `make replay ARGS=--athena`: `true` (database "
+        '`<namePrefix>` with underscores) or `{"database": "name"}` (lower-case letters, digits, '
+        f"underscores, at most {limits.GLUE_NAME.value}); in organization mode also the "
+        "organization trail's, in the management stack ([the whole organization's history]"
+        "(tuning.md#the-whole-organizations-history-athena))",
+    )
     # The user's own Sigma rules as detections, each for the engines that run it exactly.
     sigma_rules: tuple[Detection, ...] = key(
         "sigmaRules",
@@ -1111,7 +1151,7 @@ class MonitorConfig:
         [],
         "your own Sigma rules: files, or folders of `*.yml`, relative to `cdktf.json`; an entry "
         '`{"path": ..., "skipRefused": true}` leaves a rule an engine cannot run exactly out of '
-        "that engine and reports it instead of stopping ([Sigma rules](#sigma-rules))",
+        "that engine and reports it instead of stopping ([Sigma rules](sigma.md))",
     )
     # Accounts a shared snapshot or image, or a function's grant, may name without an alert
     # (attack group), besides the account itself.
@@ -1121,7 +1161,7 @@ class MonitorConfig:
         [],
         "account ids (your organization's) that a shared AMI, EBS or RDS snapshot may name "
         "without an `attack` alert; the account itself always may "
-        "([Attack techniques](#attack-techniques))",
+        "([Attack techniques](detections.md#attack-techniques))",
     )
     known_noise: tuple[Suppression, ...] = key(  # also the last of suppressions
         "knownNoise",
@@ -1134,7 +1174,7 @@ class MonitorConfig:
             distinct="duplicate",
         ),
         [],
-        f"built-in suppressions: {_code(KNOWN_NOISE)} ([Tuning](#tuning))",
+        f"built-in suppressions: {_code(KNOWN_NOISE)} ([Tuning](tuning.md))",
     )
     suppressions: tuple[Suppression, ...] = key(  # these, then knownNoise's
         "suppressions",
@@ -1144,7 +1184,7 @@ class MonitorConfig:
             problem="must be a list of suppressions",
         ),
         [],
-        "events detections do not alert on, each with a reason and an expiry ([Tuning](#tuning))",
+        "events detections do not alert on, each with a reason and an expiry ([Tuning](tuning.md))",
     )
     partition: str  # derived from the regions, e.g. "aws"
     partition_regions: frozenset[str]

@@ -432,7 +432,7 @@ def reference_table(keys: Iterable[Key]) -> str:
     ]
     for row in reference_rows(keys):
         lines.append("| " + " | ".join(cell.replace("|", "\\|") for cell in row) + " |")
-    return "\n".join(lines) + "\n"
+    return "\n".join(lines)
 
 
 def json_schema_of(keys: Iterable[Key], title: str, others: Iterable[str]) -> dict[str, Any]:
