@@ -518,21 +518,25 @@ def _detection(where: str, detection_id: str, got: Got) -> str:
     raise ConfigError(where, detection_id, problem)
 
 
-def _suppression(where: str, item: dict[str, Any], got: Got) -> Suppression:
-    everything = item["detections"] == "*"
+def _critical(where: str, allow: bool, got: Got) -> bool:
+    """allowCritical, which a suppression touching a critical detection must set."""
     chosen = _selected(got)
-    touched = chosen.values() if everything else [chosen[i] for i in item["detections"]]
+    touched = chosen.values() if got["detections"] == "*" else map(chosen.get, got["detections"])
     critical = [d.id for d in touched if d.severity is Severity.CRITICAL]
-    if critical and not item["allowCritical"]:
+    if critical and not allow:
         raise ConfigError(
-            where,
+            got["at"],
             got["given"],
             f'touches critical detections {critical}: set "allowCritical": true if you mean '
             "it (README, Tuning: what it risks)",
         )
+    return allow
+
+
+def _suppression(where: str, item: dict[str, Any], got: Got) -> Suppression:
     return Suppression(
         name=where,
-        detections=None if everything else item["detections"],
+        detections=None if item["detections"] == "*" else item["detections"],
         # the principals', then the other fields', in their order
         conditions=tuple(v for v in item.values() if isinstance(v, Condition)),
         reason=item["reason"],
@@ -563,7 +567,7 @@ SUPPRESSION = Fields(
             },
             lambda value: "*" if value == "*" else "ids",
         ),
-        "allowCritical": Flag(),
+        "allowCritical": Flag(_critical),
         "principals": Many(
             Text(*WILDCARD, _principal, schema={"pattern": ecma(PRINCIPAL)}),
             _principals,
@@ -873,22 +877,28 @@ def _sigma_rules(where: str, entries: tuple, got: Got) -> tuple[Detection, ...]:
     """The rule files compiled for the configured engines (rule_files.user_rules); what they
     skip is ``sigma_skipped``, the one field a key sets besides its own."""
     try:
-        rules, got["sigma_skipped"] = rule_files.user_rules(entries, got["base"], got["engines"])
+        rules, got["sigma_skipped"] = rule_files.user_rules(entries, got["engines"])
     except rule_files.UserRuleError as error:
         raise ConfigError(error.tag, error.value, error.problem) from None
     return rules
 
 
-SIGMA_RULE = Either(  # each entry as (where, path, skip)
+def _sigma_files(where: str, path: Any, skip: bool, got: Got) -> tuple[str, list[Path], bool]:
+    """An entry as (where, its rule files, skip): a file, or a folder of them, relative to
+    cdktf.json's folder."""
+    path = Text().parse(where, path, got)
+    try:
+        return where, rule_files.files_at(got["base"] / path), skip
+    except ValueError as error:
+        raise ConfigError(where, path, str(error)) from None
+
+
+SIGMA_RULE = Either(
     {
-        "path": Text(lambda where, path, got: (where, path, False)),
+        "path": Text(lambda where, path, got: _sigma_files(where, path, False, got)),
         "entry": Fields(
             {"path": Kind(schema={"type": "string", "minLength": 1}), "skipRefused": Flag()},
-            lambda where, found, got: (
-                where,
-                Text().parse(where, found["path"], got),
-                found["skipRefused"],
-            ),
+            lambda where, found, got: _sigma_files(where, found["path"], found["skipRefused"], got),
             problem='must be {"path": ..., "skipRefused": true}',
             required=("path",),
             defaults={"skipRefused": False},

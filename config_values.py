@@ -42,7 +42,8 @@ def did_you_mean(name: str, candidates: Iterable[str]) -> str:
 
 
 # What a check sees besides the value: the keys parsed so far, by MonitorConfig's field names;
-# inside an object, first its own fields as parsed and, as "given", the object as written.
+# inside an object, first its own fields as parsed, the object as written ("given") and where it
+# is ("at").
 Got = Mapping[str, Any]
 Check = Callable[[str, Any, Got], Any]  # (where, value, got) -> the value, or ConfigError
 
@@ -252,7 +253,8 @@ class Many(Kind):
 
 class Fields(Kind):
     """A JSON object of these fields, parsed in their order into a dict of those present or in
-    ``defaults``; its checks get it, and see the object as written as ``got["given"]``.
+    ``defaults``; its checks get it, and see the object as written as ``got["given"]``, where it
+    is as ``got["at"]``.
 
     ``problem``: that of a value that is no object or, ``exact``, has a field missing or unknown;
     else an unknown field is ``unknown`` and a missing one of ``required`` "is required" (at the
@@ -297,7 +299,7 @@ class Fields(Kind):
                 raise ConfigError(where, value, f"{name!r} is required")
             raise ConfigError(f"{where}.{name}", None, "is required")
         parsed: dict[str, Any] = {}
-        scope = ChainMap(parsed, {"given": value}, got)
+        scope = ChainMap(parsed, {"given": value, "at": where}, got)
         for name, kind in self.fields.items():
             if name in value or name in self.defaults:
                 item = value[name] if name in value else self.defaults[name]

@@ -153,8 +153,8 @@ def load(files: Iterable[Path], catalog: bool = False) -> tuple[dict[str, Any], 
 
 
 class UserRuleError(ValueError):
-    """A user's rule entry that cannot be used: the entry's ``tag`` (the caller's name for it),
-    the path or file, and the one line saying why."""
+    """A user's rule that cannot be used: its entry's ``tag`` (the caller's name for it), the
+    file, and the one line saying why."""
 
     def __init__(self, tag: str, value: str, problem: str) -> None:
         super().__init__(problem)
@@ -167,28 +167,28 @@ ENGINE_LABELS = {"eventbridge": "EventBridge", "metric-filters": "CloudWatch Log
 UNDELIVERABLE = str.maketrans({'"': "'", "\\": "/", "<": "(", ">": ")"})
 
 
+def files_at(path: Path) -> list[Path]:
+    """A rule file, or a folder's; ValueError saying why there is none."""
+    if path.is_dir():
+        found = rule_paths(path)
+        if not found:
+            raise ValueError(f"no Sigma rules (*{RULE_SUFFIX}) there")
+        return found
+    if path.is_file():
+        return [path]
+    raise ValueError(f"no such file or folder ({path})")
+
+
 def user_rules(
-    entries: Iterable[tuple[str, str, bool]], base: Path, engines: tuple[str, ...]
+    entries: Iterable[tuple[str, list[Path], bool]], engines: tuple[str, ...]
 ) -> tuple[tuple[Any, ...], tuple[str, ...]]:
-    """Detections from a user's rule files: ``entries`` are (tag, path: a file or a folder of
-    *.yml, relative to ``base``, skip). A rule an engine cannot run exactly raises
-    UserRuleError, or, with skip, is left out of that engine; returns the detections and one
-    line per rule, or rule and engine, skipped."""
+    """Detections from a user's rule files: ``entries`` are (tag, files, skip). A rule an engine
+    cannot run exactly raises UserRuleError, or, with skip, is left out of that engine; returns
+    the detections and one line per rule, or rule and engine, skipped."""
     from constructs_lib.detections.attack import STRATUS, TACTICS, TECHNIQUES
     from constructs_lib.detections.catalog import CATALOG, SIGMA_GROUP, from_spec
 
-    files: list[tuple[Path, bool, str]] = []
-    for tag, entry, skip in entries:
-        path = base / entry
-        if path.is_dir():
-            found = rule_paths(path)
-            if not found:
-                raise UserRuleError(tag, entry, f"no Sigma rules (*{RULE_SUFFIX}) there")
-        elif path.is_file():
-            found = [path]
-        else:
-            raise UserRuleError(tag, entry, f"no such file or folder ({path})")
-        files += [(file, skip, tag) for file in found]
+    files = [(file, skip, tag) for tag, found, skip in entries for file in found]
     if not files:
         return (), ()
     specs = load(file for file, _, _ in files)
