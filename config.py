@@ -163,7 +163,7 @@ def _engines(where: str, engines: tuple[str, ...], got: Got) -> tuple[str, ...]:
             _default_regions(got),
             "the multi-region trail already brings every region's records",
         ),
-        ("delivery", "per-region", "there are no EventBridge rules to deliver from"),
+        ("delivery", DEFAULTS["delivery"], "there are no EventBridge rules to deliver from"),
     ):
         source, item = got["raw"][name]
         set_here = source != name or name in got["context"]
@@ -361,7 +361,7 @@ def _tags(where: str, value: Any, got: Got) -> dict[str, str]:
                 f"not {wrong[0][1]!r}"
             )
         raise ConfigError(f"{where}.{name}", tag_value, problem)
-    return value
+    return dict(value)
 
 
 def _bucket_name(where: str, name: str, got: Got) -> str:
@@ -510,8 +510,10 @@ def _detection(where: str, detection_id: str, got: Got) -> str:
         entry = next(d for d in CATALOG if d.id == detection_id)
         groups = sorted(entry.groups - {catalog.ALWAYS})
         what = [f"add {' or '.join(repr(g) for g in groups)} to detectionGroups"] if groups else []
-        what += ["set kmsKey"] * entry.requires_kms_key
-        what += [f"add {entry.engine!r} to alertEngines"] * bool(entry.engine)
+        if entry.requires_kms_key:
+            what.append("set kmsKey")
+        if entry.engine:
+            what.append(f"add {entry.engine!r} to alertEngines")
         problem = "not among the selected detections: " + (" and ".join(what) or "not selectable")
     else:
         return detection_id
@@ -663,7 +665,7 @@ def _account_names(where: str, value: Any, got: Got) -> dict[str, str]:
         if not ACCOUNT_NAME.fullmatch(Text().parse(f"{where}.{account}", name, got)):
             problem = "1 to 50 printable ASCII characters (Organizations' account name)"
             raise ConfigError(f"{where}.{account}", name, problem)
-    return value
+    return dict(value)
 
 
 def _organization(where: str, found: dict[str, Any], got: Got) -> Organization:
@@ -1262,6 +1264,7 @@ class MonitorConfig:
 
 
 KEYS = declared(MonitorConfig)
+DEFAULTS = {k.name: k.default for k in KEYS}
 
 
 def _detections(
@@ -1342,34 +1345,34 @@ def parse_config(
     ``today`` (default: the local date) decides which suppressions have expired; ``base``
     (default: the working folder) is where sigmaRules' relative paths start, cdktf.json's folder.
     """
-    for names, given, noun in (
-        ({k.name for k in KEYS}, context, "key"),
-        (
-            {k.env for k in KEYS},
-            {n: v for n, v in environ.items() if n.startswith("ALERTS_")},
-            "variable",
-        ),
-    ):
-        for name in given:
-            if name not in names:
-                problem = (
-                    f"unknown {noun}{did_you_mean(name, names)} (expected one of {sorted(names)})"
-                )
-                raise ConfigError(name, given[name], problem)
+    known = {k.name for k in KEYS}
+    for name in context:
+        if name not in known:
+            problem = f"unknown key{did_you_mean(name, known)} (expected one of {sorted(known)})"
+            raise ConfigError(name, context[name], problem)
+    variables = {k.env for k in KEYS}  # any other ALERTS_ variable is a typo
+    for name in environ:
+        if name.startswith("ALERTS_") and name not in variables:
+            raise ConfigError(
+                name,
+                environ[name],
+                f"unknown variable{did_you_mean(name, variables)} (expected one of "
+                f"{sorted(variables)})",
+            )
     raw = {}  # name -> (where it came from, value)
     for k in KEYS:
         if k.env in environ:
             raw[k.name] = (k.env, k.from_env(environ[k.env]))
         else:
             raw[k.name] = (k.name, context.get(k.name, k.default))
-    found: dict[str, Any] = {}
-    given = {
+    found: dict[str, Any] = {}  # MonitorConfig's fields, key by key
+    inputs = {
         "raw": raw,
         "context": context,
         "today": today or date.today(),
         "base": base or Path.cwd(),
     }
-    got = ChainMap(found, given)
+    got = ChainMap(found, inputs)
     for k in KEYS:
         found[k.field] = k.kind.parse(*raw[k.name], got)
     if found["monitored_regions"] is None:

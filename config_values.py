@@ -140,8 +140,7 @@ class Text(Kind):
         if self.choices and value not in self.choices:
             if self.noun is None:
                 raise ConfigError(where, value, f"expected one of {self.choices}")
-            unknown = " ".join(("unknown", self.noun)).strip()
-            hint = did_you_mean(value, self.choices)
+            unknown, hint = f"unknown {self.noun}".rstrip(), did_you_mean(value, self.choices)
             raise ConfigError(where, value, f"{unknown}{hint}; expected one of {self.choices}")
         return value
 
@@ -437,13 +436,13 @@ def reference_table(keys: Iterable[Key]) -> str:
     return "\n".join(lines)
 
 
+LINK = re.compile(r"\[([^\]]*)\]\([^)]*\)")  # a markdown link: an editor shows its text
+
+
 def json_schema_of(keys: Iterable[Key], title: str, others: Iterable[str]) -> dict[str, Any]:
     """A JSON Schema of a cdktf.json whose context holds ``keys``, beside cdktf's ``others``."""
-    link = re.compile(
-        r"\[([^\]]*)\]\([^)]*\)"
-    )  # a markdown link, of which an editor shows the text
     context = {
-        k.name: {**k.kind.schema(), "default": k.default, "description": link.sub(r"\1", k.meaning)}
+        k.name: {**k.kind.schema(), "default": k.default, "description": LINK.sub(r"\1", k.meaning)}
         for k in sorted(keys, key=lambda k: k.name)
     }
     return {
