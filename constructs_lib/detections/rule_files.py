@@ -157,6 +157,99 @@ def load(files: Iterable[Path], catalog: bool = False) -> tuple[dict[str, Any], 
     return specs
 
 
+# ---- a user's own rules (sigmaRules) ----
+
+
+class UserRuleError(ValueError):
+    """A user's rule that cannot be used: its entry's ``tag`` (the caller's name for it), the
+    file, and the one line saying why."""
+
+    def __init__(self, tag: str, value: str, problem: str) -> None:
+        super().__init__(problem)
+        self.tag, self.value, self.problem = tag, value, problem
+
+
+ENGINE_LABELS = {"eventbridge": "EventBridge", "metric-filters": "CloudWatch Logs"}
+# The alert's static text arrives as written only without characters JSON escapes or EventBridge
+# reads as a placeholder (alert_message.py): a user's title and description are made so.
+UNDELIVERABLE = str.maketrans({'"': "'", "\\": "/", "<": "(", ">": ")"})
+
+
+def files_at(path: Path) -> list[Path]:
+    """A rule file, or a folder's; ValueError saying why there is none."""
+    if path.is_dir():
+        found = rule_paths(path)
+        if not found:
+            raise ValueError(f"no Sigma rules (*{RULE_SUFFIX}) there")
+        return found
+    if path.is_file():
+        return [path]
+    raise ValueError(f"no such file or folder ({path})")
+
+
+def user_rules(
+    entries: Iterable[tuple[str, list[Path], bool]], engines: tuple[str, ...]
+) -> tuple[tuple[Any, ...], tuple[str, ...]]:
+    """Detections from a user's rule files: ``entries`` are (tag, files, skip). A rule an engine
+    cannot run exactly raises UserRuleError, or, with skip, is left out of that engine; returns
+    the detections and one line per rule, or rule and engine, skipped."""
+    from constructs_lib.detections.attack import STRATUS, TACTICS, TECHNIQUES
+    from constructs_lib.detections.catalog import CATALOG, SIGMA_GROUP, from_spec
+
+    files = [(file, skip, tag) for tag, found, skip in entries for file in found]
+    if not files:
+        return (), ()
+    specs = load(file for file, _, _ in files)
+    taken = {d.id for d in CATALOG}
+    rules, skipped = [], []
+    for spec, (file, skip, tag) in zip(specs, files, strict=True):
+        if "error" in spec:
+            if not skip:
+                raise UserRuleError(tag, str(file), spec["error"])
+            skipped.append(f"{file}: skipped: {spec['error']}")
+            continue
+        if spec["id"] in taken:
+            raise UserRuleError(
+                tag,
+                str(file),
+                f"the rule's name {spec['id']!r} is taken (by the catalog or another rule): "
+                "set another name",
+            )
+        taken.add(spec["id"])
+        running = [e for e in engines if spec["engine"] in (None, e)]
+        for engine in list(running):
+            line = spec["refused"].get(engine)
+            if line is None:
+                continue
+            if not skip:
+                raise UserRuleError(tag, str(file), line)
+            skipped.append(f"{file}: skipped for {ENGINE_LABELS[engine]}: {line}")
+            running.remove(engine)
+        if not running:
+            continue
+        engine = running[0] if len(running) < len(engines) else spec["engine"]
+        # Their tags are theirs: the group is sigmaRules', ATT&CK pairs only those attack.py
+        # names (the catalog's tables list them), Stratus techniques likewise.
+        spec = {
+            **spec,
+            "title": " ".join(spec["title"].translate(UNDELIVERABLE).split()),
+            "rationale": " ".join(spec["rationale"].translate(UNDELIVERABLE).split()),
+            "engine": engine,
+            "groups": [SIGMA_GROUP],
+            "attack": [
+                p
+                for p in spec["attack"]
+                if p.partition(":")[0] in TACTICS and p.partition(":")[2] in TECHNIQUES
+            ],
+            "stratus": [t for t in spec["stratus"] if t in STRATUS],
+        }
+        try:
+            rules.append(from_spec(spec))
+        except ValueError as error:
+            raise UserRuleError(tag, str(file), str(error)) from None
+    return tuple(rules), tuple(skipped)
+
+
 # ---- the cache ----
 
 
