@@ -62,7 +62,7 @@ bench-organization: .venv/.runtime
 
 docs: .venv/.dev
 	$(VENV_PYTHON) scripts/catalog_table.py --write
-	$(VENV_PYTHON) scripts/config_schema.py --write
+	$(VENV_PYTHON) scripts/config_reference.py --write
 	$(VENV_PYTHON) scripts/chat_picture.py --write
 	$(VENV_PYTHON) scripts/readme_figures.py --write
 
