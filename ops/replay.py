@@ -720,7 +720,9 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] = os.envi
         "--from",
         dest="start",
         type=_day,
-        help="first day, YYYY-MM-DD (default: 29 days before --to, the last 30 days)",
+        help="first day, YYYY-MM-DD (default: the last 30 days up to --to, fewer where the "
+        "organization table's accounts x regions x days would pass the 1,000,000 partitions "
+        "an Athena scan reads)",
     )
     athena.add_argument("--to", dest="end", type=_day, help="last day, YYYY-MM-DD (default: today)")
     athena.add_argument(
