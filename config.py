@@ -15,7 +15,7 @@ import json
 import re
 import unicodedata
 from collections import ChainMap
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from enum import Enum
@@ -1387,7 +1387,7 @@ def parse_config(
     _check_rule_names(settings, raw["namePrefix"][0])
     _check_trusted_patterns(settings, raw["trustedAccounts"][0])
     settings = replace(settings, fingerprint=_fingerprint(settings))
-    _check_suppressed_patterns(settings, raw["suppressions"][0])
+    _check_suppressed_patterns(settings, raw["suppressions"][0], raw["knownNoise"][0])
     return settings
 
 
@@ -1449,18 +1449,24 @@ def _check_rule_names(settings: MonitorConfig, where: str) -> None:
         )
 
 
-def _check_suppressed_patterns(settings: MonitorConfig, where: str) -> None:
+def _check_suppressed_patterns(settings: MonitorConfig, where: str, noise_where: str) -> None:
     """Every narrowed rule fits EventBridge (size, description, wildcards per pattern and rules
-    with wildcards per bus), and every narrowed filter fits CloudWatch Logs."""
+    with wildcards per bus), and every narrowed filter fits CloudWatch Logs. An error names
+    knownNoise when only its suppressions are at fault."""
     if not settings.suppressions:
         return
+    noise = {s.name for s in settings.known_noise}
+
+    def refuse(named: list[str], problem: str) -> ConfigError:
+        return ConfigError(noise_where if set(named) <= noise else where, named, problem)
+
     names = {
         catalog.KEY_ID: "1234abcd-12ab-34cd-56ef-1234567890ab",
         catalog.KEY_ARN: f"arn:{settings.partition}:kms:{settings.home_region}:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab",
         **settings.pattern_names("111122223333"),
     }
     if EVENTBRIDGE in settings.engines:
-        _check_wildcard_rules(settings, where, names)
+        _check_wildcard_rules(settings, where, names, refuse)
     for detection in settings.detections:
         mine = tuple(s for s in settings.suppressions if s.applies_to(detection.id))
         if not mine:
@@ -1470,8 +1476,7 @@ def _check_suppressed_patterns(settings: MonitorConfig, where: str) -> None:
             pattern = _narrowed(variant, settings.name_prefix, names, where, mine)
             size = len(json.dumps(pattern))
             if size > limits.EVENT_PATTERN.value:
-                raise ConfigError(
-                    where,
+                raise refuse(
                     [s.name for s in mine],
                     f"{variant.id}'s pattern would be {size} characters with its suppressions; "
                     f"EventBridge takes {limits.EVENT_PATTERN.value} "
@@ -1479,8 +1484,7 @@ def _check_suppressed_patterns(settings: MonitorConfig, where: str) -> None:
                 )
             score = limits.complexity(pattern)
             if score > limits.COMPLEXITY.value:
-                raise ConfigError(
-                    where,
+                raise refuse(
                     [s.name for s in mine],
                     f"{variant.id}'s pattern would score {score} in EventBridge's wildcard "
                     f"complexity, over the {limits.COMPLEXITY.value} known to be accepted: "
@@ -1488,16 +1492,14 @@ def _check_suppressed_patterns(settings: MonitorConfig, where: str) -> None:
                     "Exact values, or one leading or trailing *, cost nothing",
                 )
             if len(variant.description) > limits.RULE_DESCRIPTION.value:
-                raise ConfigError(
-                    where,
+                raise refuse(
                     [s.name for s in mine],
                     f"{variant.id}'s description would be {len(variant.description)} characters; "
                     f"EventBridge takes {limits.RULE_DESCRIPTION.value}: shorten the reasons",
                 )
         if METRIC_FILTERS in settings.engines and detection in settings.metric_filter_detections:
             if detection.cis_control:
-                raise ConfigError(
-                    where,
+                raise refuse(
                     [s.name for s in mine],
                     f"{detection.id} is counted by {detection.cis_control}'s exact CIS filter, "
                     "to which Security Hub allows no added term: the metric-filter engine cannot "
@@ -1507,8 +1509,7 @@ def _check_suppressed_patterns(settings: MonitorConfig, where: str) -> None:
                 detection.metric_filter(settings.name_prefix, names).pattern, mine
             )
             if len(text) > limits.FILTER_PATTERN.value:
-                raise ConfigError(
-                    where,
+                raise refuse(
                     [s.name for s in mine],
                     f"{detection.id}'s filter would be {len(text)} characters; "
                     f"CloudWatch Logs takes {limits.FILTER_PATTERN.value}",
@@ -1529,7 +1530,12 @@ def _narrowed(
         raise ConfigError(where, [s.name for s in mine], problem) from None
 
 
-def _check_wildcard_rules(settings: MonitorConfig, where: str, names: Mapping[str, str]) -> None:
+def _check_wildcard_rules(
+    settings: MonitorConfig,
+    where: str,
+    names: Mapping[str, str],
+    refuse: Callable[[list[str], str], ConfigError],
+) -> None:
     """No bus gets more rules with wildcards than EventBridge takes (30, not adjustable)."""
     quota = limits.WILDCARD_RULES_PER_BUS
     organization_bus = settings.organization is not None
@@ -1553,8 +1559,7 @@ def _check_wildcard_rules(settings: MonitorConfig, where: str, names: Mapping[st
                     )
         for bus, rules in buses.items():
             if len(rules) > quota.value:
-                raise ConfigError(
-                    where,
+                raise refuse(
                     sorted(widened.get(bus, ())),
                     f"{plan.region}'s {bus} event bus would hold {len(rules)} rules containing "
                     f"wildcards; EventBridge takes {quota.value} per bus, not adjustable "
