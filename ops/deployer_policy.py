@@ -573,7 +573,7 @@ def policy(settings: MonitorConfig, types: set[str], management: bool = False) -
 DEFAULT_OUTPUT = {False: "deployer-policy.json", True: "management-policy.json"}
 
 
-def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] = os.environ) -> int:
+def parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="make deployer-policy", description=__doc__.splitlines()[0]
     )
@@ -589,9 +589,19 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] = os.envi
         action="store_true",
         help="organization mode: the policy of the role the management stack assumes",
     )
-    args = parser.parse_args(argv)
-    if args.to_file and args.output is None:
-        args.output = Path(DEFAULT_OUTPUT[args.management])
+    return parser
+
+
+def output_of(args: argparse.Namespace) -> Path | None:
+    """Where the policy goes: --output, else with --to-file each role's own file, else stdout."""
+    if args.output is None and args.to_file:
+        return Path(DEFAULT_OUTPUT[args.management])
+    return args.output
+
+
+def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] = os.environ) -> int:
+    args = parser().parse_args(argv)
+    args.output = output_of(args)
 
     def body() -> int:
         settings = settings_of(environ)
