@@ -469,6 +469,56 @@ def test_many_uncased_rules_fit_the_forwarding_patterns_and_the_member_template(
     assert _check_split(rules, forwarded(plan.local), events) == len(events)
 
 
+def _kms_rule(name: str, selection: str) -> str:
+    return (
+        f"title: {name}\nname: {name}\n"
+        "logsource:\n    product: aws\n    service: cloudtrail\n"
+        f"detection:\n    selection:\n{selection}    condition: selection\nlevel: low\n"
+    )
+
+
+def _member_forwarding(settings, region: str) -> list[tuple[str, dict]]:
+    """(state, pattern) of the member template's rules in ``region``."""
+    from constructs_lib.organization.member_template import member_template
+    from tests.test_organization import member_rules
+
+    by_region = {p.region: p.local for p in settings.region_plans()}
+    template = member_template(by_region, name_prefix="api-alerts", security_account="111122223333")
+    return [(r.get("State", "ENABLED"), r["EventPattern"]) for r in member_rules(template, region)]
+
+
+def test_a_rule_on_any_call_of_a_service_beside_one_naming_a_call_is_forwarded(tmp_path):
+    """ "Any KMS call" and "KMS ScheduleKeyDeletion" on one service: the named rule's branch is
+    not merged into the nameless one (nor the reverse, which would narrow it), in central
+    delivery and in the member template: every KMS call is forwarded, once."""
+    from constructs_lib.organization.member_template import forwarded
+    from tests.test_organization import ORGANIZATION
+
+    source = "        eventSource|cased: kms.amazonaws.com\n"
+    (tmp_path / "any_kms.yml").write_text(_kms_rule("any_kms_call", source))
+    named = source + "        eventName|cased: ScheduleKeyDeletion\n"
+    (tmp_path / "kms_deleted.yml").write_text(_kms_rule("kms_deleted_user", named))
+    context = {**TEST_CONTEXT, "monitoredRegions": ORG_REGIONS, "sigmaRules": [str(tmp_path)]}
+    events = [
+        {**envelope(call(service, name, "eu-west-1")), "region": "eu-west-1"}
+        for service, name in [
+            ("kms", "ScheduleKeyDeletion"),
+            ("kms", "CreateAlias"),
+            ("kms", "DisableKey"),
+            ("ec2", "DeleteFlowLogs"),
+        ]
+    ]
+    central = parse_config({**context, "delivery": "central"}, {})
+    plan = next(p for p in central.region_plans() if p.region == "eu-west-1")
+    for broaden in (EXACT, BY_NAMES, BY_TYPES):
+        rules = forwarding_rules(plan.forwarded, "api-alerts", broaden)
+        assert _check_split(rules, plan.forwarded, events) >= 3
+    organization = parse_config({**context, "organization": ORGANIZATION}, {})
+    plan = next(p for p in organization.region_plans() if p.region == "eu-west-1")
+    rules = _member_forwarding(organization, "eu-west-1")
+    assert _check_split(rules, forwarded(plan.local), events) >= 3
+
+
 # ---- the alert's fields: EventBridge's input transformer, checked when the rule is loaded ----
 
 

@@ -79,12 +79,13 @@ def _branches(
             continue
         for source, owner in zip(sources, owners, strict=True):
             branch = {**json.loads(json.dumps(pattern)), "source": [source]}
-            simple = set(branch.get("detail", {})) <= {"eventSource", "eventName"}
             merged = False
-            if simple:
+            if _by_name_only(branch):
                 # Calls of one service told apart only by name: one branch with all the names.
+                # A branch naming no call (any call of the service) is never merged: the names
+                # would narrow it.
                 for other in by_source.get(owner, []):
-                    if set(other.get("detail", {})) <= {"eventSource", "eventName"} and (
+                    if _by_name_only(other) and (
                         other["source"] == branch["source"]
                         and other["detail-type"] == branch["detail-type"]
                         and other["detail"].get("eventSource")
@@ -97,6 +98,12 @@ def _branches(
             if not merged:
                 by_source.setdefault(owner, []).append(branch)
     return by_source, any_source
+
+
+def _by_name_only(branch: dict[str, Any]) -> bool:
+    """Whether a branch tells its calls apart by event name (and source) alone."""
+    detail = branch.get("detail", {})
+    return "eventName" in detail and set(detail) <= {"eventSource", "eventName"}
 
 
 def _unique(values: list[Any]) -> list[Any]:
