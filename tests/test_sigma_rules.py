@@ -519,6 +519,54 @@ def test_a_rule_on_any_call_of_a_service_beside_one_naming_a_call_is_forwarded(t
     assert _check_split(rules, forwarded(plan.local), events) >= 3
 
 
+def test_a_mutating_call_is_forwarded_once_beside_a_read_only_detection_at_every_breadth(tmp_path):
+    """secrets_batch_retrieved's forwarding (read-only, in the state receiving every management
+    event) and a user's DeleteSecret rule: however broadly forwarded (the member template's last
+    resort matches by source and detail-type), DeleteSecret crosses once, BatchGetSecretValue
+    once."""
+    from constructs_lib.organization.member_template import _member_template, forwarded
+    from tests.test_organization import ORGANIZATION, member_rules
+
+    selection = (
+        "        eventSource|cased: secretsmanager.amazonaws.com\n"
+        "        eventName|cased: DeleteSecret\n"
+    )
+    (tmp_path / "secret_deleted.yml").write_text(_kms_rule("secret_deleted", selection))
+    context = {
+        **TEST_CONTEXT,
+        "monitoredRegions": ORG_REGIONS,
+        "detectionGroups": ["attack"],
+        "sigmaRules": [str(tmp_path)],
+    }
+    events = [
+        {
+            **envelope(call("secretsmanager", name, "eu-west-1", readOnly=read)),
+            "region": "eu-west-1",
+        }
+        for name, read in [
+            ("DeleteSecret", False),
+            ("BatchGetSecretValue", True),
+            ("PutSecretValue", False),
+        ]
+    ]
+    central = parse_config({**context, "delivery": "central"}, {})
+    plan = next(p for p in central.region_plans() if p.region == "eu-west-1")
+    assert "secrets_batch_retrieved" in {d.id for d in plan.forwarded}
+    for broaden in (EXACT, BY_NAMES, BY_TYPES):
+        rules = forwarding_rules(plan.forwarded, "api-alerts", broaden)
+        assert _check_split(rules, plan.forwarded, events) >= 2, broaden
+    organization = parse_config({**context, "organization": ORGANIZATION}, {})
+    by_region = {p.region: p.local for p in organization.region_plans()}
+    plan = next(p for p in organization.region_plans() if p.region == "eu-west-1")
+    for broaden in (EXACT, BY_NAMES, BY_TYPES):
+        template = _member_template(by_region, "api-alerts", "111122223333", broaden)
+        rules = [
+            (r.get("State", "ENABLED"), r["EventPattern"])
+            for r in member_rules(template, "eu-west-1")
+        ]
+        assert _check_split(rules, forwarded(plan.local), events) >= 2, broaden
+
+
 # ---- the alert's fields: EventBridge's input transformer, checked when the rule is loaded ----
 
 

@@ -38,6 +38,8 @@ ALL_MANAGEMENT_EVENTS = "ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS"
 # How broadly every source is forwarded (``broaden``): as the detections match, by the event
 # names they name, or every call of theirs of the detail-types they name.
 EXACT, BY_NAMES, BY_TYPES = 0, 1, 2
+# What read-only calls' patterns keep however broadly forwarded (forwarding_rules).
+READ_ONLY = {"readOnly": [True]}
 
 
 def compact(pattern: dict[str, Any]) -> str:
@@ -113,12 +115,15 @@ def _unique(values: list[Any]) -> list[Any]:
 
 
 def _broadened(
-    branches: list[dict[str, Any]], name: str, names: bool = True
+    branches: list[dict[str, Any]],
+    name: str,
+    names: bool = True,
+    only: dict[str, Any] | None = None,
 ) -> list[dict[str, Any]]:
     """One source's branches as one, matching their event sources and names only (``names``;
-    else their detail-types alone): for a source whose branches alone exceed a pattern. It
-    forwards more of that source's calls than the detections match (the home rules still
-    decide, so no alert changes), each still once."""
+    else their detail-types alone, and the ``only`` detail): for a source whose branches alone
+    exceed a pattern. It forwards more of that source's calls than the detections match (the
+    home rules still decide, so no alert changes), each still once."""
     if names and not all(b.get("detail", {}).get("eventName") for b in branches):
         return branches  # a branch matching any call name cannot be broadened this way
     owned = {json.dumps(b["source"]) for b in branches}
@@ -128,7 +133,7 @@ def _broadened(
     if all(b.get("detail-type") for b in branches):
         broad["detail-type"] = _unique([t for b in branches for t in b["detail-type"]])
     if not names:
-        return [broad]
+        return [{**broad, "detail": dict(only)} if only else broad]
     sources = _unique([s for b in branches for s in b["detail"].get("eventSource", [])])
     unique = _unique([n for b in branches for n in b["detail"]["eventName"]])
     detail = {"eventName": unique}
@@ -181,10 +186,12 @@ def _rest(owned_elsewhere: list[str], ignore_case: bool) -> list[Any]:
     return [{"anything-but": owned_elsewhere}]
 
 
-def _any_source_forms(any_source: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
+def _any_source_forms(
+    any_source: list[dict[str, Any]], only: dict[str, Any] | None = None
+) -> list[list[dict[str, Any]]]:
     """The patterns matching any source as written, then, for when they are too many to repeat
     in every pattern, as one branch matching their event names (or, where one matches any name,
-    their detail-types) only: more events forwarded, each still once."""
+    their detail-types and the ``only`` detail) only: more events forwarded, each still once."""
     forms = [any_source]
     if not any_source:
         return forms
@@ -195,7 +202,7 @@ def _any_source_forms(any_source: list[dict[str, Any]]) -> list[list[dict[str, A
         merged["detail-type"] = _unique([t for types in detail_types for t in types])
     if all(names):
         forms.append([{**merged, "detail": {"eventName": _unique([n for x in names for n in x])}}])
-    forms.append([merged])
+    forms.append([{**merged, "detail": dict(only)} if only else merged])
     return forms
 
 
@@ -235,7 +242,10 @@ def _split(
 
 
 def forwarding_patterns(
-    detections: Iterable[Detection], name_prefix: str, broaden: int = EXACT
+    detections: Iterable[Detection],
+    name_prefix: str,
+    broaden: int = EXACT,
+    only: dict[str, Any] | None = None,
 ) -> list[dict[str, Any]]:
     """Patterns that together match exactly what the detections match, no event matching two.
 
@@ -243,7 +253,8 @@ def forwarding_patterns(
     source whose branches alone exceed a pattern, or with ``broaden`` every source, is matched
     by its event names only (``_broadened``), or by its detail-types if that is still too much
     (or ``broaden`` is BY_TYPES); so are the patterns matching any source, together, when they
-    are too many to repeat in every pattern (``_any_source_forms``).
+    are too many to repeat in every pattern (``_any_source_forms``). A pattern matching by
+    detail-types keeps the ``only`` detail (the read-only calls' ``readOnly``: forwarding_rules).
     """
     matched = [detection.event_pattern(name_prefix) for detection in detections]
     ignore_case = _ignores_case(matched)
@@ -259,8 +270,8 @@ def forwarding_patterns(
         if broaden >= BY_NAMES or size(source) > room:
             by_source[source] = _broadened(by_source[source], source)
         if broaden >= BY_TYPES or size(source) > room:  # the service's calls of those types
-            by_source[source] = _broadened(by_source[source], source, names=False)
-    forms = _any_source_forms(any_source)
+            by_source[source] = _broadened(by_source[source], source, names=False, only=only)
+    forms = _any_source_forms(any_source, only)
     for form in forms[-1:] if broaden >= BY_TYPES else forms:
         patterns = _split(sources, by_source, form, ignore_case, room, broaden >= BY_TYPES)
         if patterns is not None:
@@ -274,7 +285,11 @@ def forwarding_rules(
     """(rule state, pattern) of each forwarding rule: ``forwarding_patterns`` of the detections
     rules in state ENABLED run, then of those of read-only calls, whose rules must be in the
     state that receives read-only management events (detection_rule.rule_state), and so their
-    forwarding too. Read-only events never reach the first, so no event is forwarded twice."""
+    forwarding too. Read-only events never reach the first, so no event is forwarded twice; but
+    the second receives mutating calls too, so where its patterns are broadened past event names
+    they keep ``"readOnly": [true]``, which CloudTrail sets on read-only calls ("readOnly",
+    https://docs.aws.amazon.com/awscloudtrail/latest/userguide/cloudtrail-event-reference-record-contents.html):
+    a mutating call of the same service is forwarded by the first alone."""
     detections = list(detections)
     rules = [
         ("ENABLED", p)
@@ -285,6 +300,7 @@ def forwarding_rules(
     read_only = [d for d in detections if d.read_only]
     if read_only:
         rules += [
-            (ALL_MANAGEMENT_EVENTS, p) for p in forwarding_patterns(read_only, name_prefix, broaden)
+            (ALL_MANAGEMENT_EVENTS, p)
+            for p in forwarding_patterns(read_only, name_prefix, broaden, only=READ_ONLY)
         ]
     return rules
