@@ -567,6 +567,44 @@ def test_a_mutating_call_is_forwarded_once_beside_a_read_only_detection_at_every
         assert _check_split(rules, forwarded(plan.local), events) >= 2, broaden
 
 
+def test_wildcard_rules_too_complex_together_are_forwarded_by_a_broader_form(tmp_path):
+    """Five cased userAgent ``contains`` rules: each scores 3 alone, but repeated in one
+    forwarding pattern they would add up past the complexity known accepted (limits.COMPLEXITY).
+    A too complex forwarding pattern falls to the next broader form as a too long one does: the
+    user gets no error about a rule they did not write, organization mode synthesizes no StackSet
+    rule over the bound, and every matching event still crosses once."""
+    from constructs_lib.organization.member_template import forwarded
+    from tests.test_organization import ORGANIZATION
+
+    for n in range(1, 6):
+        selection = f"        userAgent|cased|contains: tool{n}/\n"
+        (tmp_path / f"ua{n}.yml").write_text(_kms_rule(f"tool_{n}_agent", selection))
+    context = {
+        **TEST_CONTEXT,
+        "monitoredRegions": ORG_REGIONS,
+        "detectionGroups": ["original", "self"],
+        "sigmaRules": [str(tmp_path)],
+    }
+    events = [
+        {**envelope(call(service, name, "eu-west-1", userAgent=agent)), "region": "eu-west-1"}
+        for service, name in [("kms", "CreateAlias"), ("iam", "CreateUser")]
+        for agent in ["tool3/1.0 linux", "aws-cli/2.15.0"]
+    ]
+    central = parse_config({**context, "delivery": "central"}, {})
+    plan = next(p for p in central.region_plans() if p.region == "eu-west-1")
+    rules = forwarding_rules(plan.forwarded, "api-alerts")
+    assert max(limits.complexity(p) for _, p in rules) <= limits.COMPLEXITY.value
+    assert _check_split(rules, plan.forwarded, events) >= 2
+    stacks = synthesize_to(central, tmp_path / "central.out")  # refuses an output over a limit
+    assert any(r.startswith("forward_to_") for r in stacks["eu-west-1"].firing_rules(events[0]))
+    organization = parse_config({**context, "organization": ORGANIZATION}, {})
+    plan = next(p for p in organization.region_plans() if p.region == "eu-west-1")
+    rules = _member_forwarding(organization, "eu-west-1")
+    assert max(limits.complexity(p) for _, p in rules) <= limits.COMPLEXITY.value
+    assert _check_split(rules, forwarded(plan.local), events) >= 2
+    synthesize_to(organization, tmp_path / "organization.out")
+
+
 # ---- the alert's fields: EventBridge's input transformer, checked when the rule is loaded ----
 
 

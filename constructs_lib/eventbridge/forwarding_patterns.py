@@ -46,6 +46,17 @@ def compact(pattern: dict[str, Any]) -> str:
     return json.dumps(pattern, separators=(",", ":"), sort_keys=True)
 
 
+def _too_complex(pattern: dict[str, Any]) -> bool:
+    """Whether Event Ruler would score the pattern past our bound (limits.COMPLEXITY): like a
+    pattern too long, one too complex goes on to a broader form. Only wildcards cost."""
+    text = compact(pattern)
+    return '"wildcard"' in text and limits.complexity(pattern) > limits.COMPLEXITY.value
+
+
+def _fits(pattern: dict[str, Any]) -> bool:
+    return len(compact(pattern)) <= limits.EVENT_PATTERN.value and not _too_complex(pattern)
+
+
 def _owned_name(source: Any, ignore_case: bool) -> str | None:
     """The source name a ``source`` matcher is filed under: an exact name as written (lower-cased
     where the region owns sources ignoring case), an ``equals-ignore-case`` name lower-cased;
@@ -222,8 +233,8 @@ def _split(
         candidate = [*groups[-1], source]
         # Sized as a non-last chunk, plus room for the last chunk's anything-but list.
         share = _share(candidate, ignore_case)
-        size = len(compact(_chunk(candidate, by_source, any_source, share, together)))
-        if groups[-1] and size > room:
+        chunk = _chunk(candidate, by_source, any_source, share, together)
+        if groups[-1] and (len(compact(chunk)) > room or _too_complex(chunk)):
             groups.append([source])
         else:
             groups[-1] = candidate
@@ -235,7 +246,7 @@ def _split(
         if not group and not any_source:
             continue
         pattern = _chunk(group, by_source, any_source, source_match, together)
-        if len(compact(pattern)) > limits.EVENT_PATTERN.value:
+        if not _fits(pattern):
             return None
         patterns.append(pattern)
     return patterns
@@ -250,7 +261,8 @@ def forwarding_patterns(
     """Patterns that together match exactly what the detections match, no event matching two.
 
     Each pattern owns a set of sources; the last owns every source the others do not name. A
-    source whose branches alone exceed a pattern, or with ``broaden`` every source, is matched
+    source whose branches alone exceed a pattern (in length, or in complexity: Event Ruler's
+    score of its wildcards, limits.COMPLEXITY), or with ``broaden`` every source, is matched
     by its event names only (``_broadened``), or by its detail-types if that is still too much
     (or ``broaden`` is BY_TYPES); so are the patterns matching any source, together, when they
     are too many to repeat in every pattern (``_any_source_forms``). A pattern matching by
@@ -263,20 +275,23 @@ def forwarding_patterns(
     # Room kept in each pattern for the last one's anything-but list.
     room = limits.EVENT_PATTERN.value - 20 * len(sources) - (30 if ignore_case else 0)
 
-    def size(source: str) -> int:
-        return len(compact(_chunk([source], by_source, [], [source])))
+    def too_much(source: str) -> bool:
+        alone = _chunk([source], by_source, [], [source])
+        return len(compact(alone)) > room or _too_complex(alone)
 
     for source in sources:
-        if broaden >= BY_NAMES or size(source) > room:
+        if broaden >= BY_NAMES or too_much(source):
             by_source[source] = _broadened(by_source[source], source)
-        if broaden >= BY_TYPES or size(source) > room:  # the service's calls of those types
+        if broaden >= BY_TYPES or too_much(source):  # the service's calls of those types
             by_source[source] = _broadened(by_source[source], source, names=False, only=only)
     forms = _any_source_forms(any_source, only)
     for form in forms[-1:] if broaden >= BY_TYPES else forms:
         patterns = _split(sources, by_source, form, ignore_case, room, broaden >= BY_TYPES)
         if patterns is not None:
             return patterns
-    raise ValueError(f"forwarding patterns for {len(sources)} sources exceed EventBridge's size")
+    raise ValueError(
+        f"forwarding patterns for {len(sources)} sources exceed EventBridge's size or complexity"
+    )
 
 
 def forwarding_rules(
