@@ -125,10 +125,17 @@ def _region(where: str, region: str, got: Got | None = None) -> str:
         hint = f"; did you mean {close[0]!r}?" if close else ""
         problem = f"not an AWS region known to botocore {botocore.__version__}{hint}"
         raise ConfigError(where, region, problem)
+    partition = regions.partition_of(region)
+    if not regions.has_global_region(partition):
+        problem = (
+            f"in partition {partition['partition']!r}, for which botocore {botocore.__version__} "
+            "holds no IAM endpoint: where its IAM and root sign-in events arrive is unknown"
+        )
+        raise ConfigError(where, region, problem)
     return region
 
 
-REGION = Text(_region, schema=lambda: {"enum": regions.known_regions()})
+REGION = Text(_region, schema=lambda: {"enum": regions.usable_regions()})
 
 
 def _partition(got: Got) -> str:

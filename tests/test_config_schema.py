@@ -54,6 +54,8 @@ def test_schema_accepts_what_config_accepts():
     "context",
     [
         {"homeRegion": "ap-northeast-9"},
+        {"homeRegion": "eusc-de-east-1"},
+        {"homeRegion": "eu-isoe-west-1"},
         {"monitoredRegions": []},
         {"monitoredRegions": ["us-east-1", "us-east-1"]},
         {"namePrefix": "API_alerts"},
