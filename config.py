@@ -527,6 +527,16 @@ def _detection(where: str, detection_id: str, got: Got) -> str:
     raise ConfigError(where, detection_id, problem)
 
 
+def _detection_schema() -> dict[str, Any]:
+    """A catalog id (offered by editors) or a user's Sigma rule's name (rule_files.NAME)."""
+    return {
+        "anyOf": [
+            {"enum": [d.id for d in CATALOG]},
+            {"pattern": f"^{rule_files.NAME.pattern}$", "description": "a sigmaRules rule's name"},
+        ]
+    }
+
+
 def _critical(where: str, allow: bool, got: Got) -> bool:
     """allowCritical, which a suppression touching a critical detection must set."""
     chosen = _selected(got)
@@ -570,7 +580,7 @@ SUPPRESSION = Fields(
             {
                 "*": OneOf(["*"]),
                 "ids": Many(
-                    Text(_detection, schema=lambda: {"enum": [d.id for d in CATALOG]}),
+                    Text(_detection, schema=_detection_schema),
                     least='name detections, or "*" for all',
                 ),
             },

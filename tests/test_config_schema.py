@@ -91,6 +91,24 @@ def test_schema_refuses_what_config_refuses(context):
     assert not _valid(context)
 
 
+def test_schema_accepts_a_suppression_of_a_users_sigma_rule(tmp_path):
+    (tmp_path / "mine.yml").write_text(
+        "title: Mine\nname: my_sigma_rule\n"
+        "logsource:\n    product: aws\n    service: cloudtrail\n"
+        "detection:\n    selection:\n        eventSource|cased: kms.amazonaws.com\n"
+        "        eventName|cased: DisableKey\n    condition: selection\nlevel: low\n"
+    )
+    suppression = {**ENGINES_AND_SUPPRESSIONS["suppressions"][0], "detections": ["my_sigma_rule"]}
+    context = {**TEST_CONTEXT, "sigmaRules": [str(tmp_path)], "suppressions": [suppression]}
+    parse_config(context, {})
+    assert _valid(context)
+    # Not a name a rule can have: refused by both.
+    bad = {**context, "suppressions": [{**suppression, "detections": ["My-Rule"]}]}
+    with pytest.raises(ConfigError):
+        parse_config(bad, {})
+    assert not _valid(bad)
+
+
 def test_schema_and_config_agree_on_where_member_trails_come_from():
     """memberTrails "organization" (the default) needs the management account; "existing"
     does not (docs/organization.md)."""
