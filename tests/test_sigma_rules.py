@@ -664,6 +664,28 @@ def test_a_field_outside_the_input_transformers_path_syntax_is_one_error_line(
     assert "not compiled to EventBridge" in line and "eb-transform-target-input.html" in line
 
 
+def test_a_field_indexing_an_array_by_a_step_of_digits_is_one_error_line_or_skipped(tmp_path):
+    """``items.0`` in dot notation names a property "0", not the array's first element: the alert
+    line would be empty on every event. Refused in one line, skippable like any refusal."""
+    field = "requestParameters.items.0"
+    (tmp_path / "rule.yml").write_text(_with_fields(f"fields:\n    - {field}\n"))
+    with pytest.raises(ConfigError) as error:
+        parse_config({"sigmaRules": [str(tmp_path / "rule.yml")]}, {})
+    line = str(error.value)
+    assert "\n" not in line and f"the alert's field {field!r}" in line
+    assert "the step '0'" in line and "all digits" in line and "API_InputTransformer" in line
+    skipping = {"path": str(tmp_path / "rule.yml"), "skipRefused": True}
+    settings = parse_config(
+        {"alertEngines": ["eventbridge", "metric-filters"], "sigmaRules": [skipping]}, {}
+    )
+    (skipped,) = settings.sigma_skipped
+    assert "skipped for EventBridge" in skipped and "all digits" in skipped
+    (tmp_path / "fine.yml").write_text(
+        _with_fields("fields:\n    - requestParameters.item0\n", "ok")
+    )
+    assert parse_config({"sigmaRules": [str(tmp_path / "fine.yml")]}, {}).sigma_rules
+
+
 def test_a_field_path_over_256_characters_is_refused_with_the_limit(tmp_path):
     field = "requestParameters." + "a" * 240
     (tmp_path / "rule.yml").write_text(_with_fields(f"fields:\n    - {field}\n"))
