@@ -178,8 +178,11 @@ def _member_template(
                     f"security account's {bus} bus",
                     "EventBusName": "default",
                     # A string, as measured (forwarding_patterns.compact): the resource's
-                    # schema takes a string or an object, and an object CloudFormation would
-                    # serialize in a way no page states.
+                    # registry schema types EventPattern ["string", "object"] (`aws cloudformation
+                    # describe-type --type RESOURCE --type-name AWS::Events::Rule`, as cfn-lint
+                    # ships it; the reference page: "Type: Json", https://docs.aws.amazon.com/
+                    # AWSCloudFormation/latest/TemplateReference/aws-resource-events-rule.html),
+                    # and an object CloudFormation would serialize in a way no page states.
                     "EventPattern": compact(pattern),
                     "State": state,
                     "Targets": [
