@@ -733,7 +733,12 @@ ORGANIZATION = Fields(
         ),
         "securityAccount": AWS_ACCOUNT,
         "management": Fields(
-            {"roleArn": Text(_role_arn), "protectForwarding": Flag()},
+            {
+                "roleArn": Text(
+                    _role_arn, schema={"pattern": f"^arn:[a-z-]+:iam::{ACCOUNT_ID}:role/"}
+                ),
+                "protectForwarding": Flag(),
+            },
             _management,
             problem='must be {"roleArn": ..., "protectForwarding": true | false}',
             required=("roleArn",),
@@ -1025,7 +1030,13 @@ class MonitorConfig:
             _tags,
             schema={
                 "type": "object",
-                "propertyNames": {"minLength": 1, "maxLength": 128, "not": {"const": PROJECT_TAG}},
+                # Project in any case (IAM takes names case-insensitively), aws: in any case,
+                # outer spaces: refused as _tags does.
+                "propertyNames": {
+                    "minLength": 1,
+                    "maxLength": 128,
+                    "not": {"pattern": "^[Pp][Rr][Oo][Jj][Ee][Cc][Tt]$|^[Aa][Ww][Ss]:|^\\s|\\s$"},
+                },
                 "additionalProperties": {"type": "string", "minLength": 1, "maxLength": 256},
             },
         ),

@@ -68,6 +68,9 @@ def test_schema_accepts_what_config_accepts():
         {"stateBackend": {"type": "s3", "bucket": "Bad_Bucket", "region": "eu-west-1"}},
         {"subscriptions": [{"protocol": "sms", "endpoint": "+81"}]},
         {"tags": {"Project": "x"}},
+        {"tags": {"project": "x"}},
+        {"tags": {"AWS:team": "x"}},
+        {"tags": {" Owner": "x"}},
         {"preventDestroy": "no"},
         {"notificationEmail": ["secops@example.com"]},
         {"alertEngines": ["metric-filter"]},
@@ -107,6 +110,18 @@ def test_schema_accepts_a_suppression_of_a_users_sigma_rule(tmp_path):
     with pytest.raises(ConfigError):
         parse_config(bad, {})
     assert not _valid(bad)
+
+
+def test_schema_refuses_a_management_role_that_is_not_a_role_arn():
+    from tests.test_organization import ORG_CONTEXT, ORGANIZATION
+
+    for role in ("not-an-arn", "arn:aws:iam::999988887777:user/deployer"):
+        management = {**ORGANIZATION["management"], "roleArn": role}
+        context = {**ORG_CONTEXT, "organization": {**ORGANIZATION, "management": management}}
+        with pytest.raises(ConfigError):
+            parse_config(context, {})
+        assert not _valid(context), role
+    assert _valid(ORG_CONTEXT)
 
 
 def test_schema_and_config_agree_on_where_member_trails_come_from():
