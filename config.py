@@ -971,7 +971,8 @@ class MonitorConfig:
         _choices(catalog.ENGINES, "alert engine", _engines),
         [EVENTBRIDGE],
         f"{_code(catalog.ENGINES)} or both ([Two engines](engines.md)); with "
-        f"`{METRIC_FILTERS}` alone, `monitoredRegions` and `delivery` are errors",
+        f"`{METRIC_FILTERS}` alone, a `monitoredRegions` or `delivery` other than its default is "
+        "an error",
         env="ALERTS_ENGINES",
     )
     notification_emails: tuple[str, ...] = key(
@@ -1012,7 +1013,8 @@ class MonitorConfig:
         "namePrefix",
         Text(
             rule(
-                lambda prefix: not prefix.startswith(RESERVED_BUCKET_PREFIXES),
+                # the buckets are named "<namePrefix>-trail-..." and "<namePrefix>-logs-..."
+                lambda prefix: not f"{prefix}-".startswith(RESERVED_BUCKET_PREFIXES),
                 f"S3 reserves bucket names starting with {RESERVED_BUCKET_PREFIXES}",
             ),
             most=MAX_NAME_PREFIX,

@@ -569,17 +569,29 @@ def policy(settings: MonitorConfig, types: set[str], management: bool = False) -
     return {"Version": "2012-10-17", "Statement": statements}
 
 
+# Each role's policy its own file: the management role's never overwrites the deployer's.
+DEFAULT_OUTPUT = {False: "deployer-policy.json", True: "management-policy.json"}
+
+
 def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] = os.environ) -> int:
     parser = argparse.ArgumentParser(
         prog="make deployer-policy", description=__doc__.splitlines()[0]
     )
     parser.add_argument("--output", type=Path, help="write the policy here instead of stdout")
     parser.add_argument(
+        "--to-file",
+        action="store_true",
+        help=f"without --output, write {DEFAULT_OUTPUT[False]} ({DEFAULT_OUTPUT[True]} with "
+        "--management): what make deployer-policy passes",
+    )
+    parser.add_argument(
         "--management",
         action="store_true",
         help="organization mode: the policy of the role the management stack assumes",
     )
     args = parser.parse_args(argv)
+    if args.to_file and args.output is None:
+        args.output = Path(DEFAULT_OUTPUT[args.management])
 
     def body() -> int:
         settings = settings_of(environ)

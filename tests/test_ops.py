@@ -396,6 +396,11 @@ def test_the_management_roles_policy_covers_the_management_stack(tmp_path, monke
     monkeypatch.chdir(tmp_path)
     assert ops_main(["deployer-policy", "--management"]) == 0
     document = json.loads(capsys.readouterr().out)
+    # make deployer-policy's --to-file: each role's policy in its own file, none overwritten.
+    assert ops_main(["deployer-policy", "--to-file"]) == 0
+    assert ops_main(["deployer-policy", "--to-file", "--management"]) == 0
+    assert json.loads((tmp_path / "management-policy.json").read_text()) == document
+    assert json.loads((tmp_path / "deployer-policy.json").read_text()) != document
     assert len(json.dumps(document, separators=(",", ":"))) <= 6144
     granted = {a for st in document["Statement"] for a in st["Action"]}
     for kind in types:

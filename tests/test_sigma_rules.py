@@ -261,13 +261,15 @@ def test_a_skipped_rule_is_reported_and_the_others_synthesized(tmp_path, rules_f
             "is taken",
         ),
         ("bad.yml", {"bad.yml": "title: x\n"}, "not a Sigma rule"),
+        ("broken.yml", {"broken.yml": "title: x\n  bad: [\n"}, "not YAML: "),
+        ("README.md", {"README.md": "# Rules\n\nSee: the docs: here\n"}, "not YAML: "),
         (
             "name.yml",
             {"name.yml": EC2_RULE.replace("name: ebs_default", "name: Ebs-default")},
             "lower-case letters",
         ),
     ],
-    ids=["missing", "empty-folder", "name-taken", "not-sigma", "bad-name"],
+    ids=["missing", "empty-folder", "name-taken", "not-sigma", "not-yaml", "markdown", "bad-name"],
 )
 def test_bad_entries_are_one_configuration_error_naming_the_key(tmp_path, entry, files, message):
     for name, text in files.items():

@@ -313,6 +313,7 @@ def _compile_all(texts: list[tuple[Path, bytes]], catalog: bool) -> tuple[dict[s
 
 
 def _spec(path: Path, text: str, backend: Any, catalog: bool) -> dict[str, Any]:
+    import yaml
     from sigma.collection import SigmaCollection
     from sigma.exceptions import SigmaError
     from sigma.rule import SigmaRule
@@ -324,6 +325,11 @@ def _spec(path: Path, text: str, backend: Any, catalog: bool) -> dict[str, Any]:
         rules = SigmaCollection.from_yaml(text).rules
     except SigmaError as error:
         raise RuleFileError(f"not a Sigma rule: {error}") from None
+    except yaml.YAMLError as error:  # PyYAML's message spans lines: its problem and where
+        mark = getattr(error, "problem_mark", None)
+        at = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(error, "problem", None) or type(error).__name__
+        raise RuleFileError(f"not YAML: {problem}{at}") from None
     if len(rules) != 1 or not isinstance(rules[0], SigmaRule):
         raise RuleFileError("one Sigma rule a file (no correlation, no collection)")
     rule = rules[0]
