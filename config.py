@@ -125,10 +125,17 @@ def _region(where: str, region: str, got: Got | None = None) -> str:
         hint = f"; did you mean {close[0]!r}?" if close else ""
         problem = f"not an AWS region known to botocore {botocore.__version__}{hint}"
         raise ConfigError(where, region, problem)
+    partition = regions.partition_of(region)
+    if not regions.has_global_region(partition):
+        problem = (
+            f"in partition {partition['partition']!r}, for which botocore {botocore.__version__} "
+            "holds no IAM endpoint: where its IAM and root sign-in events arrive is unknown"
+        )
+        raise ConfigError(where, region, problem)
     return region
 
 
-REGION = Text(_region, schema=lambda: {"enum": regions.known_regions()})
+REGION = Text(_region, schema=lambda: {"enum": regions.usable_regions()})
 
 
 def _partition(got: Got) -> str:
@@ -520,6 +527,16 @@ def _detection(where: str, detection_id: str, got: Got) -> str:
     raise ConfigError(where, detection_id, problem)
 
 
+def _detection_schema() -> dict[str, Any]:
+    """A catalog id (offered by editors) or a user's Sigma rule's name (rule_files.NAME)."""
+    return {
+        "anyOf": [
+            {"enum": [d.id for d in CATALOG]},
+            {"pattern": f"^{rule_files.NAME.pattern}$", "description": "a sigmaRules rule's name"},
+        ]
+    }
+
+
 def _critical(where: str, allow: bool, got: Got) -> bool:
     """allowCritical, which a suppression touching a critical detection must set."""
     chosen = _selected(got)
@@ -563,7 +580,7 @@ SUPPRESSION = Fields(
             {
                 "*": OneOf(["*"]),
                 "ids": Many(
-                    Text(_detection, schema=lambda: {"enum": [d.id for d in CATALOG]}),
+                    Text(_detection, schema=_detection_schema),
                     least='name detections, or "*" for all',
                 ),
             },
@@ -716,7 +733,12 @@ ORGANIZATION = Fields(
         ),
         "securityAccount": AWS_ACCOUNT,
         "management": Fields(
-            {"roleArn": Text(_role_arn), "protectForwarding": Flag()},
+            {
+                "roleArn": Text(
+                    _role_arn, schema={"pattern": f"^arn:[a-z-]+:iam::{ACCOUNT_ID}:role/"}
+                ),
+                "protectForwarding": Flag(),
+            },
             _management,
             problem='must be {"roleArn": ..., "protectForwarding": true | false}',
             required=("roleArn",),
@@ -1010,7 +1032,13 @@ class MonitorConfig:
             _tags,
             schema={
                 "type": "object",
-                "propertyNames": {"minLength": 1, "maxLength": 128, "not": {"const": PROJECT_TAG}},
+                # Project in any case (IAM takes names case-insensitively), aws: in any case,
+                # outer spaces: refused as _tags does.
+                "propertyNames": {
+                    "minLength": 1,
+                    "maxLength": 128,
+                    "not": {"pattern": "^[Pp][Rr][Oo][Jj][Ee][Cc][Tt]$|^[Aa][Ww][Ss]:|^\\s|\\s$"},
+                },
                 "additionalProperties": {"type": "string", "minLength": 1, "maxLength": 256},
             },
         ),

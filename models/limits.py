@@ -410,6 +410,7 @@ def violations(documents: Mapping[str, Mapping[str, Any]], partition: str = "aws
             # The rest reads strings as AWS would receive them, which these are not.
             return unexpected
         found += _rules(stack, partition)
+        found += _template_rules(stack)
         found += _tags(stack)
         found += _sizes(stack)
     found += _buses(stacks)
@@ -510,6 +511,29 @@ def _rules(stack: Stack, partition: str) -> Iterator[str]:
             yield COMPLEXITY.exceeded(score, where)
 
 
+def _template_rules(stack: Stack) -> Iterator[str]:
+    """The CloudFormation templates' rules (organization mode's forwarding), held to the same
+    pattern length and complexity as Terraform's, once per rule and bound crossed."""
+    seen: set[tuple[str, str]] = set()  # (rule, limit): the same rule in every region
+    for template, region, account in stack.templates():
+        for properties in template_rules(template, region):
+            text = pattern_text(properties.get("EventPattern", {}))
+            name = str(properties.get("Name"))
+            where = f"{stack.name}: template rule {name} ({account}, {region})"
+            for limit, actual in ((EVENT_PATTERN, len(text)), (COMPLEXITY, _complexity_of(text))):
+                if actual > limit.value and (name, limit.what) not in seen:
+                    seen.add((name, limit.what))
+                    yield limit.exceeded(actual, where)
+
+
+def pattern_text(pattern: Any) -> str:
+    """A template rule's EventPattern as EventBridge receives it: the string as written, or an
+    object as compact JSON."""
+    if isinstance(pattern, str):
+        return pattern
+    return json.dumps(pattern, separators=(",", ":"), sort_keys=True)
+
+
 @cache
 def _complexity_of(text: str) -> int:
     """``complexity`` of a pattern's text, worked out once per distinct pattern: the stacks of
@@ -548,7 +572,7 @@ def bus_counts(
         for template, region, account in stack.templates():
             for properties in template_rules(template, region):
                 bus = properties.get("EventBusName", "default")
-                count((account, region, bus), json.dumps(properties.get("EventPattern", {})))
+                count((account, region, bus), pattern_text(properties.get("EventPattern", {})))
     return counts
 
 

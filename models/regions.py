@@ -34,6 +34,18 @@ def known_regions() -> list[str]:
     return sorted(region for partition in partitions() for region in partition["regions"])
 
 
+def usable_regions() -> list[str]:
+    """The regions of the partitions whose global region botocore states (``global_region``):
+    the others' IAM and root sign-in events arrive where nothing we read says."""
+    return sorted(region for p in partitions() if has_global_region(p) for region in p["regions"])
+
+
+def has_global_region(partition: dict[str, Any]) -> bool:
+    """Whether botocore holds the partition's IAM partition-wide endpoint (``global_region``)."""
+    iam = partition["services"].get("iam", {})
+    return iam.get("partitionEndpoint") in iam.get("endpoints", {})
+
+
 def partition_of(region: str) -> dict[str, Any] | None:
     """The partition that holds ``region``, None for a region botocore does not know."""
     return next((p for p in partitions() if region in p["regions"]), None)

@@ -217,6 +217,16 @@ BAD_INPUTS = [
         {"ALERTS_HOME_REGION": "tokyo"},
         'ALERTS_HOME_REGION = "tokyo": not an AWS region known to botocore',
     ),
+    (
+        {"homeRegion": "eusc-de-east-1"},
+        {},
+        "homeRegion = \"eusc-de-east-1\": in partition 'aws-eusc', for which botocore",
+    ),
+    (
+        {"homeRegion": "eu-isoe-west-1"},
+        {},
+        "homeRegion = \"eu-isoe-west-1\": in partition 'aws-iso-e', for which botocore",
+    ),
     ({"homeRegion": ""}, {}, 'homeRegion = "": must not be empty'),
     ({"homeRegion": 1}, {}, "homeRegion = 1: must be a string"),
     (
@@ -623,6 +633,7 @@ def _run_main(
     [
         ({"notificationEmails": ["bob@"]}, {}, 'notificationEmails[0] = "bob@"'),
         ({}, {"ALERTS_HOME_REGION": "ap-northeast-9"}, 'ALERTS_HOME_REGION = "ap-northeast-9"'),
+        ({"homeRegion": "eusc-de-east-1"}, {}, "holds no IAM endpoint"),
         (
             {"monitoredRegions": ["ap-northeast-1", "ap-northeast-1"]},
             {},
@@ -646,6 +657,7 @@ def _run_main(
     ids=[
         "email",
         "region",
+        "partition-without-iam",
         "duplicate-region",
         "empty-prefix",
         "malformed-tags",

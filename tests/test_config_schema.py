@@ -54,6 +54,8 @@ def test_schema_accepts_what_config_accepts():
     "context",
     [
         {"homeRegion": "ap-northeast-9"},
+        {"homeRegion": "eusc-de-east-1"},
+        {"homeRegion": "eu-isoe-west-1"},
         {"monitoredRegions": []},
         {"monitoredRegions": ["us-east-1", "us-east-1"]},
         {"namePrefix": "API_alerts"},
@@ -66,6 +68,9 @@ def test_schema_accepts_what_config_accepts():
         {"stateBackend": {"type": "s3", "bucket": "Bad_Bucket", "region": "eu-west-1"}},
         {"subscriptions": [{"protocol": "sms", "endpoint": "+81"}]},
         {"tags": {"Project": "x"}},
+        {"tags": {"project": "x"}},
+        {"tags": {"AWS:team": "x"}},
+        {"tags": {" Owner": "x"}},
         {"preventDestroy": "no"},
         {"notificationEmail": ["secops@example.com"]},
         {"alertEngines": ["metric-filter"]},
@@ -87,6 +92,36 @@ def test_schema_refuses_what_config_refuses(context):
     with pytest.raises(ConfigError):
         parse_config(context, {})
     assert not _valid(context)
+
+
+def test_schema_accepts_a_suppression_of_a_users_sigma_rule(tmp_path):
+    (tmp_path / "mine.yml").write_text(
+        "title: Mine\nname: my_sigma_rule\n"
+        "logsource:\n    product: aws\n    service: cloudtrail\n"
+        "detection:\n    selection:\n        eventSource|cased: kms.amazonaws.com\n"
+        "        eventName|cased: DisableKey\n    condition: selection\nlevel: low\n"
+    )
+    suppression = {**ENGINES_AND_SUPPRESSIONS["suppressions"][0], "detections": ["my_sigma_rule"]}
+    context = {**TEST_CONTEXT, "sigmaRules": [str(tmp_path)], "suppressions": [suppression]}
+    parse_config(context, {})
+    assert _valid(context)
+    # Not a name a rule can have: refused by both.
+    bad = {**context, "suppressions": [{**suppression, "detections": ["My-Rule"]}]}
+    with pytest.raises(ConfigError):
+        parse_config(bad, {})
+    assert not _valid(bad)
+
+
+def test_schema_refuses_a_management_role_that_is_not_a_role_arn():
+    from tests.test_organization import ORG_CONTEXT, ORGANIZATION
+
+    for role in ("not-an-arn", "arn:aws:iam::999988887777:user/deployer"):
+        management = {**ORGANIZATION["management"], "roleArn": role}
+        context = {**ORG_CONTEXT, "organization": {**ORGANIZATION, "management": management}}
+        with pytest.raises(ConfigError):
+            parse_config(context, {})
+        assert not _valid(context), role
+    assert _valid(ORG_CONTEXT)
 
 
 def test_schema_and_config_agree_on_where_member_trails_come_from():

@@ -323,7 +323,7 @@ def _synthesized_patterns(tmp: str) -> dict[str, str]:
                 if stack.resources("aws_cloudformation_stack_set"):
                     for resource in _template({"ap-northeast-1": stack})["Resources"].values():
                         if resource["Type"] == "AWS::Events::Rule":
-                            text = json.dumps(resource["Properties"]["EventPattern"])
+                            text = resource["Properties"]["EventPattern"]
                             patterns[text] = f"{name}: member template"
         keys = {KEY_ID: synthesized.TEST_KEY_ID, KEY_ARN: synthesized.test_key_arn("us-east-1")}
         for detection in settings.detections:

@@ -136,6 +136,35 @@ def test_the_member_template_rules_count_on_their_region_bus():
     assert limits.violations({"s": document}) == []  # the condition leaves us-east-1 out
 
 
+def test_the_member_template_rules_are_held_to_pattern_length_and_complexity():
+    """A template rule's pattern, an object or a string, is scored like a Terraform rule's: once
+    per rule, though it is deployed in every region of its condition."""
+    many = {"detail": {"a": [{"wildcard": f"*{i}*"} for i in range(4)]}}
+    long = {"detail": {"a": ["x" * limits.EVENT_PATTERN.value]}}
+    template = {
+        "Resources": {
+            name: {
+                "Type": "AWS::Events::Rule",
+                "Properties": {"Name": name, "EventBusName": "default", "EventPattern": pattern},
+            }
+            for name, pattern in [
+                ("complex", many),
+                ("long", json.dumps(long)),
+                ("fine", json.dumps(WILDCARD)),
+            ]
+        },
+    }
+    stack = {"template_body": json.dumps(template), "provider": "aws.eu-west-1"}
+    document = {
+        "provider": {"aws": [{"alias": "eu-west-1", "region": "eu-west-1"}]},
+        "resource": {"aws_cloudformation_stack": {"s": stack}},
+    }
+    problems = limits.violations({"s": document})
+    assert len(problems) == 2, problems
+    assert "template rule complex" in problems[0] and "would be 12; AWS takes 9" in problems[0]
+    assert "template rule long" in problems[1] and "characters in an event pattern" in problems[1]
+
+
 def test_main_writes_nothing_over_a_limit(tmp_path, monkeypatch, capsys):
     monkeypatch.setattr(limits, "WILDCARD_RULES_PER_BUS", limits.Limit("x", 0, "source"))
     (tmp_path / "cdktf.json").write_text(json.dumps({"context": TEST_CONTEXT}))

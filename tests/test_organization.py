@@ -39,6 +39,7 @@ from constructs_lib.organization.member_template import (
     organization_bus_name,
     template_body,
 )
+from models import limits
 from models.eventbridge_templates import Rule as TemplateRule
 from models.eventbridge_templates import fill
 from tests import background
@@ -437,6 +438,22 @@ def test_the_template_fits_cloudformation_with_every_region_monitored():
     assert size <= MAX_TEMPLATE_BODY
 
 
+def test_member_rules_pass_the_pattern_as_the_compact_string_measured(org):
+    """EventPattern is the compact JSON text forwarding_patterns measured against EventBridge's
+    2,048 characters, not an object CloudFormation would serialize its own way (the resource's
+    schema: a string or an object)."""
+    from constructs_lib.eventbridge.forwarding_patterns import compact
+
+    _, stacks = org
+    template = _template(stacks)
+    rules = [r for r in template["Resources"].values() if r["Type"] == "AWS::Events::Rule"]
+    assert rules
+    for rule in rules:
+        text = rule["Properties"]["EventPattern"]
+        assert isinstance(text, str) and text == compact(json.loads(text))
+        assert len(text) <= limits.EVENT_PATTERN.value
+
+
 def _resource_counts(stacks: dict[str, SynthesizedStack]) -> dict[str, int]:
     return {
         f"{name} {kind}": len(blocks)
@@ -469,10 +486,13 @@ def _holds(condition: dict[str, Any], region: str) -> bool:
 
 
 def member_rules(template: dict[str, Any], region: str) -> list[dict[str, Any]]:
-    """The forwarding rules a stack instance in ``region`` has."""
+    """The forwarding rules a stack instance in ``region`` has, their patterns read as objects."""
     conditions = template.get("Conditions", {})
     return [
-        resource["Properties"]
+        {
+            **resource["Properties"],
+            "EventPattern": json.loads(resource["Properties"]["EventPattern"]),
+        }
         for resource in template["Resources"].values()
         if resource["Type"] == "AWS::Events::Rule"
         and ("Condition" not in resource or _holds(conditions[resource["Condition"]], region))
@@ -806,7 +826,7 @@ def test_without_the_management_account_synthesis_warns_in_one_line(tmp_path, mo
         json.dumps({"app": "x", "context": {**ORG_CONTEXT, "organization": organization}})
     )
     monkeypatch.chdir(tmp_path)
-    monkeypatch.setattr(main, "synthesize", lambda settings, outdir: {})
+    monkeypatch.setattr(main, "synthesize", lambda settings, outdir, **_: {})
     assert main.main({"PATH": "/usr/bin:/bin:/usr/local/bin"}) == 0
     (line,) = capsys.readouterr().err.splitlines()
     assert line.startswith("warning: organization.management is not set")

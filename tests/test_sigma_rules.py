@@ -471,6 +471,142 @@ def test_many_uncased_rules_fit_the_forwarding_patterns_and_the_member_template(
     assert _check_split(rules, forwarded(plan.local), events) == len(events)
 
 
+def _kms_rule(name: str, selection: str) -> str:
+    return (
+        f"title: {name}\nname: {name}\n"
+        "logsource:\n    product: aws\n    service: cloudtrail\n"
+        f"detection:\n    selection:\n{selection}    condition: selection\nlevel: low\n"
+    )
+
+
+def _member_forwarding(settings, region: str) -> list[tuple[str, dict]]:
+    """(state, pattern) of the member template's rules in ``region``."""
+    from constructs_lib.organization.member_template import member_template
+    from tests.test_organization import member_rules
+
+    by_region = {p.region: p.local for p in settings.region_plans()}
+    template = member_template(by_region, name_prefix="api-alerts", security_account="111122223333")
+    return [(r.get("State", "ENABLED"), r["EventPattern"]) for r in member_rules(template, region)]
+
+
+def test_a_rule_on_any_call_of_a_service_beside_one_naming_a_call_is_forwarded(tmp_path):
+    """ "Any KMS call" and "KMS ScheduleKeyDeletion" on one service: the named rule's branch is
+    not merged into the nameless one (nor the reverse, which would narrow it), in central
+    delivery and in the member template: every KMS call is forwarded, once."""
+    from constructs_lib.organization.member_template import forwarded
+    from tests.test_organization import ORGANIZATION
+
+    source = "        eventSource|cased: kms.amazonaws.com\n"
+    (tmp_path / "any_kms.yml").write_text(_kms_rule("any_kms_call", source))
+    named = source + "        eventName|cased: ScheduleKeyDeletion\n"
+    (tmp_path / "kms_deleted.yml").write_text(_kms_rule("kms_deleted_user", named))
+    context = {**TEST_CONTEXT, "monitoredRegions": ORG_REGIONS, "sigmaRules": [str(tmp_path)]}
+    events = [
+        {**envelope(call(service, name, "eu-west-1")), "region": "eu-west-1"}
+        for service, name in [
+            ("kms", "ScheduleKeyDeletion"),
+            ("kms", "CreateAlias"),
+            ("kms", "DisableKey"),
+            ("ec2", "DeleteFlowLogs"),
+        ]
+    ]
+    central = parse_config({**context, "delivery": "central"}, {})
+    plan = next(p for p in central.region_plans() if p.region == "eu-west-1")
+    for broaden in (EXACT, BY_NAMES, BY_TYPES):
+        rules = forwarding_rules(plan.forwarded, "api-alerts", broaden)
+        assert _check_split(rules, plan.forwarded, events) >= 3
+    organization = parse_config({**context, "organization": ORGANIZATION}, {})
+    plan = next(p for p in organization.region_plans() if p.region == "eu-west-1")
+    rules = _member_forwarding(organization, "eu-west-1")
+    assert _check_split(rules, forwarded(plan.local), events) >= 3
+
+
+def test_a_mutating_call_is_forwarded_once_beside_a_read_only_detection_at_every_breadth(tmp_path):
+    """secrets_batch_retrieved's forwarding (read-only, in the state receiving every management
+    event) and a user's DeleteSecret rule: however broadly forwarded (the member template's last
+    resort matches by source and detail-type), DeleteSecret crosses once, BatchGetSecretValue
+    once."""
+    from constructs_lib.organization.member_template import _member_template, forwarded
+    from tests.test_organization import ORGANIZATION, member_rules
+
+    selection = (
+        "        eventSource|cased: secretsmanager.amazonaws.com\n"
+        "        eventName|cased: DeleteSecret\n"
+    )
+    (tmp_path / "secret_deleted.yml").write_text(_kms_rule("secret_deleted", selection))
+    context = {
+        **TEST_CONTEXT,
+        "monitoredRegions": ORG_REGIONS,
+        "detectionGroups": ["attack"],
+        "sigmaRules": [str(tmp_path)],
+    }
+    events = [
+        {
+            **envelope(call("secretsmanager", name, "eu-west-1", readOnly=read)),
+            "region": "eu-west-1",
+        }
+        for name, read in [
+            ("DeleteSecret", False),
+            ("BatchGetSecretValue", True),
+            ("PutSecretValue", False),
+        ]
+    ]
+    central = parse_config({**context, "delivery": "central"}, {})
+    plan = next(p for p in central.region_plans() if p.region == "eu-west-1")
+    assert "secrets_batch_retrieved" in {d.id for d in plan.forwarded}
+    for broaden in (EXACT, BY_NAMES, BY_TYPES):
+        rules = forwarding_rules(plan.forwarded, "api-alerts", broaden)
+        assert _check_split(rules, plan.forwarded, events) >= 2, broaden
+    organization = parse_config({**context, "organization": ORGANIZATION}, {})
+    by_region = {p.region: p.local for p in organization.region_plans()}
+    plan = next(p for p in organization.region_plans() if p.region == "eu-west-1")
+    for broaden in (EXACT, BY_NAMES, BY_TYPES):
+        template = _member_template(by_region, "api-alerts", "111122223333", broaden)
+        rules = [
+            (r.get("State", "ENABLED"), r["EventPattern"])
+            for r in member_rules(template, "eu-west-1")
+        ]
+        assert _check_split(rules, forwarded(plan.local), events) >= 2, broaden
+
+
+def test_wildcard_rules_too_complex_together_are_forwarded_by_a_broader_form(tmp_path):
+    """Five cased userAgent ``contains`` rules: each scores 3 alone, but repeated in one
+    forwarding pattern they would add up past the complexity known accepted (limits.COMPLEXITY).
+    A too complex forwarding pattern falls to the next broader form as a too long one does: the
+    user gets no error about a rule they did not write, organization mode synthesizes no StackSet
+    rule over the bound, and every matching event still crosses once."""
+    from constructs_lib.organization.member_template import forwarded
+    from tests.test_organization import ORGANIZATION
+
+    for n in range(1, 6):
+        selection = f"        userAgent|cased|contains: tool{n}/\n"
+        (tmp_path / f"ua{n}.yml").write_text(_kms_rule(f"tool_{n}_agent", selection))
+    context = {
+        **TEST_CONTEXT,
+        "monitoredRegions": ORG_REGIONS,
+        "detectionGroups": ["original", "self"],
+        "sigmaRules": [str(tmp_path)],
+    }
+    events = [
+        {**envelope(call(service, name, "eu-west-1", userAgent=agent)), "region": "eu-west-1"}
+        for service, name in [("kms", "CreateAlias"), ("iam", "CreateUser")]
+        for agent in ["tool3/1.0 linux", "aws-cli/2.15.0"]
+    ]
+    central = parse_config({**context, "delivery": "central"}, {})
+    plan = next(p for p in central.region_plans() if p.region == "eu-west-1")
+    rules = forwarding_rules(plan.forwarded, "api-alerts")
+    assert max(limits.complexity(p) for _, p in rules) <= limits.COMPLEXITY.value
+    assert _check_split(rules, plan.forwarded, events) >= 2
+    stacks = synthesize_to(central, tmp_path / "central.out")  # refuses an output over a limit
+    assert any(r.startswith("forward_to_") for r in stacks["eu-west-1"].firing_rules(events[0]))
+    organization = parse_config({**context, "organization": ORGANIZATION}, {})
+    plan = next(p for p in organization.region_plans() if p.region == "eu-west-1")
+    rules = _member_forwarding(organization, "eu-west-1")
+    assert max(limits.complexity(p) for _, p in rules) <= limits.COMPLEXITY.value
+    assert _check_split(rules, forwarded(plan.local), events) >= 2
+    synthesize_to(organization, tmp_path / "organization.out")
+
+
 # ---- the alert's fields: EventBridge's input transformer, checked when the rule is loaded ----
 
 
@@ -528,6 +664,28 @@ def test_a_field_outside_the_input_transformers_path_syntax_is_one_error_line(
     assert line.startswith(f'sigmaRules[0] = "{tmp_path / "rule.yml"}": ') and "\n" not in line
     assert f"the alert's field {field!r}" in line and f"the step {step}" in line
     assert "not compiled to EventBridge" in line and "eb-transform-target-input.html" in line
+
+
+def test_a_field_indexing_an_array_by_a_step_of_digits_is_one_error_line_or_skipped(tmp_path):
+    """``items.0`` in dot notation names a property "0", not the array's first element: the alert
+    line would be empty on every event. Refused in one line, skippable like any refusal."""
+    field = "requestParameters.items.0"
+    (tmp_path / "rule.yml").write_text(_with_fields(f"fields:\n    - {field}\n"))
+    with pytest.raises(ConfigError) as error:
+        parse_config({"sigmaRules": [str(tmp_path / "rule.yml")]}, {})
+    line = str(error.value)
+    assert "\n" not in line and f"the alert's field {field!r}" in line
+    assert "the step '0'" in line and "all digits" in line and "API_InputTransformer" in line
+    skipping = {"path": str(tmp_path / "rule.yml"), "skipRefused": True}
+    settings = parse_config(
+        {"alertEngines": ["eventbridge", "metric-filters"], "sigmaRules": [skipping]}, {}
+    )
+    (skipped,) = settings.sigma_skipped
+    assert "skipped for EventBridge" in skipped and "all digits" in skipped
+    (tmp_path / "fine.yml").write_text(
+        _with_fields("fields:\n    - requestParameters.item0\n", "ok")
+    )
+    assert parse_config({"sigmaRules": [str(tmp_path / "fine.yml")]}, {}).sigma_rules
 
 
 def test_a_field_path_over_256_characters_is_refused_with_the_limit(tmp_path):

@@ -90,6 +90,17 @@ def input_path_problem(path: str) -> str | None:
             f"the step {wrong!r} of {path} is not letters, digits, -, _ and / (the input "
             "transformer's path syntax, eb-transform-target-input.html)"
         )
+    number = next((step for step in steps if step.isdigit()), None)
+    if number is not None:
+        # In dot notation a step of digits names a property, not an array's element: on an
+        # array it finds nothing and the alert's line would be empty. An index is bracket
+        # notation, which PutTargets refuses ("You must use JSON dot notation, not bracket
+        # notation", API_InputTransformer.html).
+        return (
+            f"the step {number!r} of {path} is all digits: dot notation names a property so, "
+            "not an array element, and an input path cannot index an array (bracket notation, "
+            "API_InputTransformer.html); name the whole array instead"
+        )
     if len(path) > limits.INPUT_PATH.value:
         return limits.INPUT_PATH.exceeded(len(path), "its path")
     return None

@@ -38,10 +38,23 @@ ALL_MANAGEMENT_EVENTS = "ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS"
 # How broadly every source is forwarded (``broaden``): as the detections match, by the event
 # names they name, or every call of theirs of the detail-types they name.
 EXACT, BY_NAMES, BY_TYPES = 0, 1, 2
+# What read-only calls' patterns keep however broadly forwarded (forwarding_rules).
+READ_ONLY = {"readOnly": [True]}
 
 
 def compact(pattern: dict[str, Any]) -> str:
     return json.dumps(pattern, separators=(",", ":"), sort_keys=True)
+
+
+def _too_complex(pattern: dict[str, Any]) -> bool:
+    """Whether Event Ruler would score the pattern past our bound (limits.COMPLEXITY): like a
+    pattern too long, one too complex goes on to a broader form. Only wildcards cost."""
+    text = compact(pattern)
+    return '"wildcard"' in text and limits.complexity(pattern) > limits.COMPLEXITY.value
+
+
+def _fits(pattern: dict[str, Any]) -> bool:
+    return len(compact(pattern)) <= limits.EVENT_PATTERN.value and not _too_complex(pattern)
 
 
 def _owned_name(source: Any, ignore_case: bool) -> str | None:
@@ -79,12 +92,13 @@ def _branches(
             continue
         for source, owner in zip(sources, owners, strict=True):
             branch = {**json.loads(json.dumps(pattern)), "source": [source]}
-            simple = set(branch.get("detail", {})) <= {"eventSource", "eventName"}
             merged = False
-            if simple:
+            if _by_name_only(branch):
                 # Calls of one service told apart only by name: one branch with all the names.
+                # A branch naming no call (any call of the service) is never merged: the names
+                # would narrow it.
                 for other in by_source.get(owner, []):
-                    if set(other.get("detail", {})) <= {"eventSource", "eventName"} and (
+                    if _by_name_only(other) and (
                         other["source"] == branch["source"]
                         and other["detail-type"] == branch["detail-type"]
                         and other["detail"].get("eventSource")
@@ -99,6 +113,12 @@ def _branches(
     return by_source, any_source
 
 
+def _by_name_only(branch: dict[str, Any]) -> bool:
+    """Whether a branch tells its calls apart by event name (and source) alone."""
+    detail = branch.get("detail", {})
+    return "eventName" in detail and set(detail) <= {"eventSource", "eventName"}
+
+
 def _unique(values: list[Any]) -> list[Any]:
     """The values without repeats, in order (strings or matchers)."""
     kept = dict.fromkeys(json.dumps(v, sort_keys=True) for v in values)
@@ -106,12 +126,15 @@ def _unique(values: list[Any]) -> list[Any]:
 
 
 def _broadened(
-    branches: list[dict[str, Any]], name: str, names: bool = True
+    branches: list[dict[str, Any]],
+    name: str,
+    names: bool = True,
+    only: dict[str, Any] | None = None,
 ) -> list[dict[str, Any]]:
     """One source's branches as one, matching their event sources and names only (``names``;
-    else their detail-types alone): for a source whose branches alone exceed a pattern. It
-    forwards more of that source's calls than the detections match (the home rules still
-    decide, so no alert changes), each still once."""
+    else their detail-types alone, and the ``only`` detail): for a source whose branches alone
+    exceed a pattern. It forwards more of that source's calls than the detections match (the
+    home rules still decide, so no alert changes), each still once."""
     if names and not all(b.get("detail", {}).get("eventName") for b in branches):
         return branches  # a branch matching any call name cannot be broadened this way
     owned = {json.dumps(b["source"]) for b in branches}
@@ -121,7 +144,7 @@ def _broadened(
     if all(b.get("detail-type") for b in branches):
         broad["detail-type"] = _unique([t for b in branches for t in b["detail-type"]])
     if not names:
-        return [broad]
+        return [{**broad, "detail": dict(only)} if only else broad]
     sources = _unique([s for b in branches for s in b["detail"].get("eventSource", [])])
     unique = _unique([n for b in branches for n in b["detail"]["eventName"]])
     detail = {"eventName": unique}
@@ -174,10 +197,12 @@ def _rest(owned_elsewhere: list[str], ignore_case: bool) -> list[Any]:
     return [{"anything-but": owned_elsewhere}]
 
 
-def _any_source_forms(any_source: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
+def _any_source_forms(
+    any_source: list[dict[str, Any]], only: dict[str, Any] | None = None
+) -> list[list[dict[str, Any]]]:
     """The patterns matching any source as written, then, for when they are too many to repeat
     in every pattern, as one branch matching their event names (or, where one matches any name,
-    their detail-types) only: more events forwarded, each still once."""
+    their detail-types and the ``only`` detail) only: more events forwarded, each still once."""
     forms = [any_source]
     if not any_source:
         return forms
@@ -188,7 +213,7 @@ def _any_source_forms(any_source: list[dict[str, Any]]) -> list[list[dict[str, A
         merged["detail-type"] = _unique([t for types in detail_types for t in types])
     if all(names):
         forms.append([{**merged, "detail": {"eventName": _unique([n for x in names for n in x])}}])
-    forms.append([merged])
+    forms.append([{**merged, "detail": dict(only)} if only else merged])
     return forms
 
 
@@ -208,8 +233,8 @@ def _split(
         candidate = [*groups[-1], source]
         # Sized as a non-last chunk, plus room for the last chunk's anything-but list.
         share = _share(candidate, ignore_case)
-        size = len(compact(_chunk(candidate, by_source, any_source, share, together)))
-        if groups[-1] and size > room:
+        chunk = _chunk(candidate, by_source, any_source, share, together)
+        if groups[-1] and (len(compact(chunk)) > room or _too_complex(chunk)):
             groups.append([source])
         else:
             groups[-1] = candidate
@@ -221,22 +246,27 @@ def _split(
         if not group and not any_source:
             continue
         pattern = _chunk(group, by_source, any_source, source_match, together)
-        if len(compact(pattern)) > limits.EVENT_PATTERN.value:
+        if not _fits(pattern):
             return None
         patterns.append(pattern)
     return patterns
 
 
 def forwarding_patterns(
-    detections: Iterable[Detection], name_prefix: str, broaden: int = EXACT
+    detections: Iterable[Detection],
+    name_prefix: str,
+    broaden: int = EXACT,
+    only: dict[str, Any] | None = None,
 ) -> list[dict[str, Any]]:
     """Patterns that together match exactly what the detections match, no event matching two.
 
     Each pattern owns a set of sources; the last owns every source the others do not name. A
-    source whose branches alone exceed a pattern, or with ``broaden`` every source, is matched
+    source whose branches alone exceed a pattern (in length, or in complexity: Event Ruler's
+    score of its wildcards, limits.COMPLEXITY), or with ``broaden`` every source, is matched
     by its event names only (``_broadened``), or by its detail-types if that is still too much
     (or ``broaden`` is BY_TYPES); so are the patterns matching any source, together, when they
-    are too many to repeat in every pattern (``_any_source_forms``).
+    are too many to repeat in every pattern (``_any_source_forms``). A pattern matching by
+    detail-types keeps the ``only`` detail (the read-only calls' ``readOnly``: forwarding_rules).
     """
     matched = [detection.event_pattern(name_prefix) for detection in detections]
     ignore_case = _ignores_case(matched)
@@ -245,20 +275,23 @@ def forwarding_patterns(
     # Room kept in each pattern for the last one's anything-but list.
     room = limits.EVENT_PATTERN.value - 20 * len(sources) - (30 if ignore_case else 0)
 
-    def size(source: str) -> int:
-        return len(compact(_chunk([source], by_source, [], [source])))
+    def too_much(source: str) -> bool:
+        alone = _chunk([source], by_source, [], [source])
+        return len(compact(alone)) > room or _too_complex(alone)
 
     for source in sources:
-        if broaden >= BY_NAMES or size(source) > room:
+        if broaden >= BY_NAMES or too_much(source):
             by_source[source] = _broadened(by_source[source], source)
-        if broaden >= BY_TYPES or size(source) > room:  # the service's calls of those types
-            by_source[source] = _broadened(by_source[source], source, names=False)
-    forms = _any_source_forms(any_source)
+        if broaden >= BY_TYPES or too_much(source):  # the service's calls of those types
+            by_source[source] = _broadened(by_source[source], source, names=False, only=only)
+    forms = _any_source_forms(any_source, only)
     for form in forms[-1:] if broaden >= BY_TYPES else forms:
         patterns = _split(sources, by_source, form, ignore_case, room, broaden >= BY_TYPES)
         if patterns is not None:
             return patterns
-    raise ValueError(f"forwarding patterns for {len(sources)} sources exceed EventBridge's size")
+    raise ValueError(
+        f"forwarding patterns for {len(sources)} sources exceed EventBridge's size or complexity"
+    )
 
 
 def forwarding_rules(
@@ -267,7 +300,11 @@ def forwarding_rules(
     """(rule state, pattern) of each forwarding rule: ``forwarding_patterns`` of the detections
     rules in state ENABLED run, then of those of read-only calls, whose rules must be in the
     state that receives read-only management events (detection_rule.rule_state), and so their
-    forwarding too. Read-only events never reach the first, so no event is forwarded twice."""
+    forwarding too. Read-only events never reach the first, so no event is forwarded twice; but
+    the second receives mutating calls too, so where its patterns are broadened past event names
+    they keep ``"readOnly": [true]``, which CloudTrail sets on read-only calls ("readOnly",
+    https://docs.aws.amazon.com/awscloudtrail/latest/userguide/cloudtrail-event-reference-record-contents.html):
+    a mutating call of the same service is forwarded by the first alone."""
     detections = list(detections)
     rules = [
         ("ENABLED", p)
@@ -278,6 +315,7 @@ def forwarding_rules(
     read_only = [d for d in detections if d.read_only]
     if read_only:
         rules += [
-            (ALL_MANAGEMENT_EVENTS, p) for p in forwarding_patterns(read_only, name_prefix, broaden)
+            (ALL_MANAGEMENT_EVENTS, p)
+            for p in forwarding_patterns(read_only, name_prefix, broaden, only=READ_ONLY)
         ]
     return rules

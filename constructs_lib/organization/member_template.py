@@ -28,6 +28,7 @@ from constructs_lib.eventbridge.forwarding_patterns import (
     BY_NAMES,
     BY_TYPES,
     EXACT,
+    compact,
     forwarding_rules,
 )
 from models import limits
@@ -176,7 +177,13 @@ def _member_template(
                     "Description": f"Forwards matches of {name_prefix}'s detections to the "
                     f"security account's {bus} bus",
                     "EventBusName": "default",
-                    "EventPattern": pattern,
+                    # A string, as measured (forwarding_patterns.compact): the resource's
+                    # registry schema types EventPattern ["string", "object"] (`aws cloudformation
+                    # describe-type --type RESOURCE --type-name AWS::Events::Rule`, as cfn-lint
+                    # ships it; the reference page: "Type: Json", https://docs.aws.amazon.com/
+                    # AWSCloudFormation/latest/TemplateReference/aws-resource-events-rule.html),
+                    # and an object CloudFormation would serialize in a way no page states.
+                    "EventPattern": compact(pattern),
                     "State": state,
                     "Targets": [
                         {
