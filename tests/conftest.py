@@ -25,7 +25,7 @@ import provider_import
 provider_import.install()
 
 from config import MonitorConfig, parse_config  # noqa: E402
-from tests import background  # noqa: E402
+from tests import background, check_cache  # noqa: E402
 from tests.cloudtrail import CORPUS, CorpusRecord, load_corpus  # noqa: E402
 from tests.synthesized import SynthesizedStack, load_stacks  # noqa: E402
 
@@ -135,9 +135,10 @@ def corpus() -> list[CorpusRecord]:
     return load_corpus()
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     # The slow subprocess checks (tests/background.py) run beside the rest of the session.
-    background.start({item.module.__name__ for item in items if item.module})
+    if not config.option.collectonly:
+        background.start({item.module.__name__ for item in items if item.module})
 
 
 def pytest_sessionfinish() -> None:
@@ -145,6 +146,11 @@ def pytest_sessionfinish() -> None:
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:
+    if check_cache.REUSED:
+        terminalreporter.write_line(
+            f"Taken from the cache, their inputs unchanged: {', '.join(sorted(check_cache.REUSED))}"
+            f" ({check_cache.folder()}; {check_cache.SWITCH}=0 runs them)"
+        )
     if CORPUS_REPORT:
         terminalreporter.section("CloudTrail corpus: per detection")
         for line in CORPUS_REPORT:
