@@ -12,15 +12,21 @@ check. The README's Tests section lists the cached checks and their keys.
 
 from __future__ import annotations
 
+import dataclasses
+import fcntl
 import functools
 import hashlib
+import json
 import os
 import pickle
+import shutil
 import subprocess
 import sys
 import tempfile
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from datetime import date
+from enum import Enum
 from pathlib import Path
 from typing import Any
 
@@ -152,3 +158,81 @@ class Check:
                 stale.unlink(missing_ok=True)
         except OSError:
             pass  # no writable cache: the check runs every time, as before
+
+
+# ---- synthesized configurations ----
+# A configuration's synthesized output depends on the configuration and the project's files
+# (app_files, with the lock, Python and Node.js): kept under folder()/synthesized/ by a hash of
+# both, shared by the workers of a run (a file lock: one synthesizes, the others wait and copy)
+# and by later runs. tests/test_stacks.py and tests/test_resources.py synthesize directly.
+
+SYNTHESIZED_KEEP = 150  # configurations (about 1 MB each): three runs' worth of changes
+
+
+def _canonical(value: Any) -> Any:
+    """A configuration as plain JSON, the same in every process; TypeError for anything else."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _canonical(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, Mapping):
+        return {str(key): _canonical(item) for key, item in value.items()}
+    if isinstance(value, set | frozenset):
+        return sorted((_canonical(item) for item in value), key=json.dumps)
+    if isinstance(value, list | tuple):
+        return [_canonical(item) for item in value]
+    if isinstance(value, Enum):
+        return _canonical(value.value)
+    if isinstance(value, date):
+        return value.isoformat()
+    if value is None or isinstance(value, str | int | float | bool):
+        return value
+    raise TypeError(f"no canonical form for {type(value).__name__}")
+
+
+def synthesized(settings: Any, synthesize: Callable[[Path], Any]) -> Path | None:
+    """The cdktf.out of these settings: from the cache, else synthesize(folder) into it; None
+    when the settings hold something without a canonical form, or the cache is not writable
+    (the caller synthesizes itself)."""
+    if not enabled():
+        return None
+    try:
+        configuration = json.dumps(_canonical(settings), sort_keys=True)
+    except TypeError:
+        return None
+    check = Check.of("synthesized", configuration, *app_files())
+    entry = folder() / "synthesized" / check.key[:32]
+    done = entry / "cdktf.out"
+    try:
+        entry.parent.mkdir(parents=True, exist_ok=True)
+        with open(entry.parent / f"{entry.name}.lock", "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)  # another worker synthesizing it: wait
+            if done.is_dir():
+                os.utime(entry)  # used: the last to go
+                SYNTHESES["reused"].append(entry.name)
+                return done
+            partial = Path(tempfile.mkdtemp(dir=entry.parent, prefix=".partial-"))
+            try:
+                synthesize(partial / "cdktf.out")
+                entry.mkdir()
+                os.replace(partial / "cdktf.out", done)
+            finally:
+                shutil.rmtree(partial, ignore_errors=True)
+            SYNTHESES["synthesized"].append(entry.name)
+        _prune(entry.parent)
+    except OSError:
+        return None
+    return done
+
+
+# This process's synthesized configurations, by their entry's name, for the closing summary.
+SYNTHESES: dict[str, list[str]] = {"reused": [], "synthesized": []}
+
+
+def _prune(where: Path) -> None:
+    entries = sorted(
+        (p for p in where.iterdir() if p.is_dir() and not p.name.startswith(".")),
+        key=lambda p: p.stat().st_mtime,
+        reverse=True,
+    )
+    for stale in entries[SYNTHESIZED_KEEP:]:
+        shutil.rmtree(stale, ignore_errors=True)
+        (where / f"{stale.name}.lock").unlink(missing_ok=True)
