@@ -32,7 +32,8 @@ readiness: .venv/.runtime
 
 # Your CloudTrail history against the synthesized rules: alerts and suppressions per detection.
 # LOGS=path: an AWSLogs/ folder as S3 holds it, or JSON lines; or, without LOGS, the trail
-# bucket's table on Athena: ARGS="--athena --database D --table T" (README, Tuning).
+# bucket's table on Athena: ARGS="--athena --database D --table T", or ARGS=--athena alone with
+# athenaTable on (docs/tuning.md).
 replay: .venv/.runtime
 	$(VENV_PYTHON) -m ops replay $(LOGS) $(ARGS)
 
@@ -51,11 +52,11 @@ bench: .venv/.runtime
 	$(VENV_PYTHON) benchmarks/synth_bench.py $(ARGS)
 
 # make replay's speed and peak memory on the corpus replicated to a million records (runs of it:
-# min/median/max; ARGS=--record also writes the README's lines).
+# min/median/max; ARGS=--record also writes docs/performance.md's lines).
 bench-replay: .venv/.runtime
 	$(VENV_PYTHON) benchmarks/replay_bench.py $(ARGS)
 
-# Organization mode: synthesis with 1 and with 1,000 named accounts (ARGS=--record: the README's).
+# Organization mode: synthesis with 1 and with 1,000 named accounts (ARGS=--record: docs/performance.md's).
 bench-organization: .venv/.runtime
 	$(VENV_PYTHON) benchmarks/organization_bench.py $(ARGS)
 

@@ -63,6 +63,7 @@ from constructs_lib.detections.suppressions import (
 from constructs_lib.organization.member_template import forwarded
 from constructs_lib.trail.bucket_settings import ObjectLock
 from models import limits
+from models.cloudtrail_table import database_name
 
 CATALOG_IDS = frozenset(d.id for d in CATALOG)
 
@@ -206,6 +207,9 @@ class MonitorConfig:
     # Accounts a shared snapshot or image, or a function's grant, may name without an alert
     # (attack group), besides the account itself: trustedAccounts.
     trusted_accounts: tuple[str, ...]
+    # athenaTable: the Glue database of the trail bucket's Athena table (constructs_lib.trail_table);
+    # None: no table.
+    athena_database: str | None
     partition: str  # derived from the regions, e.g. "aws"
     partition_regions: frozenset[str]
     global_region: str  # where the partition delivers IAM and root sign-in events
@@ -1584,6 +1588,33 @@ def _known_pair(pair: str) -> bool:
     return tactic in TACTICS and technique in TECHNIQUES
 
 
+# ---- athenaTable: the trail bucket's Athena table ----
+
+# Athena's names: "lower case ... not less than 1 or more than 255 bytes" (ATHENA_NAMES); of
+# the UTF-8 Glue takes, the letters, digits and underscore a query names without quoting.
+GLUE_DATABASE = re.compile(rf"[a-z0-9_]{{1,{limits.GLUE_NAME.value}}}")
+
+
+def _athena_table(key: str, value: Any, name_prefix: str) -> str | None:
+    """The database of the trail's Athena table: false (none), true (namePrefix's, hyphens as
+    underscores) or {"database": name}."""
+    if value is False or value is None:
+        return None
+    if value is True:
+        return database_name(name_prefix)
+    if not isinstance(value, dict) or set(value) != {"database"}:
+        raise ConfigError(key, value, 'must be true, false or {"database": "<Glue database>"}')
+    name = _string(f"{key}.database", value["database"])
+    if not GLUE_DATABASE.fullmatch(name):
+        raise ConfigError(
+            f"{key}.database",
+            name,
+            f"lower-case letters, digits and underscores, at most {limits.GLUE_NAME.value} "
+            f"({limits.ATHENA_NAMES})",
+        )
+    return name
+
+
 # ---- the keys: context name, shell override, parser, default ----
 
 
@@ -1654,6 +1685,7 @@ KEYS: tuple[Key, ...] = (
     Key("chat", "ALERTS_CHAT", [], _json_object),
     Key("trustedAccounts", "ALERTS_TRUSTED_ACCOUNTS", [], _list),
     Key("sigmaRules", "ALERTS_SIGMA_RULES", [], _json_or_list),
+    Key("athenaTable", "ALERTS_ATHENA_TABLE", False, _json_object),
 )
 
 
@@ -1798,12 +1830,13 @@ def parse_config(
     for subscription in others:
         if subscription in by_email:
             raise ConfigError(where, subscription.endpoint, "already in notificationEmails")
+    name_prefix = value("namePrefix", _name_prefix)
     settings = MonitorConfig(
         home_region=home_region,
         monitored_regions=monitored,
         notification_emails=emails,
         subscriptions=by_email + others,
-        name_prefix=value("namePrefix", _name_prefix),
+        name_prefix=name_prefix,
         tags=value("tags", _tags),
         detection_groups=value("detectionGroups", _groups),
         delivery_mode=value("delivery", _delivery_mode),
@@ -1820,6 +1853,7 @@ def parse_config(
         engines=engines,
         log_retention_days=value("logRetentionDays", _log_retention),
         suppressions=(),
+        athena_database=value("athenaTable", lambda k, v: _athena_table(k, v, name_prefix)),
         partition=partition["partition"],
         partition_regions=frozenset(partition["regions"]),
         global_region=global_region,

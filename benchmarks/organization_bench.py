@@ -6,7 +6,7 @@ and prints per configuration the median, min and max synthesis time, the Terrafo
 and the bytes of the synthesized stacks, whether the two outputs are byte-identical, and the
 member template's size, also with every commercial region monitored. The account names only go
 to `make replay`: nothing synthesized depends on the number of accounts. With --record it writes
-benchmarks/organization.json (the README's figures, `make docs`); otherwise nothing.
+benchmarks/organization.json (docs/performance.md's figures, `make docs`); otherwise nothing.
 """
 
 from __future__ import annotations

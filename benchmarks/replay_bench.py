@@ -10,8 +10,9 @@ project monitoring the corpus's regions with a suppression, and runs `python -m 
 it as a separate process, ``--runs`` times: records per second of wall time and of the process's
 CPU time (user + system: what one core does, whatever else the machine runs), min/median/max,
 and its peak resident memory (getrusage ru_maxrss). ``--record`` writes the results to
-benchmarks/replay_results.json and the README's lines they make (scripts/readme_figures.py, as
-`make docs` does; a test checks they agree); without it nothing in the project changes.
+benchmarks/replay_results.json and the lines they make on their page, docs/performance.md
+(scripts/readme_figures.py, as `make docs` does; a test checks they agree); without it nothing
+in the project changes.
 """
 
 from __future__ import annotations
@@ -151,7 +152,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--records", type=int, default=1_000_000)
     parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--record", action="store_true", help="write the results and README")
+    parser.add_argument(
+        "--record", action="store_true", help="write the results and their page's lines"
+    )
     args = parser.parse_args()
     env = {**os.environ, "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20"}
     with tempfile.TemporaryDirectory(prefix="replay-bench-") as scratch:
@@ -179,12 +182,10 @@ def main() -> int:
     print(json.dumps(results, indent=2))
     if args.record:
         sys.path.insert(0, str(PROJECT))
-        from scripts import readme_figures
+        from scripts import doc_pages, readme_figures
 
         RESULTS.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
-        blocks = {"replay-speed": readme_figures.replay_speed_lines}
-        text = readme_figures.README.read_text(encoding="utf-8")
-        readme_figures.README.write_text(readme_figures.rendered(text, blocks), "utf-8")
+        doc_pages.write({"replay-speed": readme_figures.replay_speed_lines})
     return 0
 
 

@@ -69,6 +69,8 @@ SQS_CREATE_QUEUE = (
     "https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_CreateQueue.html"
 )
 IAM_QUOTAS = "https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html"
+GLUE_COLUMN = "https://docs.aws.amazon.com/glue/latest/webapi/API_Column.html"
+ATHENA_NAMES = "https://docs.aws.amazon.com/athena/latest/ug/tables-databases-columns-names.html"
 
 # ---- EventBridge ----
 # Whether it can be raised, the copies of the quotas page read do not show.
@@ -157,6 +159,15 @@ TRAILS_PER_REGION = Limit(
     5,
     "https://docs.aws.amazon.com/awscloudtrail/latest/userguide/WhatIsCloudTrail-Limits.html",
 )
+
+# ---- Glue Data Catalog (the trail's Athena table, athenaTable) ----
+# "The string must not be less than 1 or more than 255 bytes long" (Athena, names of databases,
+# tables and columns; Glue's TableInput and DatabaseInput Name: 1 to 255).
+GLUE_NAME = Limit("characters in a Glue database or table name", 255, ATHENA_NAMES)
+# Column Type "Maximum length of 131072"; a parameter value "Maximum length of 512000" (Glue API,
+# Column; the table's Parameters take the same).
+GLUE_COLUMN_TYPE = Limit("characters in a Glue column type", 131_072, GLUE_COLUMN)
+GLUE_PARAMETER = Limit("characters in a Glue table parameter value", 512_000, GLUE_COLUMN)
 
 
 def rules_per_bus(region: str) -> Limit:
@@ -588,6 +599,8 @@ def _sizes(stack: Stack) -> Iterator[str]:
         ("aws_sqs_queue", "name", QUEUE_NAME),
         ("aws_iam_role", "name", ROLE_NAME),
         ("aws_organizations_policy", "content", SCP_SIZE),
+        ("aws_glue_catalog_database", "name", GLUE_NAME),
+        ("aws_glue_catalog_table", "name", GLUE_NAME),
     )
     for kind, field, limit in checks:
         for name, resource in stack.resources(kind).items():
@@ -612,6 +625,14 @@ def _sizes(stack: Stack) -> Iterator[str]:
         metrics = sum(1 for q in queries if q.get("metric"))
         if metrics > METRICS_PER_ALARM.value:
             yield METRICS_PER_ALARM.exceeded(metrics, f"{stack.name}: alarm {name}")
+    for name, table in stack.resources("aws_glue_catalog_table").items():
+        where = f"{stack.name}: aws_glue_catalog_table.{name}"
+        for column in (table.get("storage_descriptor") or {}).get("columns") or []:
+            if len(column.get("type", "")) > GLUE_COLUMN_TYPE.value:
+                yield GLUE_COLUMN_TYPE.exceeded(len(column["type"]), f"{where} {column['name']}")
+        for key, value in (table.get("parameters") or {}).items():
+            if "${" not in value.replace("$${", "") and len(_text(value)) > GLUE_PARAMETER.value:
+                yield GLUE_PARAMETER.exceeded(len(_text(value)), f"{where} {key}")
     filters: Counter[str] = Counter(
         f["log_group_name"] for f in stack.resources("aws_cloudwatch_log_metric_filter").values()
     )

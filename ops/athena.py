@@ -35,6 +35,8 @@ from models.cloudtrail_records import (
     GLOBAL_DELIVERIES,
     GLOBAL_REGION,
 )
+from models.cloudtrail_table import ACCOUNT as ACCOUNT_KEY
+from models.cloudtrail_table import TIMESTAMP as DAY_KEY
 from ops.context import OpsError
 
 # The record's top-level fields the table has, and the column of each (the guide's DDL).
@@ -263,9 +265,13 @@ def query(
     table: str,
     start: date | None = None,
     end: date | None = None,
+    accounts: Sequence[str] = (),
 ) -> Query:
     """The one query: rows (detection, measure, key, n) for ops.replay's report; detections
-    whose rules the table cannot answer exactly are left out, and say why."""
+    whose rules the table cannot answer exactly are left out, and say why. ``accounts``: the
+    values of an organization trail table's injected ``accountid`` partition key
+    (models.cloudtrail_table), which such a table needs; none for the guide's table or the home
+    stack's, whose region partitions are all read unfiltered."""
     regions = sorted(matcher.deployed)
     placed = "delivery_region IN (" + ", ".join(literal(r) for r in regions) + ")"
 
@@ -341,17 +347,22 @@ def query(
         f"({condition}) AS {name}"
         for name, condition in {**alerts, **plain, **suppressions}.items()
     )
-    time_filter = ""
+    filters = []
+    if accounts:
+        # "The value(s) must be literals" (Athena guide, dynamic ID partitioning).
+        values = ", ".join(literal(account) for account in accounts)
+        filters.append(f"{ACCOUNT_KEY} IN ({values})")
     if start or end:
         # Partitions are delivery days: a record's day or the next (log files are delivered
         # within about 5 minutes of the call: CloudTrail's "How CloudTrail works").
         first = (start or date(1970, 1, 1)).strftime("%Y/%m/%d")
         last = ((end or date(9999, 12, 30)) + timedelta(days=1)).strftime("%Y/%m/%d")
-        time_filter = f'WHERE "timestamp" BETWEEN {literal(first)} AND {literal(last)}'
+        filters.append(f'"{DAY_KEY}" BETWEEN {literal(first)} AND {literal(last)}')
         if start:
-            time_filter += f" AND eventtime >= {literal(start.isoformat())}"
+            filters.append(f"eventtime >= {literal(start.isoformat())}")
         if end:
-            time_filter += f" AND eventtime < {literal((end + timedelta(days=1)).isoformat())}"
+            filters.append(f"eventtime < {literal((end + timedelta(days=1)).isoformat())}")
+    scan_filter = "WHERE " + " AND ".join(filters) if filters else ""
     selects = [
         "SELECT '' AS detection, 'records' AS measure, '' AS key, count(*) AS n FROM records",
         "SELECT '', 'read_only', '', count_if(read_only) FROM records",
@@ -394,7 +405,7 @@ def query(
     coalesce(eventname, {detail_type_sql()}) AS event_name,
     coalesce(sourceipaddress, '-') AS source_ip
   FROM {table}
-  {time_filter}
+  {scan_filter}
 ),
 placed AS (
   SELECT *, ({forwarded}) AS forwarded FROM records WHERE {placed}

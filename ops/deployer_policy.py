@@ -200,6 +200,31 @@ ACTIONS: Mapping[str, tuple[str, tuple[str, ...]]] = {
             "iam:ListInstanceProfilesForRole",
         ),
     ),
+    # The trail's Athena table (athenaTable): what the provider's create, read, update and
+    # delete of a Glue database and table call (terraform-provider-aws, internal/service/glue:
+    # the table's read also asks for its partition indexes).
+    "aws_glue_catalog_database": (
+        "Catalog",
+        (
+            "glue:CreateDatabase",
+            "glue:GetDatabase",
+            "glue:UpdateDatabase",
+            "glue:DeleteDatabase",
+            "glue:GetTags",
+            "glue:TagResource",
+            "glue:UntagResource",
+        ),
+    ),
+    "aws_glue_catalog_table": (
+        "Catalog",
+        (
+            "glue:CreateTable",
+            "glue:GetTable",
+            "glue:UpdateTable",
+            "glue:DeleteTable",
+            "glue:GetPartitionIndexes",
+        ),
+    ),
     "aws_iam_role_policy": (
         "ForwardingRole",
         ("iam:PutRolePolicy", "iam:GetRolePolicy", "iam:DeleteRolePolicy"),
@@ -354,6 +379,7 @@ def _organization_resources(settings: MonitorConfig) -> list[str]:
 def resources(settings: MonitorConfig) -> dict[str, list[str]]:
     """Statement name -> the ARNs this deployment's resources of that kind have."""
     partition, prefix = settings.partition, settings.name_prefix
+    glue, database = f"arn:{partition}:glue:*:*", settings.athena_database or "*"
     return {
         "Trail": [f"arn:{partition}:cloudtrail:*:*:trail/{prefix}-trail"],
         "Rules": [f"arn:{partition}:events:*:*:rule/{prefix}-*"],
@@ -391,6 +417,15 @@ def resources(settings: MonitorConfig) -> dict[str, list[str]]:
             f"arn:{partition}:sns:*:*:{prefix}{HEALTH_TOPIC_SUFFIX}",
         ],
         "Queue": [f"arn:{partition}:sqs:*:*:{prefix}-undelivered-alerts"],
+        # "Actions on a table ... require permission on the table, database, and catalog";
+        # deleting a database, on its tables and user-defined functions too (Glue guide,
+        # glue-specifying-resource-arns.html).
+        "Catalog": [
+            f"{glue}:catalog",
+            f"{glue}:database/{database}",
+            f"{glue}:table/{database}/*",
+            f"{glue}:userDefinedFunction/{database}/*",
+        ],
     }
 
 

@@ -169,7 +169,7 @@ def stack_instances(
                 "FAIL",
                 f"not found in {deployment.home_region} as delegated administrator: deploy the "
                 "home stack, from the account registered as StackSets' delegated administrator "
-                "(README, Deployment order)",
+                "(docs/organization.md, Deployment order)",
             )
         ]
     if not summaries:
@@ -254,7 +254,7 @@ def organization_trail(cloudtrail: Any, trail_arn: str) -> Finding:
             subject,
             "FAIL",
             f"{trail_arn} is logging but its last delivery to S3 failed ({error}): the audit "
-            "log is not being written; check the trail bucket's policy (README, What it deploys)",
+            "log is not being written; check the trail bucket's policy (docs/architecture.md)",
         )
     delivered = status.get("LatestDeliveryTime")
     return Finding(
@@ -298,20 +298,23 @@ def scp_room(organizations: Any, targets: tuple[str, ...], policy_name: str) -> 
     return findings
 
 
-def management_session(boto_session: Any, role_arn: str, name_prefix: str) -> Any:
-    """A session as the management stack's role (the identity must be trusted by it)."""
+def management_session(
+    boto_session: Any, role_arn: str, name_prefix: str, command: str = "verify"
+) -> Any:
+    """A session as the management stack's role (the identity must be trusted by it), named
+    after the command in the management account's CloudTrail."""
     import boto3
 
     try:
         credentials = boto_session.client("sts").assume_role(
-            RoleArn=role_arn, RoleSessionName=f"{name_prefix}-verify"
+            RoleArn=role_arn, RoleSessionName=f"{name_prefix}-{command}"
         )["Credentials"]
     except Exception as error:
         if not _error_code(error):
             raise
         raise OpsError(
             f"--management: cannot assume {role_arn} ({_error_code(error)}): run as the identity "
-            "the role trusts (README, Deployment order)"
+            "the role trusts (docs/organization.md, Deployment order)"
         ) from None
     return boto3.Session(
         aws_access_key_id=credentials["AccessKeyId"],

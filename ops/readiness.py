@@ -138,7 +138,7 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] = os.envi
                 print(
                     f"warning: {what}: the controls need the metric-filter engine counting the "
                     'CIS detections; set alertEngines to include "metric-filters" and '
-                    'detectionGroups to include "cis" (README, Security Hub readiness)',
+                    'detectionGroups to include "cis" (docs/engines.md, Security Hub readiness)',
                     file=sys.stderr,
                 )
         unsubscribed = [c for c, passes, why in results if not passes and "subscription" in why]

@@ -16,7 +16,9 @@ placing and the report read them (projection_of). Read-only calls and records of
 stack go no further; the rest meet only the rules that require what they have in DIMENSIONS
 (RuleIndex), and only the rest of each rule, usually of the record alone, without the envelope.
 
-``--athena`` runs the same detections as SQL on Amazon Athena instead (ops.athena).
+``--athena`` runs the same detections as SQL on Amazon Athena instead (ops.athena), on the
+table the stacks create with athenaTable (``--management``: the organization trail's) or the
+one ``--database`` and ``--table`` name.
 """
 
 from __future__ import annotations
@@ -42,6 +44,7 @@ from constructs_lib.detections.catalog import EVENTBRIDGE, KEY_ARN, KEY_ID
 from constructs_lib.detections.outcomes import detection_id_of, rule_variants
 from constructs_lib.eventbridge.forwarding_patterns import ALL_MANAGEMENT_EVENTS
 from models.cloudtrail_records import DEFAULT_ACCOUNT, delivery_region, detail_type, envelope
+from models.cloudtrail_table import HOME_TABLE, ORGANIZATION_TABLE
 from models.event_patterns import compile_pattern, paths_of
 from ops.cloudtrail_logs import Files, LogsError, records_in
 from ops.context import OpsError, run, settings_of, synthesized_documents
@@ -683,10 +686,32 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] = os.envi
     parser.add_argument(
         "logs", metavar="LOGS", type=Path, nargs="?", help="an AWSLogs/ folder, or a log file"
     )
-    athena = parser.add_argument_group("Athena", "the trail bucket's table instead of LOGS")
+    athena = parser.add_argument_group(
+        "Athena",
+        "the trail bucket's table instead of LOGS; with athenaTable on, the home stack's "
+        "table unless --database and --table name another",
+    )
     athena.add_argument("--athena", action="store_true", help="run the replay as Athena SQL")
-    athena.add_argument("--database", help="the Glue database of the CloudTrail table")
-    athena.add_argument("--table", help="the CloudTrail table (the Athena guide's DDL)")
+    athena.add_argument(
+        "--database", help="the Glue database of the CloudTrail table (default: athenaTable's)"
+    )
+    athena.add_argument(
+        "--table",
+        help="the CloudTrail table, the Athena guide's DDL (default with athenaTable: "
+        f"{HOME_TABLE}, with --management {ORGANIZATION_TABLE})",
+    )
+    athena.add_argument(
+        "--management",
+        action="store_true",
+        help="the organization trail's table, in the management account, as "
+        "organization.management.roleArn",
+    )
+    athena.add_argument(
+        "--accounts",
+        type=_account_list,
+        help="with --management: these accounts' logs only, comma-separated (default: every "
+        "account Organizations lists)",
+    )
     athena.add_argument("--workgroup", help="the Athena workgroup (default: primary)")
     athena.add_argument("--output-location", help="s3:// for results, unless the workgroup has one")
     athena.add_argument("--region", help="Athena's region (default: the home region)")
@@ -728,29 +753,81 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] = os.envi
     return run(body)
 
 
-def _athena(settings: MonitorConfig, environ: Mapping[str, str], args: argparse.Namespace) -> int:
-    from ops import athena
+def _account_list(text: str) -> tuple[str, ...]:
+    accounts = tuple(part.strip() for part in text.split(",") if part.strip())
+    if not accounts or not all(re.fullmatch(r"[0-9]{12}", a) for a in accounts):
+        raise argparse.ArgumentTypeError(f"{text!r}: comma-separated 12-digit account ids")
+    return accounts
 
-    if not args.database or not args.table:
-        raise OpsError("--athena needs --database and --table (the CloudTrail table)")
-    if args.start and args.end and args.start > args.end:
-        raise OpsError(f"--from {args.start} is after --to {args.end}")
-    for name, value in (("database", args.database), ("table", args.table)):
+
+def _table_names(settings: MonitorConfig, args: argparse.Namespace) -> tuple[str, str]:
+    """--database and --table, or the stacks' table (athenaTable) where they are left out."""
+    organization = settings.organization
+    if args.management and not (
+        organization and organization.management and organization.member_trails == "organization"
+    ):
+        raise OpsError(
+            "--management: the organization trail's table is the management stack's, which "
+            'needs organization.management and memberTrails "organization"'
+        )
+    if args.accounts and not args.management:
+        raise OpsError("--accounts: only the organization trail's table (--management) has them")
+    database = args.database or settings.athena_database
+    table = args.table or (
+        (ORGANIZATION_TABLE if args.management else HOME_TABLE)
+        if settings.athena_database
+        else None
+    )
+    if not database or not table:
+        raise OpsError(
+            "--athena needs --database and --table (the CloudTrail table), or athenaTable on "
+            "for the stacks' own"
+        )
+    for name, value in (("database", database), ("table", table)):
         if not re.fullmatch(r"[A-Za-z0-9_]+", value):
             raise OpsError(f"--{name} {value!r}: Athena names are letters, digits and _")
+    return database, table
+
+
+def _athena(settings: MonitorConfig, environ: Mapping[str, str], args: argparse.Namespace) -> int:
+    import boto3
+
+    from ops import athena
+    from ops.organization import management_session
+
+    database, table = _table_names(settings, args)
+    if args.start and args.end and args.start > args.end:
+        raise OpsError(f"--from {args.start} is after --to {args.end}")
     if args.output_location and not args.output_location.startswith("s3://"):
         raise OpsError(f"--output-location {args.output_location!r}: an s3:// location")
     matcher = Matcher(settings, synthesized_documents(settings, environ))
-    table = f'"{args.database}"."{args.table}"'
-    query = athena.query(matcher, settings, table, args.start, args.end)
-    sql = query.sql
-    import boto3
-
     session = boto3.Session()
+    credentials = session.get_credentials() is not None
+    accounts: tuple[str, ...] = ()
+    if args.management:
+        organization = settings.organization
+        assert organization and organization.management
+        if credentials:
+            session = management_session(
+                session, organization.management.role_arn, settings.name_prefix, "replay"
+            )
+        accounts = args.accounts or _organization_accounts(
+            settings, session if credentials else None
+        )
+    query = athena.query(
+        matcher, settings, f'"{database}"."{table}"', args.start, args.end, accounts=accounts
+    )
+    sql = query.sql
     for detection, why in query.left_out.items():
         print(f"not judged in Athena mode: {detection}: {why}", file=sys.stderr)
-    if session.get_credentials() is None:
+    if not credentials:
         print(sql + ";")
+        if args.management and not args.accounts:
+            print(
+                f"accountid: the {len(accounts)} accounts the configuration names; "
+                "Organizations lists the others (--accounts to name them)",
+                file=sys.stderr,
+            )
         print(
             "no AWS credentials: printed the query; run it in Athena's console, or set "
             "AWS_PROFILE and run this again",
@@ -758,10 +835,26 @@ def _athena(settings: MonitorConfig, environ: Mapping[str, str], args: argparse.
         )
         return 0
     client = session.client("athena", region_name=args.region or settings.home_region)
-    rows = athena.run_query(client, sql, args.database, args.workgroup, args.output_location)
+    rows = athena.run_query(client, sql, database, args.workgroup, args.output_location)
     for line in report(athena.replay_of(rows, settings, query), settings):
         print(line)
     return 0
+
+
+def _organization_accounts(settings: MonitorConfig, session: Any | None) -> tuple[str, ...]:
+    """The organization trail's account folders to read: every account Organizations lists
+    (ListAccounts, from the management account; suspended ones too, whose history stays), or
+    without credentials the accounts the configuration names. An account that left keeps its
+    folder (CloudTrail guide, creating-trail-organization.html) but is not listed: --accounts."""
+    organization = settings.organization
+    assert organization and organization.management
+    if session is None:
+        named = {organization.security_account, organization.management.account_id}
+        return tuple(sorted(named | set(organization.accounts)))
+    found: set[str] = set()
+    for page in session.client("organizations").get_paginator("list_accounts").paginate():
+        found |= {account["Id"] for account in page["Accounts"]}
+    return tuple(sorted(found))
 
 
 if __name__ == "__main__":

@@ -22,6 +22,7 @@ from config import (
     CDKTF_KEYS,
     CHAT_FIELDS,
     DELIVERY_MODES,
+    GLUE_DATABASE,
     KEYS,
     LOG_RETENTION_DAYS,
     MAX_NAME_PREFIX,
@@ -188,6 +189,22 @@ def context_properties() -> dict[str, dict[str, Any]]:
         "logRetentionDays": {
             "enum": list(LOG_RETENTION_DAYS),
             "description": "Days the trail's CloudWatch Logs log group keeps records (metric filters).",
+        },
+        "athenaTable": {
+            "oneOf": [
+                {"type": "boolean"},
+                {"type": "null"},
+                {
+                    "type": "object",
+                    "properties": {
+                        "database": {"type": "string", "pattern": f"^{GLUE_DATABASE.pattern}$"}
+                    },
+                    "required": ["database"],
+                    "additionalProperties": False,
+                },
+            ],
+            "description": "The trail bucket's Athena table (README, Tuning), in namePrefix's "
+            "Glue database or this one.",
         },
         "trustedAccounts": {
             "type": "array",

@@ -15,6 +15,8 @@ from constructs_lib.foundation.resources import JsonStack
 from constructs_lib.organization.forwarding_guard import ForwardingGuard
 from constructs_lib.organization.member_forwarding import MemberStack
 from constructs_lib.trail.audit_trail import AuditTrail
+from constructs_lib.trail.trail_table import TrailTable
+from models.cloudtrail_table import ORGANIZATION_TABLE, TableLayout
 from stacks.backend import use_backend
 
 
@@ -79,3 +81,23 @@ class ManagementStack(TerraformStack):
                 TerraformOutput(
                     self, "organization_trail_bucket_name", value=trail.trail_bucket.bucket
                 )
+                if settings.athena_database:
+                    # Beside the bucket, in the account that owns it: the home stack (security
+                    # account) cannot name a bucket the management stack creates after it.
+                    table = TrailTable(
+                        self,
+                        "organization_trail_table",
+                        placement=placement,
+                        bucket_name=trail.trail_bucket.bucket,
+                        database_name=settings.athena_database,
+                        table_name=ORGANIZATION_TABLE,
+                        layout=TableLayout(
+                            regions=tuple(sorted(settings.partition_regions)),
+                            organization_id=organization.organization_id,
+                        ),
+                    )
+                    TerraformOutput(
+                        self,
+                        "organization_athena_table",
+                        value=f"{table.database_name}.{table.table_name}",
+                    )

@@ -25,6 +25,8 @@ from constructs_lib.organization.member_forwarding import MemberStack, MemberSta
 from constructs_lib.organization.member_template import forwarded, organization_bus_name
 from constructs_lib.organization.organization_bus import OrganizationBus
 from constructs_lib.trail.audit_trail import AuditTrail
+from constructs_lib.trail.trail_table import TrailTable
+from models.cloudtrail_table import HOME_TABLE, TableLayout
 from stacks.backend import use_backend
 
 
@@ -148,6 +150,20 @@ class RegionStack(TerraformStack):
             )
             TerraformOutput(self, "trail_arn", value=audit_trail.trail.arn)
             TerraformOutput(self, "trail_bucket_name", value=audit_trail.trail_bucket.bucket)
+            if settings.athena_database:
+                table = TrailTable(
+                    self,
+                    "trail_table",
+                    placement=placement,
+                    bucket_name=audit_trail.trail_bucket.bucket,
+                    database_name=settings.athena_database,
+                    table_name=HOME_TABLE,
+                    # The multi-region trail writes every region of the partition it may log.
+                    layout=TableLayout(regions=tuple(sorted(settings.partition_regions))),
+                )
+                TerraformOutput(
+                    self, "athena_table", value=f"{table.database_name}.{table.table_name}"
+                )
 
     def _chat(
         self,

@@ -6,6 +6,7 @@ credentials it prints the query, with them it runs it through Athena's API (boto
 from __future__ import annotations
 
 import json
+from collections import Counter
 from typing import Any
 
 import boto3
@@ -15,12 +16,16 @@ import sqlglot
 from botocore.stub import ANY, Stubber
 
 from config import parse_config
+from models import cloudtrail_table as shape
+from models.cloudtrail_records import DEFAULT_ACCOUNT
 from ops import athena, replay
 from tests.conftest import CORPUS_REGIONS_CONTEXT
 from tests.synthesized import load_stacks
+from tests.test_organization import ORG_CONTEXT
 from tests.test_replay import SUPPRESSION, _all_records, _as_dicts
 
-README_TUNING = {
+# The suppression docs/tuning.md walks through.
+TUNING_PAGE_SUPPRESSION = {
     "detections": [
         "iam_policy_changes",
         "network_acl_changes",
@@ -32,8 +37,14 @@ README_TUNING = {
     "reason": "CI pipeline role, from the build network",
     "expires": SUPPRESSION["expires"],
 }
+# Organization mode with the trail's Athena table: the home stack's over the security account's
+# own trail, the management stack's over the organization trail.
+ORGANIZATION_ATHENA_CONTEXT = {**ORG_CONTEXT, "athenaTable": True}
 CONTEXTS = {
-    "per-region": {**CORPUS_REGIONS_CONTEXT, "suppressions": [SUPPRESSION, README_TUNING]},
+    "per-region": {
+        **CORPUS_REGIONS_CONTEXT,
+        "suppressions": [SUPPRESSION, TUNING_PAGE_SUPPRESSION],
+    },
     "central": {**CORPUS_REGIONS_CONTEXT, "delivery": "central", "suppressions": [SUPPRESSION]},
 }
 
@@ -136,6 +147,62 @@ def cloudtrail_table(corpus, tmp_path_factory):
     return connection, records
 
 
+def _duckdb_type(column_type) -> str:
+    """A column type of models.cloudtrail_table in DuckDB's words."""
+    if isinstance(column_type, str):
+        return {"string": "VARCHAR"}[column_type]
+    kind, *parts = column_type
+    if kind == "struct":
+        return "STRUCT(" + ", ".join(f"{n} {_duckdb_type(t)}" for n, t in parts[0]) + ")"
+    if kind == "array":
+        return _duckdb_type(parts[0]) + "[]"
+    return f"MAP({_duckdb_type(parts[0])}, {_duckdb_type(parts[1])})"
+
+
+def _organization_row(record: dict[str, Any]) -> dict[str, Any]:
+    """A record as a row of the organization trail's table the management stack creates: the
+    columns of models.cloudtrail_table, and its partition keys as CloudTrail's path gives them
+    (the account's folder, the region's, the delivery day's)."""
+    row: dict[str, Any] = {name: None for name, _ in shape.COLUMNS}
+    for key, value in record.items():
+        column = key.lower()
+        if column in row:
+            declared = dict(shape.COLUMNS)[column]
+            row[column] = (
+                _lowercase(value, "VARCHAR") if declared == "string" else _nested_lower(value)
+            )
+    row[shape.TIMESTAMP] = (record.get("eventTime") or "1970-01-01")[:10].replace("-", "/")
+    row[shape.REGION] = record.get("awsRegion")
+    row[shape.ACCOUNT] = record.get("recipientAccountId") or DEFAULT_ACCOUNT
+    return row
+
+
+@pytest.fixture(scope="module")
+def organization_table(cloudtrail_table, tmp_path_factory):
+    """The same records as rows of our organization trail table (every column the guide's DDL
+    has, the partition keys in front), beside the guide's one-region table."""
+    connection, records = cloudtrail_table
+    folder = tmp_path_factory.mktemp("athena-organization")
+    rows = "\n".join(json.dumps(_organization_row(r)) for r in records)
+    (folder / "rows.jsonl").write_text(rows + "\n")
+    layout = _organization_layout()
+    columns = {
+        **{name: _duckdb_type(t) for name, t in shape.COLUMNS},
+        **{key: "VARCHAR" for key in layout.partition_keys},
+    }
+    connection.execute(
+        f"CREATE TABLE {shape.ORGANIZATION_TABLE} AS SELECT * FROM read_json(?, "
+        "format = 'newline_delimited', "
+        f"columns = {{{', '.join(f'{k!r}: {v!r}' for k, v in columns.items())}}})",
+        [str(folder / "rows.jsonl")],
+    )
+    return connection, records
+
+
+def _organization_layout() -> shape.TableLayout:
+    return shape.TableLayout(regions=("us-east-1",), organization_id="o-a1b2c3d4e5")
+
+
 def _setup(project, context):
     folder, _ = project(context)
     settings = parse_config(context, {})
@@ -168,6 +235,80 @@ def test_the_athena_query_finds_what_local_replay_finds(project, cloudtrail_tabl
     assert replay.report(from_sql, settings) == replay.report(local, settings)
     assert sum(c.alerts for c in local.detections.values()) > 100
     assert sum(c.suppressed for c in local.detections.values()) > 5
+
+
+def _accounts(records) -> list[str]:
+    return sorted({r.get("recipientAccountId") or DEFAULT_ACCOUNT for r in records})
+
+
+def test_on_our_organization_table_it_finds_what_local_replay_finds(project, organization_table):
+    """The table the management stack creates (the guide's columns, and accountid, region and
+    timestamp partitions): given every account, the same report as local replay; given one,
+    that account's records only, as its folder holds them."""
+    connection, records = organization_table
+    settings, documents, matcher = _setup(project, CONTEXTS["per-region"])
+    table = shape.ORGANIZATION_TABLE
+    everyone = _accounts(records)
+    assert len(everyone) > 3
+    busiest = Counter(account for r in records for account in _accounts([r])).most_common(1)
+    ((one, _),) = busiest
+    for accounts, selected in (
+        (everyone, records),
+        ([one], [r for r in records if _accounts([r]) == [one]]),
+    ):
+        query = athena.query(matcher, settings, table, accounts=accounts)
+        assert f"accountid IN ({', '.join(athena.literal(a) for a in accounts)})" in query.sql
+        from_sql = athena.replay_of(
+            connection.execute(_duckdb(query.sql)).fetchall(), settings, query
+        )
+        local = replay.replay(settings, documents, selected)
+        for left in query.left_out:
+            local.detections.pop(left)
+            from_sql.detections.pop(left)
+        from_sql.not_judged.clear()
+        assert _as_dicts(from_sql) == _as_dicts(local)
+        assert 0 < local.records <= len(records)
+        assert sum(c.alerts for c in local.detections.values()) > 0
+
+
+def _column_paths(sql: str) -> tuple[set[tuple[str, ...]], set[str]]:
+    """The column paths a query reads (``useridentity.sessioncontext.sessionissuer.arn`` as a
+    tuple) and the names it defines itself (aliases, UNNEST's columns)."""
+    tree = sqlglot.parse_one(sql, read="trino")
+    read = set()
+    for column in tree.find_all(sqlglot.exp.Column):
+        path, node = [part.name for part in column.parts], column
+        while isinstance(node.parent, sqlglot.exp.Dot) and node.parent.this is node:
+            node = node.parent
+            path.append(node.expression.name)
+        read.add(tuple(path))
+    defined = {alias.alias for alias in tree.find_all(sqlglot.exp.Alias)}
+    for table_alias in tree.find_all(sqlglot.exp.TableAlias):
+        defined |= {column.name for column in table_alias.columns}
+    return read, defined
+
+
+@pytest.mark.parametrize("name", list(CONTEXTS))
+def test_the_tables_hold_every_column_the_query_reads(project, name):
+    """Derived from the query itself: every column and struct field it reads is one of the
+    tables' (models.cloudtrail_table, which the stacks create), or one it defines."""
+    settings, _, matcher = _setup(project, CONTEXTS[name])
+    sql = athena.query(matcher, settings, "t", *_days(), accounts=["444455556666"]).sql
+    read, defined = _column_paths(sql)
+    table = set(shape.paths()) | {(key,) for key in _organization_layout().partition_keys}
+    missing = {path for path in read if path[0] not in defined and path not in table}
+    assert not missing
+    assert ("useridentity", "sessioncontext", "sessionissuer", "arn") in read
+    # The query's own names never shadow a column or partition key of the table.
+    assert not defined & {path[0] for path in table}
+
+
+def test_our_columns_are_the_guides_as_this_test_transcribes_them():
+    """The DDL the stacks write has every column of the guide's table above, of the same type
+    (ours adds those the guide's page gained since: vpcendpointaccountid, addendum, ...)."""
+    ours = {name: _duckdb_type(t) for name, t in shape.COLUMNS}
+    guide = {**{c: "VARCHAR" for c in STRINGS if c != shape.TIMESTAMP}, **STRUCTS}
+    assert {name: ours.get(name) for name in guide} == guide
 
 
 def test_the_query_is_trino_sql(project):
@@ -366,3 +507,176 @@ def test_a_failed_query_is_one_line(monkeypatch):
     )
     with stubber, pytest.raises(athena.OpsError, match="q-2 failed: TABLE_NOT_FOUND: ct"):
         athena.run_query(client, "SELECT 1", "security", None, None)
+
+
+def test_with_athena_table_the_home_and_management_stacks_create_the_tables(project):
+    """athenaTable in organization mode: the home stack's table over its own trail bucket
+    (AWSLogs/<account>/CloudTrail/, every region of the partition), the management stack's
+    over the organization trail's bucket (AWSLogs/<organization id>/, the account injected),
+    both in namePrefix's database; no other stack holds one, and every limit holds."""
+    from models import limits, terraform
+
+    _, stacks = project(ORGANIZATION_ATHENA_CONTEXT)
+    settings = parse_config(ORGANIZATION_ATHENA_CONTEXT, {})
+    regions = ",".join(sorted(settings.partition_regions))
+    home, management = stacks["ap-northeast-1"], stacks["management"]
+    found = {}
+    for stack, table_name in ((home, shape.HOME_TABLE), (management, shape.ORGANIZATION_TABLE)):
+        (database,) = stack.resources("aws_glue_catalog_database").values()
+        assert database["name"] == "api_alerts"
+        (table,) = stack.resources("aws_glue_catalog_table").values()
+        assert table["name"] == table_name
+        assert table["provider"] == database["provider"] == "aws.ap-northeast-1"
+        (bucket_id,) = [
+            name
+            for name, bucket in stack.resources("aws_s3_bucket").items()
+            if bucket["bucket_prefix"] == "api-alerts-trail-"
+        ]
+        assert table["storage_descriptor"]["location"].startswith(
+            f"s3://${{aws_s3_bucket.{bucket_id}.bucket}}/AWSLogs/"
+        )
+        parameters = table["parameters"]
+        assert parameters["projection.region.values"] == regions
+        account = next(iter(stack.document["data"]["aws_caller_identity"]))
+        resolved = {
+            f"aws_s3_bucket.{bucket_id}.bucket": "<bucket>",
+            f"data.aws_caller_identity.{account}.account_id": "<account>",
+        }
+        found[table_name] = terraform.evaluate(
+            parameters["storage.location.template"], resolved.__getitem__
+        )
+        assert not limits.violations({stack.name: stack.document})
+    assert found == {
+        shape.HOME_TABLE: "s3://<bucket>/AWSLogs/<account>/CloudTrail/${region}/${timestamp}",
+        shape.ORGANIZATION_TABLE: (
+            "s3://<bucket>/AWSLogs/o-a1b2c3d4e5/${accountid}/CloudTrail/${region}/${timestamp}"
+        ),
+    }
+    organization_table = next(iter(management.resources("aws_glue_catalog_table").values()))
+    assert organization_table["parameters"]["projection.accountid.type"] == "injected"
+    assert [k["name"] for k in organization_table["partition_keys"]] == [
+        "accountid",
+        "region",
+        "timestamp",
+    ]
+    # The management stack's provider works in the management account (the role).
+    providers = {p["alias"]: p for p in management.document["provider"]["aws"]}
+    assert providers["ap-northeast-1"]["assume_role"][0]["role_arn"].endswith("api-alerts-deployer")
+    others = [s for name, s in stacks.items() if name not in ("ap-northeast-1", "management")]
+    assert others and not any(s.resources("aws_glue_catalog_table") for s in others)
+
+
+def test_without_database_and_table_it_queries_the_stacks_table(
+    project, monkeypatch, capsys, tmp_path
+):
+    context = {**CONTEXTS["per-region"], "athenaTable": True}
+    folder, _ = project(context)
+    _no_credentials(monkeypatch, tmp_path)
+    monkeypatch.chdir(folder)
+    assert replay.main(["--athena"], environ={}) == 0
+    out, _ = capsys.readouterr()
+    assert 'FROM "api_alerts"."cloudtrail"' in out
+    assert "accountid IN" not in out  # the home table: every region, no account to choose
+
+
+def test_management_queries_the_organization_table_for_the_organizations_accounts(
+    project, monkeypatch, capsys, tmp_path
+):
+    """--management: without credentials, the accounts the configuration names, and one line
+    saying so; with them, every account Organizations lists, queried in the management
+    account through organization.management.roleArn."""
+    folder, _ = project(ORGANIZATION_ATHENA_CONTEXT)
+    _no_credentials(monkeypatch, tmp_path)
+    monkeypatch.chdir(folder)
+    assert replay.main(["--athena", "--management"], environ={}) == 0
+    out, err = capsys.readouterr()
+    assert 'FROM "api_alerts"."organization_cloudtrail"' in out
+    named = ["111122223333", "444455556666", "999988887777"]  # security, member, management
+    assert f"accountid IN ({', '.join(athena.literal(a) for a in named)})" in out
+    assert "accountid: the 3 accounts the configuration names" in err
+    assert replay.main(["--athena", "--management", "--accounts", "123456789012"], {}) == 0
+    out, err = capsys.readouterr()
+    assert "accountid IN ('123456789012')" in out and "accountid:" not in err
+
+    listed = ["111122223333", "222233334444", "444455556666", "999988887777"]
+    organizations = boto3.client(
+        "organizations", region_name="us-east-1", aws_access_key_id="a", aws_secret_access_key="b"
+    )
+    athena_client = boto3.client(
+        "athena", region_name="ap-northeast-1", aws_access_key_id="a", aws_secret_access_key="b"
+    )
+    seen = {}
+    with Stubber(organizations) as listing, Stubber(athena_client) as querying:
+        listing.add_response(
+            "list_accounts",
+            {
+                "Accounts": [{"Id": a, "Status": "ACTIVE"} for a in listed[:3]],
+                "NextToken": "next",
+            },
+        )
+        listing.add_response(
+            "list_accounts",
+            {"Accounts": [{"Id": listed[3], "Status": "SUSPENDED"}]},
+            {"NextToken": "next"},
+        )
+        querying.add_response("start_query_execution", {"QueryExecutionId": "q-3"})
+        querying.add_response(
+            "get_query_execution",
+            {"QueryExecution": {"QueryExecutionId": "q-3", "Status": {"State": "SUCCEEDED"}}},
+        )
+        header = {"Data": [{"VarCharValue": v} for v in ("detection", "measure", "key", "n")]}
+        querying.add_response("get_query_results", {"ResultSet": {"Rows": [header]}})
+
+        class Assumed:
+            def client(self, service, region_name=None):
+                seen.setdefault("clients", []).append((service, region_name))
+                return {"organizations": organizations, "athena": athena_client}[service]
+
+        class Session:
+            def get_credentials(self):
+                return object()
+
+        def assume(session, role_arn, name_prefix, command):
+            seen["role"], seen["session"] = role_arn, f"{name_prefix}-{command}"
+            return Assumed()
+
+        monkeypatch.setattr(boto3, "Session", Session)
+        monkeypatch.setattr("ops.organization.management_session", assume)
+        real_run = athena.run_query
+
+        def run_query(client, sql, database, workgroup, output):
+            seen["sql"], seen["database"] = sql, database
+            return real_run(client, sql, database, workgroup, output)
+
+        monkeypatch.setattr(athena, "run_query", run_query)
+        assert replay.main(["--athena", "--management"], environ={}) == 0
+    assert seen["role"] == ORGANIZATION_ATHENA_CONTEXT["organization"]["management"]["roleArn"]
+    assert seen["session"] == "api-alerts-replay" and seen["database"] == "api_alerts"
+    assert f"accountid IN ({', '.join(athena.literal(a) for a in listed)})" in seen["sql"]
+    assert ("athena", "ap-northeast-1") in seen["clients"]
+
+
+@pytest.mark.parametrize(
+    "context, args, says",
+    [
+        (
+            CONTEXTS["per-region"],
+            ["--athena", "--management"],
+            'needs organization.management and memberTrails "organization"',
+        ),
+        (
+            {**CONTEXTS["per-region"], "athenaTable": True},
+            ["--athena", "--accounts", "123456789012"],
+            "only the organization trail's table (--management) has them",
+        ),
+        (CONTEXTS["per-region"], ["--athena"], "or athenaTable on for the stacks' own"),
+    ],
+)
+def test_athena_table_options_say_in_one_line_what_they_cannot_do(
+    project, monkeypatch, capsys, context, args, says
+):
+    folder, _ = project(context)
+    monkeypatch.chdir(folder)
+    assert replay.main(args, environ={}) == 2
+    _, err = capsys.readouterr()
+    assert err.count("\n") == 1 and says in err, err

@@ -547,7 +547,40 @@ BAD_INPUTS = [
         {},
         "the name of 1 to 64 letters, digits and +=,.@_-",
     ),
+    (
+        {"athenaTable": "yes"},
+        {},
+        'athenaTable = "yes": must be true, false or {"database": "<Glue database>"}',
+    ),
+    (
+        {"athenaTable": {"database": "security", "table": "ct"}},
+        {},
+        "athenaTable = {",
+    ),
+    (
+        {"athenaTable": {"database": "Security-Logs"}},
+        {},
+        'athenaTable.database = "Security-Logs": lower-case letters, digits and underscores, '
+        "at most 255",
+    ),
+    ({"athenaTable": {"database": "a" * 256}}, {}, "at most 255"),
+    ({}, {"ALERTS_ATHENA_TABLE": "yes"}, 'ALERTS_ATHENA_TABLE = "yes": not valid JSON'),
 ]
+
+
+def test_athena_table_names_its_database_after_the_name_prefix_or_as_told():
+    """athenaTable (README, Configuration): off by default; true gives namePrefix with its
+    hyphens as underscores, the characters Athena's names take unquoted."""
+    assert parse_config({}, {}).athena_database is None
+    assert parse_config({"athenaTable": False}, {}).athena_database is None
+    assert parse_config({"athenaTable": True}, {}).athena_database == "api_alerts"
+    named = {"athenaTable": True, "namePrefix": "sec-ops-2"}
+    assert parse_config(named, {}).athena_database == "sec_ops_2"
+    told = parse_config({"athenaTable": {"database": "security_logs"}}, {})
+    assert told.athena_database == "security_logs"
+    assert parse_config({}, {"ALERTS_ATHENA_TABLE": "true"}).athena_database == "api_alerts"
+    shell = {"ALERTS_ATHENA_TABLE": '{"database": "trail"}'}
+    assert parse_config({"athenaTable": True}, shell).athena_database == "trail"
 
 
 @pytest.mark.parametrize(("context", "environ", "message"), BAD_INPUTS)
@@ -560,7 +593,7 @@ def test_bad_input_is_one_clear_error(context, environ, message):
 
 def test_unknown_key_names_the_known_ones():
     with pytest.raises(
-        ConfigError, match=r"unknown key \(expected one of \['alertEngines', 'chat', 'delivery'"
+        ConfigError, match=r"unknown key \(expected one of \['alertEngines', 'athenaTable', 'chat'"
     ):
         parse_config({"alerting": []}, {})
 

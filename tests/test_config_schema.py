@@ -71,6 +71,10 @@ def test_schema_accepts_what_config_accepts():
         {"alertEngines": ["metric-filter"]},
         {"logRetentionDays": 100},
         {"knownNoise": ["everything"]},
+        {"athenaTable": "yes"},
+        {"athenaTable": {"database": "Security-Logs"}},
+        {"athenaTable": {"database": "a" * 256}},
+        {"athenaTable": {"database": "trail", "table": "ct"}},
         {
             "suppressions": [
                 {"detections": ["access_key_created"], "reason": "x", "expires": "2027-01-01"}
@@ -87,7 +91,7 @@ def test_schema_refuses_what_config_refuses(context):
 
 def test_schema_and_config_agree_on_where_member_trails_come_from():
     """memberTrails "organization" (the default) needs the management account; "existing"
-    does not (README, Organization mode)."""
+    does not (docs/organization.md)."""
     from tests.test_organization import ORG_CONTEXT, ORGANIZATION
 
     without = {k: v for k, v in ORGANIZATION.items() if k != "management"}
@@ -116,3 +120,10 @@ def test_schema_and_config_agree_on_where_member_trails_come_from():
         with pytest.raises(ConfigError):
             parse_config(context, {})
         assert not _valid(context), context
+
+
+def test_schema_accepts_the_athena_table_as_config_does():
+    for value in (True, False, None, {"database": "security_logs"}):
+        context = {**TEST_CONTEXT, "athenaTable": value}
+        parse_config(context, {})
+        assert _valid(context), context

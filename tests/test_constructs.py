@@ -445,3 +445,88 @@ def test_alarms_watch_the_queue_and_every_rules_failed_dead_lettering(delivery_s
     for alarm in by_name.values():
         assert alarm["alarm_actions"] == ["arn:aws:sns:eu-west-1:111122223333:acme-health"]
         assert alarm["treat_missing_data"] == "notBreaching"
+
+
+@pytest.fixture(scope="module")
+def trail_table_synth() -> dict:
+    from constructs_lib.trail.trail_table import TrailTable
+    from models import cloudtrail_table as shape
+
+    stack, placement = _stack()
+    trail = AuditTrail(stack, "audit_trail", placement=placement, archive_after_days=90)
+    TrailTable(
+        stack,
+        "trail_table",
+        placement=placement,
+        bucket_name=trail.trail_bucket.bucket,
+        database_name="acme",
+        table_name=shape.HOME_TABLE,
+        layout=shape.TableLayout(regions=("eu-west-1", "us-east-1")),
+    )
+    return json.loads(CdktfTesting.synth(stack))
+
+
+def test_trail_table_is_the_athena_guides_over_the_trail_buckets_logs(trail_table_synth):
+    """The guide's SerDe, formats and columns (the struct the query reads principals from
+    among them), in the provider's region, over this account's prefix of the trail bucket."""
+    from models import cloudtrail_table as shape
+    from models import terraform
+
+    synth = json.dumps(trail_table_synth)
+    (bucket_id,) = [
+        b for b in trail_table_synth["resource"]["aws_s3_bucket"] if "trail_bucket" in b
+    ]
+    (account_id,) = trail_table_synth["data"]["aws_caller_identity"]
+    bucket = f"${{aws_s3_bucket.{bucket_id}.bucket}}"
+    account = f"${{data.aws_caller_identity.{account_id}.account_id}}"
+    assert _has(synth, "aws_glue_catalog_database", {"name": "acme", "provider": ALIAS})
+    identity = dict(shape.COLUMNS)["useridentity"]
+    assert _has(
+        synth,
+        "aws_glue_catalog_table",
+        {
+            "name": "cloudtrail",
+            "table_type": "EXTERNAL_TABLE",
+            "provider": ALIAS,
+            "storage_descriptor": {
+                "location": f"s3://{bucket}/AWSLogs/{account}/CloudTrail/",
+                "input_format": "com.amazon.emr.cloudtrail.CloudTrailInputFormat",
+                "output_format": "org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat",
+                "ser_de_info": {"serialization_library": "org.apache.hive.hcatalog.data.JsonSerDe"},
+            },
+            "partition_keys": [
+                {"name": "region", "type": "string"},
+                {"name": "timestamp", "type": "string"},
+            ],
+        },
+    )
+    assert "sessionissuer:struct<type:string,principalid:string,arn:string" in (
+        shape.hive_type(identity)
+    )
+    (table,) = trail_table_synth["resource"]["aws_glue_catalog_table"].values()
+    parameters = table["parameters"]
+    assert {k: v for k, v in parameters.items() if k != "storage.location.template"} == {
+        "EXTERNAL": "TRUE",
+        "projection.enabled": "true",
+        "projection.timestamp.type": "date",
+        "projection.timestamp.format": "yyyy/MM/dd",
+        "projection.timestamp.interval": "1",
+        "projection.timestamp.interval.unit": "DAYS",
+        "projection.timestamp.range": "2026/11/01,NOW",
+        "projection.region.type": "enum",
+        "projection.region.values": "eu-west-1,us-east-1",
+    }
+    # What Glue receives once Terraform has filled in the bucket and account: Athena's own
+    # ${region} and ${timestamp}, which Terraform would evaluate had they not been escaped.
+    template = terraform.evaluate(
+        parameters["storage.location.template"],
+        {bucket[2:-1]: "acme-trail-x", account[2:-1]: "123456789012"}.__getitem__,
+    )
+    assert template == "s3://acme-trail-x/AWSLogs/123456789012/CloudTrail/${region}/${timestamp}"
+    # Every column of the guide's DDL, in its order, as Glue stores types (lower case, no spaces).
+    assert table["storage_descriptor"]["columns"] == [
+        {"name": name, "type": shape.hive_type(column_type)} for name, column_type in shape.COLUMNS
+    ]
+    columns = {c["name"]: c["type"] for c in table["storage_descriptor"]["columns"]}
+    assert columns["eventname"] == columns["requestparameters"] == "string"
+    assert columns["useridentity"] == shape.hive_type(identity)

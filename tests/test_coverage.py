@@ -7,7 +7,7 @@ records, as many as its threshold needs within one period, each from an anonymis
 Stratus publishes them. Every claim must then be alerted on by its detection when its group and
 engine are deployed, and what is missed must be a documented gap or a group not deployed.
 Stratus's own 35 published logs are measured with `make coverage` on a checkout of its
-repository; the README reports that run (they are not part of this project).
+repository; docs/detections.md reports that run (they are not part of this project).
 """
 
 from __future__ import annotations

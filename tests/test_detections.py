@@ -108,7 +108,7 @@ def test_unmonitored_regions_are_not_watched(stacks):
 
 
 # Where an attack detection fires on another detection's fixture: each the same change seen
-# twice (README, Attack techniques, Noise). Nothing else of theirs may set one off.
+# twice (docs/detections.md, Noise). Nothing else of theirs may set one off.
 ATTACK_CROSS_FIRES = {
     ("iam_role_trust_policy_changed", "iam_policy_changes", "silent", 3),
     ("iam_role_trust_policy_changed", "monitor_roles_tampered", "fires", 7),

@@ -23,6 +23,7 @@ from constructs_lib.foundation.policy_statements import (
 from tests.check_cache import Check
 from tests.conftest import ALL_GROUPS, TEST_CONTEXT, synthesize_to
 from tests.synthesized import SynthesizedStack
+from tests.test_athena import ORGANIZATION_ATHENA_CONTEXT
 from tests.test_chat import CHAT_CONTEXT
 from tests.test_organization import ORG_CONTEXT
 
@@ -50,6 +51,8 @@ HARDENING_CONFIGS = {
     "organization": ORG_CONTEXT,
     # Chat channels (Slack, Teams), with both engines: the channels' role, the chat topics.
     "chat": CHAT_CONTEXT,
+    # The trail's Athena tables (athenaTable): the home stack's and the organization trail's.
+    "organization_athena": ORGANIZATION_ATHENA_CONTEXT,
 }
 
 
@@ -114,7 +117,7 @@ def test_checkov_passes_every_stack_with_the_reviewed_skip_list(tmp_path):
     """The default configuration, both engines with a KMS key and Object Lock, and organization
     mode, every stack of each (the management stack and its organization trail included)."""
     readable = []
-    for name in ("default", "kms", "organization", "chat"):
+    for name in ("default", "kms", "organization_athena", "chat"):
         outdir = tmp_path / name / "cdktf.out"
         synthesize_to(parse_config(HARDENING_CONFIGS[name], {}), outdir)
         only = CHECKOV_STACKS.get(name, ())
@@ -441,7 +444,7 @@ def test_remote_state_in_s3_with_a_lockfile(tmp_path):
 
 
 def test_a_deliberate_teardown_lifts_prevent_destroy(tmp_path):
-    """preventDestroy: false, for `cdktf destroy` (README, Teardown); true by default."""
+    """preventDestroy: false, for `cdktf destroy` (docs/teardown.md); true by default."""
     settings = parse_config({**KMS_CONTEXT, "preventDestroy": False}, {})
     stacks = synthesize_to(settings, tmp_path / "cdktf.out")
     kept = [

@@ -308,6 +308,7 @@ DEPLOYER_CONFIGS = {
         "kmsKey": True,
         "objectLock": {"mode": "COMPLIANCE", "days": 365},
         "stateBackend": {"type": "s3", "bucket": "acme-tf-state", "region": "eu-west-1"},
+        "athenaTable": True,
     },
     "central": {
         **TEST_CONTEXT,
@@ -360,6 +361,7 @@ def test_deployer_policy_covers_every_synthesized_type(name, tmp_path, monkeypat
         "cloudformation": "cloudformation",
         "organizations": "organizations",
         "chatbot": "chatbot",
+        "glue": "glue",
     }
     permission_only = {"iam:PassRole"}  # an IAM permission with no API operation of its own
     for action in granted - permission_only:
@@ -382,10 +384,13 @@ def test_deployer_policy_covers_every_synthesized_type(name, tmp_path, monkeypat
 
 def test_the_management_roles_policy_covers_the_management_stack(tmp_path, monkeypatch, capsys):
     from ops.deployer_policy import ACTIONS
+    from tests.test_athena import ORGANIZATION_ATHENA_CONTEXT
 
-    context = DEPLOYER_CONFIGS["organization"]
+    # With athenaTable: the organization trail's Athena table too.
+    context = ORGANIZATION_ATHENA_CONTEXT
     stacks = synthesize_to(parse_config(context, {}), tmp_path / "cdktf.out")
     management = stacks["management"].document
+    assert "aws_glue_catalog_table" in management["resource"]
     types = {*management["resource"], *(f"data.{kind}" for kind in management["data"])}
     (tmp_path / "cdktf.json").write_text(json.dumps({"context": context}))
     monkeypatch.chdir(tmp_path)

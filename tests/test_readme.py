@@ -1,13 +1,15 @@
-"""The README's detections table is the catalog, rendered."""
+"""The documentation's generated blocks (the detections table and the catalog's other tables,
+the example alerts, the measured figures, the chat picture) are current on whichever page holds
+them, and its JSON examples are what the configuration accepts."""
 
 from __future__ import annotations
 
-from scripts.catalog_table import README, rendered_readme
+from scripts import catalog_table, doc_pages
 
 
 def test_readme_catalog_table_is_current():
-    text = README.read_text(encoding="utf-8")
-    assert text == rendered_readme(text), "README.md's catalog table is stale: run `make docs`"
+    for page, (text, wanted) in doc_pages.rendered_pages(catalog_table.BLOCKS).items():
+        assert text == wanted, f"{page.name}'s catalog table is stale: run `make docs`"
 
 
 def test_the_chat_picture_is_current():
@@ -29,16 +31,14 @@ def test_the_measured_figures_are_current(tmp_path):
         return {name: stack.document for name, stack in stacks.items()}
 
     blocks = {**readme_figures.BLOCKS, "costs": lambda: readme_figures.cost_cells(synthesize)}
-    text = README.read_text(encoding="utf-8")
-    assert text == readme_figures.rendered(text, blocks), (
-        "README.md's figures are stale: run `make docs`"
-    )
+    for page, (text, wanted) in doc_pages.rendered_pages(blocks).items():
+        assert text == wanted, f"{page.name}'s figures are stale: run `make docs`"
 
 
 def test_every_json_block_is_json_and_the_configuration_ones_are_accepted():
-    """A README json block is a JSON document, or an object's members; those that are
-    cdktf.json context keys are accepted by the configuration (a user pastes them; with every
-    detection group, which some examples need and the README's text says)."""
+    """A json block of the README or a docs page is a JSON document, or an object's members;
+    those that are cdktf.json context keys are accepted by the configuration (a user pastes them;
+    with every detection group, which some examples need and the pages' text says)."""
     import json
     import re
 
@@ -46,7 +46,8 @@ def test_every_json_block_is_json_and_the_configuration_ones_are_accepted():
     from tests.conftest import ALL_GROUPS
 
     known = {key.name for key in KEYS}
-    for block in re.findall(r"```json\n(.*?)```", README.read_text(encoding="utf-8"), re.S):
+    text = "\n".join(page.read_text(encoding="utf-8") for page in doc_pages.pages())
+    for block in re.findall(r"```json\n(.*?)```", text, re.S):
         try:
             document = json.loads(block)
         except json.JSONDecodeError:

@@ -118,10 +118,10 @@ def test_replay_says_in_one_line_what_it_cannot_do(project, monkeypatch, capsys,
     assert code == 2 and err.count("\n") == 1 and "broken.json" in err
 
 
-def test_the_readme_tuning_section_shows_what_replay_prints(project, monkeypatch, capsys):
-    """README, Tuning: its replay output, before and after its suppression, is real."""
-    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
-    tuning = readme.split("## Tuning", 1)[1].split("\n## ", 1)[0]
+def test_the_tuning_page_shows_what_replay_prints(project, monkeypatch, capsys):
+    """docs/tuning.md: its replay output, before and after its suppression, is real."""
+    page = Path(__file__).resolve().parent.parent / "docs" / "tuning.md"
+    tuning = page.read_text(encoding="utf-8").split("\n## What an entry can say", 1)[0]
     blocks = tuning.split("```")
     context = {**TEST_CONTEXT, **json.loads("{" + blocks[1].removeprefix("json") + "}")}
     entry = json.loads(tuning.split('"suppressions": ', 1)[1].split("\n```", 1)[0])

@@ -115,7 +115,9 @@ EVERY_KEY = {
     ],
     "namePrefix": "api-alerts",
     "tags": {"Owner": "secops"},
-    "detectionGroups": ["original", "cis", "self"],
+    "detectionGroups": ["original", "cis", "self", "attack"],
+    "trustedAccounts": ["444455556666"],
+    "athenaTable": {"database": "security_alerts"},
     "delivery": "per-region",
     "alertEngines": ["eventbridge", "metric-filters"],
     "kmsKey": True,
@@ -147,6 +149,7 @@ EVERY_KEY = {
         "organizationId": "o-a1b2c3d4e5",
         "organizationalUnits": ["ou-ab12-11111111"],
         "accounts": {"444455556666": "payments-prod"},
+        "memberTrails": "organization",
         "management": {
             "roleArn": "arn:aws:iam::999988887777:role/api-alerts-deployer",
             "protectForwarding": True,

@@ -61,7 +61,7 @@ class NotificationTopic(Component):
         statements = []
         if eventbridge:
             # No condition: the EventBridge guide's SNS section says "You can't use Condition
-            # blocks in Amazon SNS topic policies for EventBridge" (README, "Policy decisions").
+            # blocks in Amazon SNS topic policies for EventBridge" (docs/policies.md).
             statements.append(
                 allow_eventbridge_unconditioned(
                     "AllowEventBridgeToPublish", ["sns:Publish"], [topic_arn]

@@ -7,8 +7,8 @@ e.g. "TA0005:T1562.008". https://attack.mitre.org/versions/v17/
 
 Stratus Red Team: its 44 AWS techniques (DataDog/stratus-red-team at 7c9a7a5,
 docs/attack-techniques/AWS/), each with the tactic Stratus files it under; 35 have published
-detonation logs (docs/detonation-logs/), which `make coverage` replays (README, Attack
-techniques; the logs are not part of this project). Those the catalog deliberately does not
+detonation logs (docs/detonation-logs/), which `make coverage` replays (docs/detections.md,
+Attack techniques; the logs are not part of this project). Those the catalog deliberately does not
 cover, and why, are ``NOT_COVERED``.
 """
 
@@ -102,7 +102,7 @@ STRATUS: Mapping[str, tuple[str, bool]] = MappingProxyType(
     }
 )
 
-# Stratus techniques no detection claims, and why (README "Attack techniques" prints them).
+# Stratus techniques no detection claims, and why (docs/detections.md prints them).
 NOT_COVERED: Mapping[str, str] = MappingProxyType(
     {
         "aws.discovery.ec2-download-user-data": (
@@ -128,8 +128,8 @@ NOT_COVERED: Mapping[str, str] = MappingProxyType(
             "log"
         ),
         "aws.impact.s3-ransomware-batch-deletion": (
-            "object deletions are S3 data events, which the trail does not record (README, "
-            "Attack techniques: what a data-event selector would cost)"
+            "object deletions are S3 data events, which the trail does not record "
+            "(docs/detections.md, Data events: what a data-event selector would cost)"
         ),
         "aws.impact.s3-ransomware-client-side-encryption": (
             "object copies and deletions are S3 data events, which the trail does not record"

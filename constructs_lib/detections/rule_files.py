@@ -5,7 +5,7 @@ The catalog is ``rules/<name>.yml`` beside this file, each with its test events 
 Sigma rule over CloudTrail records (``logsource: {product: aws, service: cloudtrail}``; the
 self-test's is over the events put on the bus, ``service: eventbridge``). Sigma's own fields
 carry what Sigma has a field for; the rest is in the one custom attribute ``api_alerts``
-(README, "Sigma rules": its schema). This module reads the files and returns, per rule, a
+(docs/sigma.md: its schema). This module reads the files and returns, per rule, a
 ``spec``: plain JSON whose keys are ``catalog.Detection``'s fields.
 
 Compiling needs pySigma, whose import alone costs ~0.4 s: the specs of a set of files are cached
@@ -71,7 +71,7 @@ DELIVERIES = {
     "every-stack": "EVERY_STACK",
 }
 ENGINES = ("eventbridge", "metric-filters")
-# The attribute's keys (README, "Sigma rules").
+# The attribute's keys (docs/sigma.md).
 KEYS = frozenset(
     {
         "delivery",
@@ -231,7 +231,7 @@ def _spec(path: Path, text: str, backend: Any, catalog: bool) -> dict[str, Any]:
     attribute = rule.custom_attributes.get(ATTRIBUTE) or {}
     if not isinstance(attribute, dict) or set(attribute) - KEYS:
         unknown = sorted(set(attribute) - KEYS) if isinstance(attribute, dict) else attribute
-        raise RuleFileError(f"{ATTRIBUTE}: unknown keys {unknown} (README, Sigma rules)")
+        raise RuleFileError(f"{ATTRIBUTE}: unknown keys {unknown} (docs/sigma.md)")
     name = rule.name or (path.name.removesuffix(RULE_SUFFIX).replace("-", "_").lower())
     if not NAME.fullmatch(name):
         raise RuleFileError(

@@ -6,7 +6,7 @@ model in models/eventbridge_templates.py). So the template is one quoted line pe
 CDK's ``RuleTargetInput.fromMultilineText`` emits: each line of the e-mail is a line of text
 between two quotes, real line breaks between them, and every placeholder inside quotes, where
 EventBridge inserts a value's text as it is. Static text holds no character JSON would escape,
-so a line arrives exactly as written here. README "Alerts" weighs this against the alternatives.
+so a line arrives exactly as written here. docs/alerts.md weighs this against the alternatives.
 """
 
 from __future__ import annotations

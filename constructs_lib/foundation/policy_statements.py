@@ -19,8 +19,8 @@ from cdktf_cdktf_provider_aws.data_aws_iam_policy_document import (
 
 EVENTBRIDGE = "events.amazonaws.com"
 
-# Where AWS says conditions on EventBridge's requests are not supported (README, "Policy
-# decisions"). The least-privilege test admits an unconditioned statement only with one of these.
+# Where AWS says conditions on EventBridge's requests are not supported (docs/policies.md, Policy
+# decisions). The least-privilege test admits an unconditioned statement only with one of these.
 UNCONDITIONED_EVENTBRIDGE = {
     # EventBridge user guide, Amazon SNS permissions: "You can't use Condition blocks in Amazon
     # SNS topic policies for EventBridge."
