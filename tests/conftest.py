@@ -70,8 +70,8 @@ CORPUS_REPORT: list[str] = []
 # Each configuration is synthesized once, into a folder copied wherever a test asks: the output
 # depends on the configuration and the project's files alone, so it is kept in the user cache
 # by a hash of both, for the other workers of the run and for later runs
-# (tests/check_cache.py; tests/test_stacks.py and tests/test_resources.py check main's own
-# synthesis behaviour directly, every run).
+# (tests/check_cache.py; tests/test_stacks.py checks main's own synthesis behaviour directly,
+# every run).
 _SYNTHESIZED: dict[str, Path] = {}
 
 
@@ -176,10 +176,13 @@ def pytest_testnodedown(node: Any, error: Any) -> None:
 def pytest_terminal_summary(terminalreporter: Any) -> None:
     reused, synthesized = check_cache.SYNTHESES["reused"], check_cache.SYNTHESES["synthesized"]
     if check_cache.REUSED or reused:
-        checks = ", ".join(sorted(check_cache.REUSED)) or "no check"
+        taken = sorted(check_cache.REUSED)
+        if reused:
+            taken.append(
+                f"{len(reused)} of {len(reused) + len(synthesized)} configurations' syntheses"
+            )
         terminalreporter.write_line(
-            f"Taken from the cache, their inputs unchanged: {checks}; "
-            f"{len(reused)} of {len(reused) + len(synthesized)} configurations' syntheses "
+            f"Taken from the cache, their inputs unchanged: {', '.join(taken)} "
             f"({check_cache.folder()}; {check_cache.SWITCH}=0 runs them all)"
         )
     if CORPUS_REPORT:

@@ -69,3 +69,44 @@ def test_the_app_files_hold_the_sources_and_not_the_tests():
     assert any(name.startswith("constructs_lib/") for name in names)
     assert not any(name.startswith(("tests/", ".git/", ".venv/", "docs/")) for name in names)
     assert "README.md" not in names
+
+
+def _synthesize_into(calls: list[str]):
+    def synthesize(out):
+        calls.append("synthesized")
+        out.mkdir(parents=True)
+        (out / "stack.json").write_text('{"resource": {}}')
+
+    return synthesize
+
+
+def test_a_configuration_is_synthesized_once_and_reused_until_it_changes(monkeypatch):
+    monkeypatch.setattr(check_cache, "SYNTHESES", {"reused": [], "synthesized": []})
+    calls: list[str] = []
+    first = check_cache.synthesized({"regions": ["eu-west-1"]}, _synthesize_into(calls))
+    again = check_cache.synthesized({"regions": ["eu-west-1"]}, _synthesize_into(calls))
+    assert first == again and calls == ["synthesized"]
+    assert (first / "stack.json").read_text() == '{"resource": {}}'
+    other = check_cache.synthesized({"regions": ["us-east-1"]}, _synthesize_into(calls))
+    assert other != first and calls == ["synthesized", "synthesized"]
+    assert len(check_cache.SYNTHESES["reused"]) == 1
+
+
+def test_a_failed_synthesis_leaves_nothing_behind(monkeypatch):
+    def fails(out):
+        out.mkdir(parents=True)
+        raise RuntimeError("synthesis failed")
+
+    with pytest.raises(RuntimeError):
+        check_cache.synthesized({"regions": ["eu-west-1"]}, fails)
+    calls: list[str] = []
+    check_cache.synthesized({"regions": ["eu-west-1"]}, _synthesize_into(calls))
+    assert calls == ["synthesized"]
+
+
+def test_without_the_cache_or_a_canonical_form_the_caller_synthesizes(monkeypatch):
+    calls: list[str] = []
+    assert check_cache.synthesized({"when": object()}, _synthesize_into(calls)) is None
+    monkeypatch.setenv(check_cache.SWITCH, "0")
+    assert check_cache.synthesized({"regions": ["eu-west-1"]}, _synthesize_into(calls)) is None
+    assert calls == []
