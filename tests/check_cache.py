@@ -64,7 +64,12 @@ def app_files() -> tuple[Path, ...]:
             and f not in ("__pycache__", ".pytest_cache", ".ruff_cache", ".terraform")
             and not f.startswith(".cdktf.out")
         )
-        found += [Path(root, f) for f in sorted(files) if not f.endswith(NOT_APP_SUFFIXES)]
+        found += [
+            Path(root, f)
+            for f in sorted(files)
+            # A worktree's .git is a file: the same project as a clone's.
+            if not f.endswith(NOT_APP_SUFFIXES) and not (root == str(PROJECT) and f in NOT_APP)
+        ]
     return tuple(found)
 
 

@@ -68,6 +68,7 @@ def test_the_app_files_hold_the_sources_and_not_the_tests():
     assert {"main.py", "config.py", "Pipfile.lock", "scripts/install.py"} <= names
     assert any(name.startswith("constructs_lib/") for name in names)
     assert not any(name.startswith(("tests/", ".git/", ".venv/", "docs/")) for name in names)
+    assert ".git" not in names  # a worktree's .git file
     assert "README.md" not in names
 
 
