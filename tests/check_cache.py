@@ -7,7 +7,7 @@ that its test asserts on. Once the test has passed, the value is kept in the use
 everything the check reads: the files' contents, the tools' versions, the command. A later run
 whose inputs hash the same takes the value from there, and the test asserts on it again; any
 changed input is a miss, and a miss runs the check. ``API_ALERTS_TEST_CACHE=0`` runs every
-check. The README's Tests section lists the cached checks and their keys.
+check. docs/development.md's Tests section lists the cached checks and their keys.
 """
 
 from __future__ import annotations
