@@ -48,9 +48,9 @@ coverage: .venv/.runtime
 	$(VENV_PYTHON) -m ops coverage $(LOGS) $(ARGS)
 
 # The IAM policy the deploying identity needs, from the synthesized stacks: deployer-policy.json
-# (ARGS="--management --output management-policy.json": the management role's).
+# (ARGS=--management: the management role's, in management-policy.json; --output FILE: there).
 deployer-policy: .venv/.runtime
-	$(VENV_PYTHON) -m ops deployer-policy --output deployer-policy.json $(ARGS)
+	$(VENV_PYTHON) -m ops deployer-policy --to-file $(ARGS)
 
 # Synthesis time against the original CDK app (ARGS=--record also writes benchmarks/*).
 bench: .venv/.runtime
@@ -67,7 +67,7 @@ bench-organization: .venv/.runtime
 
 docs: .venv/.dev
 	$(VENV_PYTHON) scripts/catalog_table.py --write
-	$(VENV_PYTHON) scripts/config_schema.py --write
+	$(VENV_PYTHON) scripts/config_reference.py --write
 	$(VENV_PYTHON) scripts/chat_picture.py --write
 	$(VENV_PYTHON) scripts/readme_figures.py --write
 

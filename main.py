@@ -37,7 +37,9 @@ class OverLimitError(Exception):
         self.problems = problems
 
 
-def synthesize(settings: MonitorConfig, outdir: Path) -> dict[str, dict]:
+def synthesize(
+    settings: MonitorConfig, outdir: Path, *, under_cli: bool = False
+) -> dict[str, dict]:
     """Synthesize into a fresh folder beside ``outdir``, check it against every AWS limit
     (models.limits), then move what it generated into place; returns the stacks' documents.
 
@@ -67,7 +69,7 @@ def synthesize(settings: MonitorConfig, outdir: Path) -> dict[str, dict]:
         problems = limits.violations(documents, settings.partition)
         if problems:
             raise OverLimitError(problems)
-        _move_generated(staging, outdir)
+        _move_generated(staging, outdir, remove_unconfigured=not under_cli)
         return documents
     finally:
         shutil.rmtree(staging, ignore_errors=True)
@@ -85,14 +87,14 @@ def _documents(outdir: Path, written: Mapping[str, dict] | None = None) -> dict[
     }
 
 
-def _move_generated(staging: Path, outdir: Path) -> None:
+def _move_generated(staging: Path, outdir: Path, *, remove_unconfigured: bool) -> None:
     generated = [p.relative_to(staging) for p in staging.rglob("*") if p.is_file()]
     # The manifest last, then the stacks it no longer names: it never names a missing stack.
     for relative in sorted(generated, key=lambda p: (p.name == "manifest.json", str(p))):
         target = outdir / relative
         target.parent.mkdir(parents=True, exist_ok=True)
         os.replace(staging / relative, target)
-    for folder in (outdir / "stacks").iterdir():
+    for folder in (outdir / "stacks").iterdir() if remove_unconfigured else ():
         if not (staging / "stacks" / folder.name).is_dir():
             shutil.rmtree(folder) if folder.is_dir() else folder.unlink()
 
@@ -176,8 +178,9 @@ def main(environ: Mapping[str, str] = os.environ) -> int:
             file=sys.stderr,
         )
     # The cdktf CLI passes its output folder in CDKTF_OUTDIR; `python main.py` writes cdktf.out.
+    outdir = environ.get("CDKTF_OUTDIR")
     try:
-        documents = synthesize(settings, Path(environ.get("CDKTF_OUTDIR", "cdktf.out")))
+        documents = synthesize(settings, Path(outdir or "cdktf.out"), under_cli=bool(outdir))
     except OverLimitError as error:
         for problem in error.problems[:MAX_PROBLEMS]:
             print(f"configuration error: {problem}", file=sys.stderr)

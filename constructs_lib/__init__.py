@@ -16,5 +16,6 @@
   the shapes of service grants, resources written as Terraform JSON.
 
 No module here imports the configuration (config.py): constructs take plain values, or a small
-type their folder owns (``delivery.Subscription``, ``trail.bucket_settings.ObjectLock``).
+type their folder owns (``delivery.Subscription``, ``chat.ChatChannel``,
+``trail.bucket_settings.ObjectLock``).
 """

@@ -89,6 +89,11 @@ TARGET_ID = Limit("characters in a target id", 64, PUT_TARGETS)
 TARGET_ID_PATTERN = re.compile(r"[\.\-_A-Za-z0-9]+")  # Target, Id
 INPUT_TEMPLATE = Limit("characters in an input template", 8192, INPUT_TRANSFORMER)
 INPUT_PATHS = Limit("input paths of one input transformer", 100, INPUT_TRANSFORMER)
+# InputPathsMap: "Key Length Constraints: Maximum length of 256", "Value Length Constraints:
+# Maximum length of 256" (the same page; botocore's events model: InputTransformerPathKey and
+# TargetInputPath, max 256).
+INPUT_PATH = Limit("characters in an input path", 256, INPUT_TRANSFORMER)
+INPUT_PATH_KEY = Limit("characters in an input path's variable", 256, INPUT_TRANSFORMER)
 # "If a rule is too complex, EventBridge returns an InvalidEventPatternException" (the page gives
 # no number). EventBridge matches with AWS's Event Ruler, whose MachineComplexityEvaluator scores a
 # rule ("the maximum possible number of wildcard rule prefixes that could match a theoretical
@@ -168,6 +173,18 @@ GLUE_NAME = Limit("characters in a Glue database or table name", 255, ATHENA_NAM
 # Column; the table's Parameters take the same).
 GLUE_COLUMN_TYPE = Limit("characters in a Glue column type", 131_072, GLUE_COLUMN)
 GLUE_PARAMETER = Limit("characters in a Glue table parameter value", 512_000, GLUE_COLUMN)
+
+# ---- Athena: not synthesized output; `make replay ARGS=--athena` checks its query (ops.athena) ----
+# Service Quotas, "Query string length": "The maximum allowed query string length is 262144
+# bytes, where the strings are encoded in UTF-8. This is not an adjustable quota"
+# (StartQueryExecution refuses longer: "'queryString' failed to satisfy constraint", AWS
+# Knowledge Center, athena-query-string-length, which advises splitting the query).
+ATHENA_QUOTAS = "https://docs.aws.amazon.com/athena/latest/ug/service-limits.html"
+QUERY_STRING = Limit("bytes in an Athena query string (UTF-8)", 262_144, ATHENA_QUOTAS)
+# The same page, "Databases, tables, and partitions": "Although Athena supports querying AWS
+# Glue tables that have 10 million partitions, Athena cannot read more than 1 million
+# partitions in a single scan" (no quota to raise: "cannot").
+PARTITIONS_PER_SCAN = Limit("partitions one Athena scan reads", 1_000_000, ATHENA_QUOTAS)
 
 
 def rules_per_bus(region: str) -> Limit:
@@ -464,6 +481,11 @@ def _rules(stack: Stack, partition: str) -> Iterator[str]:
         paths = transformer.get("input_paths") or {}
         if len(paths) > INPUT_PATHS.value:
             yield INPUT_PATHS.exceeded(len(paths), where)
+        for key, path in paths.items():
+            if len(_text(key)) > INPUT_PATH_KEY.value:
+                yield INPUT_PATH_KEY.exceeded(len(_text(key)), where)
+            if len(_text(path)) > INPUT_PATH.value:
+                yield INPUT_PATH.exceeded(len(_text(path)), where)
     for rule_id, rule in stack.resources("aws_cloudwatch_event_rule").items():
         where = f"{stack.name}: rule {rule.get('name', rule_id)}"
         count = targets[f"${{aws_cloudwatch_event_rule.{rule_id}.name}}"]

@@ -11,8 +11,9 @@ One query, generated from the synthesized rules as `make replay` reads them (ops
 the enabled rules per region, their unsuppressed variants, each suppression's own pattern, the
 forwarding of central delivery): each record placed where EventBridge receives it
 (models.cloudtrail_records.GLOBAL_DELIVERIES), wrapped as EventBridge wraps it, each pattern written
-as a condition on those columns with the semantics of models.event_patterns. It returns counts as
-rows (detection, measure, key, count), read back into the report local replay prints.
+as a condition on those columns with the semantics of models.event_patterns. It reads the table
+once (Athena bills the bytes a query scans) and returns counts as rows (detection, measure, key,
+count), read back into the report local replay prints.
 tests/test_athena.py runs it on DuckDB over the corpus and finds local replay's counts, and
 parses it as Trino SQL (Athena engine version 3).
 """
@@ -23,7 +24,7 @@ import json
 import re
 import time
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
@@ -36,7 +37,9 @@ from models.cloudtrail_records import (
     GLOBAL_REGION,
 )
 from models.cloudtrail_table import ACCOUNT as ACCOUNT_KEY
+from models.cloudtrail_table import FIRST_DAY
 from models.cloudtrail_table import TIMESTAMP as DAY_KEY
+from models.limits import PARTITIONS_PER_SCAN, QUERY_STRING
 from ops.context import OpsError
 
 # The record's top-level fields the table has, and the column of each (the guide's DDL).
@@ -174,6 +177,20 @@ def pattern_sql(pattern: Mapping[str, Any], path: tuple[str, ...] = ()) -> str:
 def _field_sql(field: _Field, allowed: list) -> str:
     alternatives = []
     for item in allowed:
+        if item is None:
+            # [null] matches a null value, {"exists": false} a missing field (EventBridge,
+            # eb-event-patterns-null-values.html; models.event_patterns), and the table reads
+            # both as NULL: a column or a struct's field exactly only with both, as Sigma's
+            # `field: null` compiles; a JSON text path tells them apart, an array too, unwritten.
+            where = ".".join(field.path)
+            if field.json:
+                raise InexpressibleError(f"{where}: null in a JSON text column in SQL")
+            if {"exists": False} not in allowed:
+                raise InexpressibleError(
+                    f"{where}: null without exists false: the table reads a missing field as "
+                    "null too"
+                )
+            continue  # said by exists false: IS NULL
         if isinstance(item, str):
             alternatives.append(field.any_value(f"VALUE = {literal(item)}"))
         elif isinstance(item, Mapping) and len(item) == 1:
@@ -221,6 +238,24 @@ def _text_test(operator: str, operand: Any, where: str) -> str:
     return f"{subject} LIKE {literal(like)} ESCAPE '\\'"
 
 
+# Trino builds an ARRAY[...] of at most 254 elements ("Too many arguments for array
+# constructor", trinodb/trino, io/trino/operator/scalar/ArrayConstructor.java) and calls a
+# function with at most 127 arguments (sql/analyzer/ExpressionAnalyzer.java).
+ARRAY_ELEMENTS = 254
+
+
+def array(elements: Iterable[str]) -> str:
+    """An array of these SQL expressions, one per line: concat() of arrays Trino can build."""
+    items = list(elements)
+    chunks = [
+        "ARRAY[\n    " + ",\n    ".join(items[i : i + ARRAY_ELEMENTS]) + "\n  ]"
+        for i in range(0, len(items), ARRAY_ELEMENTS)
+    ]
+    if len(chunks) > 127:
+        raise InexpressibleError(f"{len(items):,} array elements in one query")
+    return chunks[0] if len(chunks) == 1 else "concat(" + ", ".join(chunks) + ")"
+
+
 def delivery_region_sql() -> str:
     """models.cloudtrail_records.delivery_region over the table's columns."""
     cases = []
@@ -252,11 +287,21 @@ def principal_sql() -> str:
     )
 
 
+# The report's measures of the alerts: who, what, from where, in which account.
+REPORTED = (
+    ("who", "principal"),
+    ("what", "event_name"),
+    ("from", "source_ip"),
+    ("where", "account"),
+)
+
+
 @dataclass(frozen=True)
 class Query:
     sql: str
     left_out: Mapping[str, str]  # detection -> why the table cannot answer its rules
     read_only_judged: bool  # some rule receives read-only calls
+    detections: tuple[str, ...] = ()  # the detections asked about (left out ones too)
 
 
 def query(
@@ -266,14 +311,17 @@ def query(
     start: date | None = None,
     end: date | None = None,
     accounts: Sequence[str] = (),
+    detections: Collection[str] | None = None,
 ) -> Query:
     """The one query: rows (detection, measure, key, n) for ops.replay's report; detections
     whose rules the table cannot answer exactly are left out, and say why. ``accounts``: the
     values of an organization trail table's injected ``accountid`` partition key
     (models.cloudtrail_table), which such a table needs; none for the guide's table or the home
-    stack's, whose region partitions are all read unfiltered."""
+    stack's, whose region partitions are all read unfiltered. ``detections``: these only (all
+    by default), for a query that would be too long with all of them."""
     regions = sorted(matcher.deployed)
-    placed = "delivery_region IN (" + ", ".join(literal(r) for r in regions) + ")"
+    chosen = None if detections is None else set(detections)
+    asked = tuple(d.id for d in settings.detections if chosen is None or d.id in chosen)
 
     def grouped(
         index_by_region: Mapping[str, Any], read_only_by_region: Mapping[str, Any]
@@ -295,7 +343,12 @@ def query(
         return found
 
     def in_regions(where: set[str], judged_at_home: bool) -> str:
-        test = "delivery_region IN (" + ", ".join(literal(r) for r in sorted(where)) + ")"
+        # A rule in every region with a stack: the record's ``placed``, written once.
+        test = (
+            "placed"
+            if where == set(regions)
+            else "delivery_region IN (" + ", ".join(literal(r) for r in sorted(where)) + ")"
+        )
         if judged_at_home and matcher.home in where:
             test = f"({test} OR forwarded)"
         return test
@@ -320,6 +373,8 @@ def query(
         columns: dict[str, list[str]] = {}
         for name, entries in grouped(general[which], reading[which]).items():
             detection = _detection_id(name)
+            if detection not in asked:
+                continue
             for where, text, read_only in entries:
                 try:
                     sql = pattern_sql(json.loads(text))
@@ -339,9 +394,13 @@ def query(
     for detection in left_out:
         alerts.pop(f"alert_{detection}", None)
         plain.pop(f"plain_{detection}", None)
-    suppressions = {
+    # Every record is judged, those delivered to a region without a stack too: each condition
+    # names the regions it holds in (in_regions, or forwarding's delivery_region =), so it
+    # holds for none of those (NULL or FALSE, counted alike: never).
+    suppressions = {  # those some asked detection has
         f"suppression_{i}": pattern_sql(json.loads(text))
-        for i, (_, text) in enumerate(matcher.suppression_texts)
+        for i, (suppression, text) in enumerate(matcher.suppression_texts)
+        if any(suppression.applies_to(d) and f"plain_{d}" in plain for d in asked)
     }
     judged_columns = ",\n    ".join(
         f"({condition}) AS {name}"
@@ -363,37 +422,44 @@ def query(
         if end:
             filters.append(f"eventtime < {literal((end + timedelta(days=1)).isoformat())}")
     scan_filter = "WHERE " + " AND ".join(filters) if filters else ""
-    selects = [
-        "SELECT '' AS detection, 'records' AS measure, '' AS key, count(*) AS n FROM records",
-        "SELECT '', 'read_only', '', count_if(read_only) FROM records",
-        f"SELECT '', 'unplaced', '', count_if(NOT read_only AND NOT coalesce({placed}, FALSE)) "
-        "FROM records",
+    # The rows the query returns: (detection, measure, key) and a condition on a judged record,
+    # counted where it holds; the first three of every detection's and the totals' even at 0.
+    counted: list[tuple[str, str, str, str]] = [
+        ("TRUE", "", "records", "''"),
+        ("read_only", "", "read_only", "''"),
+        ("NOT read_only AND NOT placed", "", "unplaced", "''"),
     ]
-    for detection in (d.id for d in settings.detections if d.id not in left_out):
+    for detection in (d for d in asked if d not in left_out):
         alert = f"alert_{detection}" if f"alert_{detection}" in alerts else "FALSE"
         silenced = (
             f"(plain_{detection} AND NOT {alert})" if f"plain_{detection}" in plain else "FALSE"
         )
-        selects.append(f"SELECT {literal(detection)}, 'alerts', '', count_if({alert}) FROM judged")
-        selects.append(
-            f"SELECT {literal(detection)}, 'suppressed', '', count_if({silenced}) FROM judged"
-        )
-        for measure, column in (
-            ("who", "principal"),
-            ("what", "event_name"),
-            ("from", "source_ip"),
-            ("where", "account"),
-        ):
-            selects.append(
-                f"SELECT {literal(detection)}, {literal(measure)}, {column}, count(*) "
-                f"FROM judged WHERE {alert} GROUP BY {column}"
-            )
+        counted.append((alert, detection, "alerts", "''"))
+        counted.append((silenced, detection, "suppressed", "''"))
         for i, (suppression, _) in enumerate(matcher.suppression_texts):
             if suppression.applies_to(detection) and silenced != "FALSE":
-                selects.append(
-                    f"SELECT {literal(detection)}, {literal('suppression:' + suppression.name)}, "
-                    f"'', count_if({silenced} AND suppression_{i}) FROM judged"
-                )
+                measure = "suppression:" + suppression.name
+                counted.append((f"{silenced} AND suppression_{i}", detection, measure, "''"))
+        if alert != "FALSE":
+            for measure, column in REPORTED:
+                counted.append((alert, detection, measure, column))
+    zero = [entry for entry in counted if entry[3] == "''"]
+
+    def entry(detection: str, measure: str, key: str) -> str:
+        return f"ARRAY[{literal(detection)}, {literal(measure)}, {key}]"
+
+    found = array(
+        entry(*rest) if condition == "TRUE" else f"IF({condition}, {entry(*rest)})"
+        for condition, *rest in counted
+        if condition != "FALSE"
+    )
+    zeros = array(entry(*rest) for _, *rest in zero)
+    # One scan of the table: Trino, Athena engine 3's engine, inlines a WITH relation at each
+    # use ("the SQL for the WITH clause will be inlined anywhere the named relation is used",
+    # trino.io/docs/current/sql/select.html; trinodb/trino#18421), so each relation below is
+    # read once, by the next, and every row the report needs comes from one pass over the
+    # records: each record unnested into the (detection, measure, key) entries it counts for,
+    # summed by one GROUP BY, with a 0 for the counts every report prints.
     sql = f"""WITH records AS (
   SELECT *,
     coalesce(readonly = 'true', FALSE) AS read_only,
@@ -407,16 +473,137 @@ def query(
   FROM {table}
   {scan_filter}
 ),
-placed AS (
-  SELECT *, ({forwarded}) AS forwarded FROM records WHERE {placed}
+routed AS (
+  SELECT *,
+    coalesce(delivery_region IN ({", ".join(literal(r) for r in regions)}), FALSE) AS placed,
+    ({forwarded}) AS forwarded
+  FROM records
 ),
 judged AS (
   SELECT *,
     {judged_columns}
-  FROM placed
+  FROM routed
 )
-""" + "\nUNION ALL\n".join(selects)
-    return Query(sql, left_out, matcher.receives_read_only)
+SELECT entry[1] AS detection, entry[2] AS measure, entry[3] AS key, sum(n) AS n
+FROM (
+  SELECT entry, 1 AS n
+  FROM judged
+  CROSS JOIN UNNEST(filter({found}, e -> e IS NOT NULL)) AS found(entry)
+  UNION ALL
+  SELECT entry, 0 FROM UNNEST({zeros}) AS zero(entry)
+) AS counted
+GROUP BY entry[1], entry[2], entry[3]"""
+    return Query(sql, left_out, matcher.receives_read_only, asked)
+
+
+# Without --from, the last 30 days: a replay reads every partition in its range, and most of
+# the projected ones are empty (a region enum of the partition's regions, every day since the
+# table's first: "If more than half of your projected partitions are empty, it is recommended
+# that you use traditional partitions", partition-projection.html), so a replay of all history
+# is asked for (--from), not the default.
+DEFAULT_DAYS = 30
+
+
+def partition_days(start: date, end: date | None, today: date) -> tuple[date, date]:
+    """The first and last delivery day partitions the query reads of a table the stacks
+    created: its range's, a day of slack after --to, within the projection (FIRST_DAY to NOW)."""
+    last = min(end + timedelta(days=1), today) if end else today
+    return max(start, FIRST_DAY), last
+
+
+def partitions(per_day: int, start: date, end: date | None, today: date) -> int:
+    """The partitions a query of a table the stacks created reads: ``per_day`` (accounts x
+    regions) for each delivery day of partition_days."""
+    first, last = partition_days(start, end, today)
+    return per_day * max((last - first).days + 1, 0)
+
+
+def default_start(end: date | None, today: date, per_day: int | None = None) -> date:
+    """Without --from: the first of the last DEFAULT_DAYS days up to --to (or today), fewer
+    where a table the stacks created (``per_day`` partitions a day) would have more partitions
+    than one scan reads; one day at least, which check_partitions refuses if it is too many."""
+    last = end or today
+    for days in range(DEFAULT_DAYS, 1, -1):
+        start = last - timedelta(days=days - 1)
+        if per_day is None or partitions(per_day, start, end, today) <= PARTITIONS_PER_SCAN.value:
+            return start
+    return last
+
+
+def check_partitions(accounts: int, regions: int, start: date, end: date | None, today: date):
+    """Refuse, in one line saying how to split it, a scan of more partitions than Athena reads
+    in one (models.limits.PARTITIONS_PER_SCAN): accounts x regions x delivery days."""
+    found = partitions(accounts * regions, start, end, today)
+    if found <= PARTITIONS_PER_SCAN.value:
+        return
+    first, last = partition_days(start, end, today)
+    days = (last - first).days + 1
+    ways = []
+    fit_days = PARTITIONS_PER_SCAN.value // (accounts * regions)
+    if fit_days > 1:  # --to's day of slack included
+        ways.append(f"--from {last - timedelta(days=fit_days - 1)} ({fit_days:,} days)")
+    fit_accounts = PARTITIONS_PER_SCAN.value // (regions * days)
+    if accounts > 1 and fit_accounts:
+        ways.append(f"--accounts in batches of at most {fit_accounts:,}")
+    where = f"--athena: {accounts:,} accounts x {regions} regions x {days:,} days"
+    raise OpsError(
+        PARTITIONS_PER_SCAN.exceeded(found, where) + ": read " + (" or ".join(ways) or "less")
+    )
+
+
+def _size(built: Query) -> int:
+    return len(built.sql.encode("utf-8"))
+
+
+def _most_that_fit(costs: Iterable[int], room: int) -> int:
+    """How many of these fit in ``room`` whichever are chosen: the largest first."""
+    count, used = 0, 0
+    for cost in sorted(costs, reverse=True):
+        if used + cost > room:
+            break
+        count, used = count + 1, used + cost
+    return count
+
+
+def check_size(
+    built: Query, accounts: Sequence[str], build: Callable[[Collection[str]], Query]
+) -> None:
+    """Refuse, in one line saying how to split it, a query longer than Athena takes
+    (models.limits.QUERY_STRING, bytes of UTF-8): batches of --accounts (each reads its own
+    accounts' partitions: nothing read twice), or else fewer --detections per query (each query
+    reads the logs again), or both. ``build``: the same query asking about these detections;
+    the advice holds whichever accounts or detections are chosen (the largest counted)."""
+    limit = QUERY_STRING.value
+    size = _size(built)
+    if size <= limit:
+        return
+    bare = _size(build(()))  # every account, no detection
+    judged = [d for d in built.detections if d not in built.left_out]
+    # What each detection adds alone: with the suppression columns it shares, so at least its
+    # share of the whole.
+    costs = [_size(build((d,))) - bare for d in judged]
+    per_account = max((len(literal(a).encode("utf-8")) + 2 for a in accounts), default=0)
+    fixed = bare - per_account * len(accounts)  # neither accounts nor detections
+
+    def batch(room: int) -> str:
+        return f"--accounts in batches of at most {room // per_account:,}"
+
+    def fewer(room: int) -> str:
+        most = _most_that_fit(costs, room)
+        return f"--detections naming at most {most} of the {len(judged)} per query"
+
+    again = " (each query reads the logs again)"
+    room = limit - fixed - (size - bare)  # for the accounts, with every detection
+    half = (limit - fixed) // 2
+    if accounts and room // per_account > 0:
+        way = "split it: " + batch(room)
+    elif _most_that_fit(costs, limit - bare):
+        way = "split it: " + fewer(limit - bare) + again
+    elif accounts and half // per_account > 0 and _most_that_fit(costs, half):
+        way = "split it: " + batch(half) + " and " + fewer(half) + again
+    else:
+        way = f"without any detection it is {bare:,} bytes"
+    raise OpsError(QUERY_STRING.exceeded(size, "--athena") + ": " + way)
 
 
 def _detection_id(rule_id: str) -> str:
@@ -430,8 +617,8 @@ def replay_of(rows: Iterable[Sequence[Any]], settings: MonitorConfig, query: Que
     from ops.replay import DetectionCounts, Replay
 
     found = Replay(read_only_judged=query.read_only_judged, not_judged=dict(query.left_out))
-    for detection in settings.detections:
-        found.detections[detection.id] = DetectionCounts()
+    for detection in query.detections or [d.id for d in settings.detections]:
+        found.detections[detection] = DetectionCounts()
     for suppression in settings.suppressions:
         found.suppressions[suppression.name] = Counter()
     counters = {

@@ -569,17 +569,39 @@ def policy(settings: MonitorConfig, types: set[str], management: bool = False) -
     return {"Version": "2012-10-17", "Statement": statements}
 
 
-def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] = os.environ) -> int:
+# Each role's policy its own file: the management role's never overwrites the deployer's.
+DEFAULT_OUTPUT = {False: "deployer-policy.json", True: "management-policy.json"}
+
+
+def parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="make deployer-policy", description=__doc__.splitlines()[0]
     )
     parser.add_argument("--output", type=Path, help="write the policy here instead of stdout")
     parser.add_argument(
+        "--to-file",
+        action="store_true",
+        help=f"without --output, write {DEFAULT_OUTPUT[False]} ({DEFAULT_OUTPUT[True]} with "
+        "--management): what make deployer-policy passes",
+    )
+    parser.add_argument(
         "--management",
         action="store_true",
         help="organization mode: the policy of the role the management stack assumes",
     )
-    args = parser.parse_args(argv)
+    return parser
+
+
+def output_of(args: argparse.Namespace) -> Path | None:
+    """Where the policy goes: --output, else with --to-file each role's own file, else stdout."""
+    if args.output is None and args.to_file:
+        return Path(DEFAULT_OUTPUT[args.management])
+    return args.output
+
+
+def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] = os.environ) -> int:
+    args = parser().parse_args(argv)
+    args.output = output_of(args)
 
     def body() -> int:
         settings = settings_of(environ)
@@ -594,6 +616,15 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] = os.envi
                 f"warning: {size:,} characters: over a managed policy's "
                 f"{limits.MANAGED_POLICY.value:,} ({limits.IAM_QUOTAS}); attach it inline "
                 f"(a role's inline policies hold {limits.INLINE_ROLE_POLICIES.value:,}) or split it",
+                file=sys.stderr,
+            )
+        if "aws_glue_catalog_database" in types:
+            # IAM alone decides only while Lake Formation's "Use only IAM access control" is
+            # on, its default (change-settings.html); docs/tuning.md has the grants and pages.
+            print(
+                "note: where Lake Formation governs the Data Catalog, the deployer also needs "
+                "its CREATE_DATABASE (or data lake administrator) to create the athenaTable "
+                "database: docs/tuning.md, Lake Formation",
                 file=sys.stderr,
             )
         if args.output:

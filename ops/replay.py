@@ -35,7 +35,7 @@ import time
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any, TypedDict
 
@@ -46,6 +46,7 @@ from constructs_lib.eventbridge.forwarding_patterns import ALL_MANAGEMENT_EVENTS
 from models.cloudtrail_records import DEFAULT_ACCOUNT, delivery_region, detail_type, envelope
 from models.cloudtrail_table import HOME_TABLE, ORGANIZATION_TABLE
 from models.event_patterns import compile_pattern, paths_of
+from models.limits import PARTITIONS_PER_SCAN
 from ops.cloudtrail_logs import Files, LogsError, records_in
 from ops.context import OpsError, run, settings_of, synthesized_documents
 
@@ -715,8 +716,21 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] = os.envi
     athena.add_argument("--workgroup", help="the Athena workgroup (default: primary)")
     athena.add_argument("--output-location", help="s3:// for results, unless the workgroup has one")
     athena.add_argument("--region", help="Athena's region (default: the home region)")
-    athena.add_argument("--from", dest="start", type=_day, help="first day, YYYY-MM-DD")
-    athena.add_argument("--to", dest="end", type=_day, help="last day, YYYY-MM-DD")
+    athena.add_argument(
+        "--from",
+        dest="start",
+        type=_day,
+        help="first day, YYYY-MM-DD (default: the last 30 days up to --to, fewer where the "
+        "organization table's accounts x regions x days would pass the 1,000,000 partitions "
+        "an Athena scan reads)",
+    )
+    athena.add_argument("--to", dest="end", type=_day, help="last day, YYYY-MM-DD (default: today)")
+    athena.add_argument(
+        "--detections",
+        type=_id_list,
+        help="these detections only, comma-separated (default: every one), for a query "
+        "that would be longer than Athena takes",
+    )
     args = parser.parse_args(argv)
 
     def body() -> int:
@@ -751,6 +765,15 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] = os.envi
         return 0
 
     return run(body)
+
+
+def _id_list(text: str) -> tuple[str, ...]:
+    return tuple(part.strip() for part in text.split(",") if part.strip())
+
+
+def _today() -> date:
+    """Today in UTC, as CloudTrail dates its records and delivery days."""
+    return datetime.now(UTC).date()
 
 
 def _account_list(text: str) -> tuple[str, ...]:
@@ -800,6 +823,13 @@ def _athena(settings: MonitorConfig, environ: Mapping[str, str], args: argparse.
         raise OpsError(f"--from {args.start} is after --to {args.end}")
     if args.output_location and not args.output_location.startswith("s3://"):
         raise OpsError(f"--output-location {args.output_location!r}: an s3:// location")
+    known = [d.id for d in settings.detections]
+    unknown = [d for d in args.detections or () if d not in known]
+    if unknown or args.detections == ():
+        raise OpsError(
+            f"--detections {','.join(unknown) or repr('')}: not one of this configuration's "
+            f"{len(known)} detections (their ids as the report prints them, comma-separated)"
+        )
     matcher = Matcher(settings, synthesized_documents(settings, environ))
     session = boto3.Session()
     credentials = session.get_credentials() is not None
@@ -814,8 +844,34 @@ def _athena(settings: MonitorConfig, environ: Mapping[str, str], args: argparse.
         accounts = args.accounts or _organization_accounts(
             settings, session if credentials else None
         )
-    query = athena.query(
-        matcher, settings, f'"{database}"."{table}"', args.start, args.end, accounts=accounts
+    today = _today()
+    # The tables the stacks created: a partition per account, region (the partition's, every
+    # one: models.cloudtrail_table) and delivery day, which Athena reads up to a million of.
+    regions = len(settings.partition_regions)
+    per_day = (
+        (len(accounts) or 1) * regions if (database, table) in _stacks_tables(settings) else None
+    )
+    start = args.start or athena.default_start(args.end, today, per_day)
+    days = f"{start} to {args.end or today}"
+    if not args.start:
+        shown = ((args.end or today) - start).days + 1
+        days += (
+            f" (the last {shown} days by default: --from for more)"
+            if shown == athena.DEFAULT_DAYS
+            else f" (the last {shown} days, not {athena.DEFAULT_DAYS}: Athena reads at most "
+            f"{PARTITIONS_PER_SCAN.value:,} partitions a scan)"
+        )
+    if per_day is not None:
+        athena.check_partitions(len(accounts) or 1, regions, start, args.end, today)
+        read = athena.partitions(per_day, start, args.end, today)
+        by = f"{len(accounts):,} accounts x " if accounts else ""
+        days += f": {read:,} partitions ({by}{regions} regions x {read // per_day} days)"
+    where = f'"{database}"."{table}"'
+    query = athena.query(matcher, settings, where, start, args.end, accounts, args.detections)
+    athena.check_size(
+        query,
+        accounts,
+        lambda chosen: athena.query(matcher, settings, where, start, args.end, accounts, chosen),
     )
     sql = query.sql
     for detection, why in query.left_out.items():
@@ -829,16 +885,23 @@ def _athena(settings: MonitorConfig, environ: Mapping[str, str], args: argparse.
                 file=sys.stderr,
             )
         print(
-            "no AWS credentials: printed the query; run it in Athena's console, or set "
-            "AWS_PROFILE and run this again",
+            f"no AWS credentials: printed the query, of {days}; run it in Athena's console, "
+            "or set AWS_PROFILE and run this again",
             file=sys.stderr,
         )
         return 0
+    print(f"replaying {days} on Athena", file=sys.stderr)
     client = session.client("athena", region_name=args.region or settings.home_region)
     rows = athena.run_query(client, sql, database, args.workgroup, args.output_location)
     for line in report(athena.replay_of(rows, settings, query), settings):
         print(line)
     return 0
+
+
+def _stacks_tables(settings: MonitorConfig) -> set[tuple[str, str]]:
+    """The (database, table) pairs the stacks create with athenaTable."""
+    database = settings.athena_database
+    return {(database, HOME_TABLE), (database, ORGANIZATION_TABLE)} if database else set()
 
 
 def _organization_accounts(settings: MonitorConfig, session: Any | None) -> tuple[str, ...]:

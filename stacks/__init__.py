@@ -1,21 +1,31 @@
-"""The app: one stack per region the configuration plans; in organization mode, also the
-management account's stack."""
+"""The app: one stack per region the configuration plans (``region_plan``, plain data the
+configuration also reads); in organization mode, also the management account's stack.
+
+The stacks, and the cdktf they import, load in ``build_app``: only once the configuration is
+valid (main.py), and never when the configuration reads the plans.
+"""
 
 from __future__ import annotations
 
-from cdktf import App
+from typing import TYPE_CHECKING
 
-from config import MonitorConfig
-from constructs_lib.foundation.resources import JsonStack, typed_synthesis
-from constructs_lib.organization.member_template import member_template, template_body
-from stacks.management_stack import ManagementStack
-from stacks.region_stack import RegionStack
+if TYPE_CHECKING:
+    from cdktf import App
+
+    from config import MonitorConfig
 
 
 def build_app(settings: MonitorConfig, outdir: str, typed: bool | None = None) -> App:
     """The app; its stacks write our constructs' resources as Terraform JSON (``app.json_stacks``,
     for ``resources.write`` once cdktf has synthesized), or with ``typed`` (default:
     ``API_ALERTS_TYPED_SYNTHESIS=1``) through the provider's classes (constructs_lib/resources)."""
+    from cdktf import App
+
+    from constructs_lib.foundation.resources import JsonStack, typed_synthesis
+    from constructs_lib.organization.member_template import member_template, template_body
+    from stacks.management_stack import ManagementStack
+    from stacks.region_stack import RegionStack
+
     if typed is None:
         typed = typed_synthesis()
     app = App(outdir=outdir, stack_traces=False)

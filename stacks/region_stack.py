@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from cdktf import TerraformOutput, TerraformStack
 from constructs import Construct
 
-from config import MonitorConfig, RegionPlan
+from config import MonitorConfig
 from constructs_lib.chat.chat_channels import ChatChannels, chat_topic_name
 from constructs_lib.delivery.delivery_alarms import DeliveryAlarms
 from constructs_lib.delivery.notification_topic import NotificationTopic
@@ -28,6 +28,7 @@ from constructs_lib.trail.audit_trail import AuditTrail
 from constructs_lib.trail.trail_table import TrailTable
 from models.cloudtrail_table import HOME_TABLE, TableLayout
 from stacks.backend import use_backend
+from stacks.region_plan import RegionPlan
 
 
 class RegionStack(TerraformStack):

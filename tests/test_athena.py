@@ -135,16 +135,20 @@ def cloudtrail_table(corpus, tmp_path_factory):
     """The corpus and every fixture, as rows of the Athena table, in DuckDB."""
     records = [r["detail"] if "detail-type" in r else r for r in _all_records(corpus)]
     records = [r for r in records if "eventSource" in r and not _lowercased(r)]
-    folder = tmp_path_factory.mktemp("athena")
+    connection = duckdb.connect()
+    _load(connection, "cloudtrail", records, tmp_path_factory.mktemp("athena"))
+    return connection, records
+
+
+def _load(connection, table: str, records: list[dict[str, Any]], folder) -> None:
+    """Records as rows of the guide's table, named ``table``."""
     (folder / "rows.jsonl").write_text("\n".join(json.dumps(_row(r)) for r in records) + "\n")
     columns = {**{c: "VARCHAR" for c in STRINGS}, **STRUCTS}
-    connection = duckdb.connect()
     connection.execute(
-        "CREATE TABLE cloudtrail AS SELECT * FROM read_json(?, format = 'newline_delimited', "
+        f"CREATE TABLE {table} AS SELECT * FROM read_json(?, format = 'newline_delimited', "
         f"columns = {{{', '.join(f'{k!r}: {v!r}' for k, v in columns.items())}}})",
         [str(folder / "rows.jsonl")],
     )
-    return connection, records
 
 
 def _duckdb_type(column_type) -> str:
@@ -237,6 +241,74 @@ def test_the_athena_query_finds_what_local_replay_finds(project, cloudtrail_tabl
     assert sum(c.suppressed for c in local.detections.values()) > 5
 
 
+# A user's Sigma rule with a null test, as four SigmaHQ rules write it (`errorCode: null`: the
+# field missing or null, which the backend compiles to [null, {"exists": false}]).
+NULL_RULE = """\
+title: EC2 call succeeded
+id: 2f0d3c8e-5b1a-4c7e-9f00-00000000000a
+name: ec2_call_succeeded
+logsource:
+    product: aws
+    service: cloudtrail
+detection:
+    selection:
+        eventSource|cased: ec2.amazonaws.com
+        errorCode: null
+    condition: selection
+level: low
+"""
+
+
+def test_a_null_test_is_judged_in_athena_mode(project, cloudtrail_table, tmp_path):
+    """A missing errorCode and a null one both match [null, {"exists": false}], and both read
+    NULL in the table: the rule is judged, and finds local replay's alerts, on the corpus and
+    on a record whose errorCode is null."""
+    connection, records = cloudtrail_table
+    (tmp_path / "null.yml").write_text(NULL_RULE)
+    context = {**CONTEXTS["per-region"], "sigmaRules": [str(tmp_path / "null.yml")]}
+    settings, documents, matcher = _setup(project, context)
+    detection = "ec2_call_succeeded"
+    call = next(
+        r
+        for r in records
+        if r["eventSource"] == "ec2.amazonaws.com"
+        and "errorCode" not in r
+        and r.get("readOnly") is False
+    )
+    extra = [
+        {**call, "errorCode": None, "eventID": "null-error-code"},
+        {**call, "errorCode": "Client.UnauthorizedOperation", "eventID": "failed"},
+    ]
+    _load(connection, "with_null", records + extra, tmp_path)
+    query = athena.query(matcher, settings, "with_null")
+    assert detection not in query.left_out
+    from_sql = athena.replay_of(connection.execute(_duckdb(query.sql)).fetchall(), settings, query)
+    local = replay.replay(settings, documents, records + extra)
+    for left in query.left_out:
+        local.detections.pop(left)
+        from_sql.detections.pop(left)
+    from_sql.not_judged.clear()
+    assert _as_dicts(from_sql) == _as_dicts(local)
+    plain = replay.replay(settings, documents, records)
+    assert local.detections[detection].alerts == plain.detections[detection].alerts + 1 > 10
+
+
+@pytest.mark.parametrize(
+    "pattern, says",
+    [
+        ({"detail": {"errorCode": [None]}}, "null without exists false"),
+        ({"detail": {"requestParameters": {"name": [None, {"exists": False}]}}}, "JSON text"),
+    ],
+)
+def test_a_null_the_table_cannot_tell_from_missing_is_refused(pattern, says):
+    with pytest.raises(athena.InexpressibleError, match=says):
+        athena.pattern_sql(pattern)
+    # With exists false, null adds nothing the column can tell: errorcode IS NULL either way.
+    both = athena.pattern_sql({"detail": {"errorCode": [None, {"exists": False}]}})
+    assert both == athena.pattern_sql({"detail": {"errorCode": [{"exists": False}]}})
+    assert "errorcode IS NOT NULL" in both
+
+
 def _accounts(records) -> list[str]:
     return sorted({r.get("recipientAccountId") or DEFAULT_ACCOUNT for r in records})
 
@@ -319,6 +391,43 @@ def test_the_query_is_trino_sql(project):
     assert len(sql) < 262_144  # StartQueryExecution's QueryString limit
 
 
+def _scans(sql: str, table: str) -> int:
+    """How many times Athena reads ``table`` for this query: Trino inlines a WITH relation
+    wherever it is named (trino.io/docs/current/sql/select.html, WITH clause), so each
+    reference to a relation reading the table reads it again."""
+    tree = sqlglot.parse_one(sql, read="trino")
+    relations = {cte.alias: cte.this for cte in tree.find_all(sqlglot.exp.CTE)}
+
+    def reads(node: sqlglot.exp.Expression) -> int:
+        return sum(
+            1 if reference.name == table else reads(relations[reference.name])
+            for reference in node.find_all(sqlglot.exp.Table)
+            if reference.name == table or reference.name in relations
+        )
+
+    body = tree.copy()
+    body.set("with_", None)
+    return reads(body)
+
+
+@pytest.mark.parametrize("name", list(CONTEXTS))
+def test_the_query_reads_the_table_once(project, name):
+    """Athena bills the bytes it scans: one pass over the logs, however many detections,
+    measures and suppressions, in one FROM, and each WITH relation named once."""
+    settings, _, matcher = _setup(project, CONTEXTS[name])
+    for table, accounts in (("cloudtrail", ()), (shape.ORGANIZATION_TABLE, ["444455556666"])):
+        sql = athena.query(matcher, settings, table, *_days(), accounts=accounts).sql
+        tree = sqlglot.parse_one(sql, read="trino")
+        reading = [t for t in tree.find_all(sqlglot.exp.Table) if t.name == table]
+        assert len(reading) == 1 and isinstance(reading[0].parent, sqlglot.exp.From)
+        named = Counter(
+            t.name for t in tree.find_all(sqlglot.exp.Table) if t.name in ("records", "judged")
+        )
+        assert named == {"records": 1, "judged": 1}
+        assert _scans(sql, table) == 1
+    assert len(settings.detections) > 40 and settings.suppressions
+
+
 def _days():
     from datetime import date
 
@@ -392,6 +501,18 @@ def test_without_credentials_it_prints_the_query_and_says_so(
             "is after",
         ),
         ([], "say which logs"),
+        (
+            [
+                "--athena",
+                "--database",
+                "d",
+                "--table",
+                "t",
+                "--detections",
+                "root_account_usage,nope",
+            ],
+            "--detections nope: not one of this configuration's",
+        ),
     ],
 )
 def test_athena_mode_says_in_one_line_what_it_cannot_do(project, monkeypatch, capsys, args, says):
@@ -680,3 +801,170 @@ def test_athena_table_options_say_in_one_line_what_they_cannot_do(
     assert replay.main(args, environ={}) == 2
     _, err = capsys.readouterr()
     assert err.count("\n") == 1 and says in err, err
+
+
+def test_an_array_past_trinos_254_elements_is_a_concat_of_arrays():
+    sql = "SELECT cardinality(" + athena.array(str(i) for i in range(600)) + ")"
+    assert sql.count("ARRAY[") == 3 and "concat(" in sql
+    assert duckdb.connect().execute(_duckdb(sql)).fetchone() == (600,)
+
+
+def _org_replay(project, monkeypatch, tmp_path, today):
+    folder, _ = project(ORGANIZATION_ATHENA_CONTEXT)
+    _no_credentials(monkeypatch, tmp_path)
+    monkeypatch.chdir(folder)
+    monkeypatch.setattr(replay, "_today", lambda: today)
+    return parse_config(ORGANIZATION_ATHENA_CONTEXT, {})
+
+
+def test_without_from_it_replays_the_last_30_days(project, monkeypatch, capsys, tmp_path):
+    """The default range, stated with the partitions it reads: the last 30 days up to --to
+    or today, the delivery day after --to read as slack."""
+    from datetime import date
+
+    settings = _org_replay(project, monkeypatch, tmp_path, date(2026, 12, 1))
+    regions = len(settings.partition_regions)
+    assert replay.main(["--athena"], environ={}) == 0
+    out, err = capsys.readouterr()
+    assert "\"timestamp\" BETWEEN '2026/11/02' AND '9999/12/31'" in out
+    assert "eventtime >= '2026-11-02'" in out
+    assert (
+        "of 2026-11-02 to 2026-12-01 (the last 30 days by default: --from for more): "
+        f"{regions * 30:,} partitions ({regions} regions x 30 days); run it"
+    ) in err
+    assert replay.main(["--athena", "--to", "2026-11-20"], environ={}) == 0
+    out, err = capsys.readouterr()
+    assert "\"timestamp\" BETWEEN '2026/10/22' AND '2026/11/21'" in out
+    # The projection starts on models.cloudtrail_table.FIRST_DAY: days before it are no
+    # partitions ("Queries for values that are beyond the range bounds ... return zero rows").
+    assert f"{regions * 21:,} partitions ({regions} regions x 21 days)" in err
+
+
+# docs/performance.md's organization: 1,000 named accounts, the security and management ones.
+THOUSAND = [f"{100000000000 + i}" for i in range(1002)]
+
+
+def test_an_organization_replay_reads_no_more_partitions_than_one_scan_can(
+    project, monkeypatch, capsys, tmp_path
+):
+    """Athena "cannot read more than 1 million partitions in a single scan": accounts x regions
+    x delivery days. Without --from, the default range shrinks to fit, and says so; a --from
+    that would cross it is refused in one line with the number and two ways to split it."""
+    from datetime import date
+
+    settings = _org_replay(project, monkeypatch, tmp_path, date(2026, 12, 1))
+    regions = len(settings.partition_regions)
+    assert regions * 1002 * 30 > 1_000_000 >= regions * 1002 * 29  # 34 regions in botocore's
+    accounts = ["--accounts", ",".join(THOUSAND)]
+    assert replay.main(["--athena", "--management", *accounts], environ={}) == 0
+    out, err = capsys.readouterr()
+    assert "\"timestamp\" BETWEEN '2026/11/03' AND '9999/12/31'" in out
+    assert (
+        "of 2026-11-03 to 2026-12-01 (the last 29 days, not 30: Athena reads at most "
+        f"1,000,000 partitions a scan): {1002 * regions * 29:,} partitions "
+        f"(1,002 accounts x {regions} regions x 29 days); run it"
+    ) in err
+
+    assert replay.main(["--athena", "--management", *accounts, "--from", "2026-11-01"], {}) == 2
+    _, err = capsys.readouterr()
+    assert err.count("\n") == 1, err
+    assert f"partitions one Athena scan reads would be {1002 * regions * 31:,}" in err
+    assert "AWS takes 1,000,000" in err and "athena/latest/ug/service-limits.html" in err
+    assert "--from 2026-11-03 (29 days) or --accounts in batches of at most" in err
+    # Either way fits.
+    batch = int(err.rsplit("at most ", 1)[1].replace(",", ""))
+    assert batch * regions * 31 <= 1_000_000 < (batch + 1) * regions * 31
+
+
+def test_the_partitions_are_counted_within_the_projected_days():
+    from datetime import date
+
+    today = date(2026, 12, 1)
+    # Before the first projected day nothing is read; --to's day of slack up to today only.
+    assert athena.partitions(34, date(2020, 1, 1), None, today) == 34 * 31
+    assert athena.partitions(34, date(2026, 11, 10), date(2026, 11, 19), today) == 34 * 11
+    assert athena.partitions(34, date(2026, 11, 30), date(2026, 12, 1), today) == 34 * 2
+    assert athena.default_start(None, today, 34) == date(2026, 11, 2)
+    assert athena.default_start(date(2026, 11, 20), today, None) == date(2026, 10, 22)
+    # So many accounts that one day is too many: the default is one day, and it is refused
+    # naming a batch of accounts that fits.
+    assert athena.default_start(None, today, 40_000 * 34) == today
+    with pytest.raises(athena.OpsError, match=r"--accounts in batches of at most 29,411$"):
+        athena.check_partitions(40_000, 34, today, None, today)
+
+
+def _limit(monkeypatch, value: int) -> None:
+    from models.limits import QUERY_STRING, Limit
+
+    monkeypatch.setattr(
+        athena, "QUERY_STRING", Limit(QUERY_STRING.what, value, QUERY_STRING.source)
+    )
+
+
+@pytest.mark.parametrize("limit", [262_144, 120_000, 40_000, 25_000])
+def test_a_query_longer_than_athena_takes_is_refused_with_a_split_that_fits(
+    project, monkeypatch, limit
+):
+    """Athena takes 262,144 bytes of query (UTF-8, not adjustable): longer, one line naming
+    the limit, its page and a split; whichever accounts or detections are chosen within that
+    split, the query fits. The same advice at smaller limits, for more detections than ours."""
+    import re
+
+    settings, _, matcher = _setup(project, CONTEXTS["per-region"])
+    accounts = [f"{100000000000 + i}" for i in range(20_000)]
+    days = _days()
+
+    def build(chosen, among=accounts):
+        return athena.query(matcher, settings, "t", *days, accounts=among, detections=chosen)
+
+    _limit(monkeypatch, limit)
+    query = build(None)
+    assert len(query.sql.encode()) > limit
+    with pytest.raises(athena.OpsError) as raised:
+        athena.check_size(query, accounts, build)
+    message = str(raised.value)
+    assert "\n" not in message
+    assert (
+        f"bytes in an Athena query string (UTF-8) would be {len(query.sql.encode()):,}" in message
+    )
+    assert f"AWS takes {limit:,} (not adjustable: " in message
+    assert "https://docs.aws.amazon.com/athena/latest/ug/service-limits.html" in message
+    batch = re.search(r"--accounts in batches of at most ([\d,]+)", message)
+    most = re.search(r"--detections naming at most (\d+) of the (\d+) per query", message)
+    assert batch or most, message
+    some = accounts[: int(batch[1].replace(",", ""))] if batch else accounts
+    judged = [d for d in query.detections if d not in query.left_out]
+    if most:
+        assert int(most[2]) == len(judged) and "reads the logs again" in message
+        # The largest detections: the worst choice within the advice.
+        size = {d: len(build((d,), some).sql.encode()) for d in judged}
+        chosen = sorted(judged, key=size.get, reverse=True)[: int(most[1])]
+    else:
+        chosen = None
+    athena.check_size(build(chosen, some), some, lambda c: build(c, some))  # fits: no error
+
+
+def test_a_query_too_long_is_refused_before_it_is_sent(project, monkeypatch, capsys, tmp_path):
+    from datetime import date
+
+    _org_replay(project, monkeypatch, tmp_path, date(2026, 12, 1))
+    many = ",".join(f"{100000000000 + i}" for i in range(20_000))
+    args = ["--athena", "--management", "--accounts", many, "--from", "2026-12-01"]
+    assert replay.main(args, environ={}) == 2
+    out, err = capsys.readouterr()
+    assert not out and err.count("\n") == 1
+    assert "AWS takes 262,144 (not adjustable: " in err
+    assert "split it: --accounts in batches of at most" in err
+
+
+def test_detections_asks_about_those_only(project, monkeypatch, capsys, tmp_path):
+    """--detections, for a query that would be too long: those detections' columns only, and
+    their suppressions; the report lists those."""
+    settings, _, matcher = _setup(project, CONTEXTS["per-region"])
+    chosen = ("iam_policy_changes", "vpc_changes")
+    query = athena.query(matcher, settings, "t", *_days(), detections=chosen)
+    assert query.detections == chosen
+    whole = athena.query(matcher, settings, "t", *_days())
+    assert len(query.sql) < len(whole.sql) / 3
+    assert "alert_iam_policy_changes" in query.sql and "alert_root_account_usage" not in query.sql
+    assert set(athena.replay_of([], settings, query).detections) == set(chosen)

@@ -246,6 +246,8 @@ BAD_INPUTS = [
     ({"namePrefix": "alerts-"}, {}, 'namePrefix = "alerts-": lower-case letters'),
     ({"namePrefix": "xn--alerts"}, {}, 'namePrefix = "xn--alerts": lower-case letters'),
     ({"namePrefix": "sthree-alerts"}, {}, 'namePrefix = "sthree-alerts": S3 reserves'),
+    ({"namePrefix": "sthree"}, {}, 'namePrefix = "sthree": S3 reserves'),  # "sthree-trail-..."
+    ({"namePrefix": "amzn-s3-demo"}, {}, 'namePrefix = "amzn-s3-demo": S3 reserves'),
     (
         {"namePrefix": "a" * (MAX_NAME_PREFIX + 1)},
         {},

@@ -10,7 +10,7 @@ import jsonschema  # in the lock through checkov
 import pytest
 
 from config import ConfigError, parse_config
-from scripts.config_schema import SCHEMA, rendered
+from scripts.config_reference import SCHEMA, rendered
 from tests.conftest import CONFIGS, TEST_CONTEXT
 
 # The keys of this session's issues, as a user writes them.

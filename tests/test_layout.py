@@ -26,8 +26,8 @@ def imported(path: Path) -> set[str]:
 @pytest.mark.parametrize(
     ("folder", "forbidden"),
     [
-        ("constructs_lib", ("config", "stacks", "ops", "tests", "main")),
-        ("models", ("config", "constructs_lib", "stacks", "ops", "tests", "main")),
+        ("constructs_lib", ("config", "config_values", "stacks", "ops", "tests", "main")),
+        ("models", ("config", "config_values", "constructs_lib", "stacks", "ops", "tests", "main")),
         ("scripts", ("tests",)),
         ("ops", ("tests",)),
         ("stacks", ("tests", "ops")),

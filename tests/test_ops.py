@@ -396,6 +396,11 @@ def test_the_management_roles_policy_covers_the_management_stack(tmp_path, monke
     monkeypatch.chdir(tmp_path)
     assert ops_main(["deployer-policy", "--management"]) == 0
     document = json.loads(capsys.readouterr().out)
+    # make deployer-policy's --to-file: each role's policy in its own file, none overwritten.
+    assert ops_main(["deployer-policy", "--to-file"]) == 0
+    assert ops_main(["deployer-policy", "--to-file", "--management"]) == 0
+    assert json.loads((tmp_path / "management-policy.json").read_text()) == document
+    assert json.loads((tmp_path / "deployer-policy.json").read_text()) != document
     assert len(json.dumps(document, separators=(",", ":"))) <= 6144
     granted = {a for st in document["Statement"] for a in st["Action"]}
     for kind in types:
@@ -471,3 +476,18 @@ def test_verify_in_organization_mode_reads_the_organization_bus_rules_metrics(
             )
         code, lines = run_verify(capsys)
         assert code == 0, lines
+
+
+@pytest.mark.parametrize("name, noted", [("default", False), ("everything", True)])
+def test_deployer_policy_notes_lake_formation_with_athena_table(
+    name, noted, tmp_path, monkeypatch, capsys
+):
+    """IAM alone lets the deployer create the Glue database only while Lake Formation's "Use
+    only IAM access control" default holds: with athenaTable, one line says what else."""
+    context = DEPLOYER_CONFIGS[name]
+    synthesize_to(parse_config(context, {}), tmp_path / "cdktf.out")
+    (tmp_path / "cdktf.json").write_text(json.dumps({"context": context}))
+    monkeypatch.chdir(tmp_path)
+    assert ops_main(["deployer-policy"]) == 0
+    err = capsys.readouterr().err
+    assert ("CREATE_DATABASE" in err and "docs/tuning.md, Lake Formation" in err) == noted

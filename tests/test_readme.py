@@ -12,6 +12,15 @@ def test_readme_catalog_table_is_current():
         assert text == wanted, f"{page.name}'s catalog table is stale: run `make docs`"
 
 
+def test_the_configuration_table_is_the_keys_declarations():
+    """Each key's row (its shell variable and form, default and meaning) comes from its one
+    declaration in config.py."""
+    from scripts.config_reference import BLOCKS
+
+    for page, (text, wanted) in doc_pages.rendered_pages(BLOCKS).items():
+        assert text == wanted, f"{page.name}'s configuration table is stale: run `make docs`"
+
+
 def test_the_chat_picture_is_current():
     from scripts.chat_picture import PICTURE, rendered
 

@@ -23,10 +23,45 @@ from main import synthesize
 from models import stable_json
 from scripts.output_digest import CONFIGURATIONS
 from tests.check_cache import Check, app_files
+from tests.test_sigma_rules import UNCASED_RULES, _with_fields
 
 # Every construct that writes JSON, with and without subscriptions, KMS tokens in patterns,
-# organization mode's management stack, chat topics, suppressions, remote state and tags.
-BOTH_WAYS = ["every_group", "central_kms", "hardened", "organization", "chat_suppressions"]
+# organization mode's management stack, chat topics, suppressions, remote state and tags; the
+# metric filters and their alarms (written as JSON, with depends_on and threshold numbers).
+BOTH_WAYS = [
+    "every_group",
+    "central_kms",
+    "hardened",
+    "organization",
+    "chat_suppressions",
+    "metric_filters",
+    "both_engines",
+]
+# A user's Sigma rules: one compiled to both engines, whose fields share a variable's name but
+# for case and punctuation and one of which names two paths; one SigmaHQ writes (an uncased
+# source, forwarded ignoring case), EventBridge's alone.
+SIGMA_RULES = {
+    "both.yml": _with_fields(
+        "api_alerts:\n    alert_fields:\n        For user: requestParameters.userName\n"
+        "        for-user: [responseElements.accessKey.userName, requestParameters.user_name]\n",
+        "access_key_for_someone",
+    ),
+    "uncased.yml": UNCASED_RULES["uncased_flow_logs_deleted.yml"],
+}
+# The Glue table (typed constructs fed JSON references) at home with the key, and in the
+# management account in organization mode; each with the user's rules.
+WITH_RULES = {
+    "athena_sigma": {
+        **CONFIGURATIONS["both_engines"],
+        "kmsKey": True,
+        "delivery": "central",
+        "athenaTable": True,
+    },
+    "athena_organization": {
+        **CONFIGURATIONS["organization"],
+        "athenaTable": {"database": "security_alerts"},
+    },
+}
 
 
 def _files(folder: Path) -> dict[str, bytes]:
@@ -37,9 +72,20 @@ def _files(folder: Path) -> dict[str, bytes]:
     }
 
 
-@pytest.mark.parametrize("name", BOTH_WAYS)
+@pytest.mark.parametrize("name", BOTH_WAYS + list(WITH_RULES))
 def test_json_and_typed_synthesis_write_the_same_bytes(name, tmp_path, monkeypatch):
-    settings = parse_config(CONFIGURATIONS[name], {})
+    context = CONFIGURATIONS.get(name)
+    if context is None:
+        for file, text in SIGMA_RULES.items():
+            (tmp_path / file).write_text(text)
+        rules = [{"path": str(tmp_path / file), "skipRefused": True} for file in SIGMA_RULES]
+        context = {**WITH_RULES[name], "sigmaRules": rules}
+    settings = parse_config(context, {})
+    if name in WITH_RULES:
+        assert {d.id for d in settings.sigma_rules} == {
+            "access_key_for_someone",
+            "uncased_flow_logs_deleted",
+        }
 
     def both_ways():
         monkeypatch.delenv(resources.TYPED, raising=False)
@@ -49,17 +95,28 @@ def test_json_and_typed_synthesis_write_the_same_bytes(name, tmp_path, monkeypat
         return as_json, typed, _files(tmp_path / "json"), _files(tmp_path / "typed")
 
     # Cached (tests/check_cache.py) by what both syntheses read: the project's files but the
-    # tests and the documentation, the configuration and this test's own code.
+    # tests and the documentation, the configuration, the rules' texts (not their temporary
+    # paths) and this test's own code.
     cached = Check.of(
         f"json-and-typed-{name}",
         *app_files(),
-        json.dumps(CONFIGURATIONS[name], sort_keys=True),
+        json.dumps(CONFIGURATIONS.get(name) or [WITH_RULES[name], SIGMA_RULES], sort_keys=True),
         inspect.getsource(test_json_and_typed_synthesis_write_the_same_bytes),
         inspect.getsource(_files),
     )
     as_json, typed, json_files, typed_files = cached.run(both_ways)
     assert as_json == typed
-    assert list(json_files) == list(typed_files) and len(json_files) >= 3
+    # The manifest and the stacks' files: two stacks at least, but with metric filters alone.
+    assert list(json_files) == list(typed_files)
+    assert len(json_files) >= (2 if name == "metric_filters" else 3)
+    if name in WITH_RULES:
+        written = [d.get("resource", {}) for d in as_json.values()]
+        assert any("aws_glue_catalog_table" in r for r in written)
+    if "metric-filters" in context.get("alertEngines", ()):
+        written = [d.get("resource", {}) for d in as_json.values()]
+        assert any("aws_cloudwatch_log_metric_filter" in r for r in written)
+        alarms = [a for r in written for a in r.get("aws_cloudwatch_metric_alarm", {}).values()]
+        assert any(a.get("depends_on") for a in alarms)
     for file, content in json_files.items():
         assert content == typed_files[file], file
     cached.remember((as_json, typed, json_files, typed_files))

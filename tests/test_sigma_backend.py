@@ -145,6 +145,21 @@ def test_values_without_letters_need_no_cased():
     assert eventbridge(rule, record()) and metric_filter(rule, record())
 
 
+def test_a_value_outside_ascii_compiles_to_eventbridge_and_is_refused_by_cloudwatch_logs():
+    """CloudWatch Logs' filter syntax documents no character outside ASCII in a quoted string,
+    and no escape (json.dumps's \\u00c4 would be six characters to it, or an undocumented
+    escape): refused for that engine, in one line. EventBridge's pattern is JSON: the value as
+    it is."""
+    rule = compiled("selection:\n    userAgent|cased: 'Ärger/1.0'\ncondition: selection")
+    assert rule.event_pattern["detail"] == {"userAgent": ["Ärger/1.0"]}
+    assert eventbridge(rule, record(userAgent="Ärger/1.0"))
+    assert not eventbridge(rule, record(userAgent="Arger/1.0"))
+    refused(rule, METRIC_FILTER, "userAgent|cased: 'Ärger/1.0'", "outside ASCII", "Multi-byte")
+    dash = compiled("selection:\n    userAgent|contains|cased: ' \u2013x '\ncondition: selection")
+    refused(dash, METRIC_FILTER, "outside ASCII")
+    assert dash.event_pattern["detail"] == {"userAgent": [{"wildcard": "* \u2013x *"}]}
+
+
 # ---- startswith, endswith, contains, wildcards ----
 
 
@@ -296,6 +311,30 @@ def test_numbers_and_comparisons_on_declared_scalar_fields():
     refused(undeclared, METRIC_FILTER, "array or object never matches", "field_types")
     huge = compiled("selection:\n    requestParameters.size|gt: 6000000000\ncondition: selection")
     refused(huge, EVENTBRIDGE, "5.0e9")
+
+
+@pytest.mark.parametrize(
+    ("value", "compiles"),
+    [
+        ("0.000001", True),
+        ("0.0000001", False),  # seven digits right of the point
+        ("1234567890.12345", True),  # 15 digits
+        ("1234567890.123456", False),  # 16 digits
+        ("-5000000000", True),
+        ("5000000000.5", False),
+    ],
+)
+def test_numbers_eventbridge_matches_are_within_its_range_and_precision(value, compiles):
+    """EventBridge: "limited to values between -5.0e9 and +5.0e9 inclusive, with 15 digits of
+    precision, or six digits to the right of the decimal point" (content filtering, numeric
+    matching): a number beyond either half is refused, not rounded."""
+    rule = compiled(f"selection:\n    requestParameters.size|gte: {value}\ncondition: selection")
+    if compiles:
+        assert rule.event_pattern["detail"] == {
+            "requestParameters": {"size": [{"numeric": [">=", float(value)]}]}
+        }
+    else:
+        refused(rule, EVENTBRIDGE, "numeric matching")
 
 
 def test_booleans_match_the_literal_and_its_spelling():
@@ -460,6 +499,14 @@ def test_refused_by_both_engines_in_one_line(detection_yaml, words):
     assert rule.event_pattern is None and rule.log_filter is None
     for engine in (EVENTBRIDGE, METRIC_FILTER):
         refused(rule, engine, *words)
+
+
+def test_regular_expressions_are_refused_for_what_each_engine_lacks():
+    """EventBridge has no regex operator; CloudWatch Logs takes %regex% (in JSON patterns too)
+    of a dialect of its own (regex-expressions.html), which Sigma's |re is not translated to."""
+    rule = compiled("selection:\n    eventName|re: 'Delete.*'\ncondition: selection")
+    for engine in (EVENTBRIDGE, METRIC_FILTER):
+        refused(rule, engine, "no regular-expression operator", "%regex%", "regex-expressions")
 
 
 def test_a_correlation_and_another_logsource_are_refused():

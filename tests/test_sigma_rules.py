@@ -13,14 +13,25 @@ import uuid
 from pathlib import Path
 
 import pytest
+from moto.events.models import EventPattern
 
 from config import ConfigError, parse_config
 from constructs_lib.detections import rule_files
 from constructs_lib.detections.catalog import CATALOG, Delivery
 from constructs_lib.detections.rule_files import rule_events, rules_with_events
+from constructs_lib.eventbridge.detection_rule import rule_state
+from constructs_lib.eventbridge.forwarding_patterns import (
+    BY_NAMES,
+    BY_TYPES,
+    EXACT,
+    compact,
+    forwarding_rules,
+)
+from models import limits
 from models.cloudwatch_logs_filters import matches as filter_matches
-from tests.cloudtrail import envelope
+from tests.cloudtrail import arrays_crushed, envelope
 from tests.conftest import TEST_CONTEXT, synthesize_to
+from tests.synthesized import receives
 from tests.test_config import _run_main
 
 PROJECT = Path(__file__).resolve().parent.parent
@@ -250,13 +261,15 @@ def test_a_skipped_rule_is_reported_and_the_others_synthesized(tmp_path, rules_f
             "is taken",
         ),
         ("bad.yml", {"bad.yml": "title: x\n"}, "not a Sigma rule"),
+        ("broken.yml", {"broken.yml": "title: x\n  bad: [\n"}, "not YAML: "),
+        ("README.md", {"README.md": "# Rules\n\nSee: the docs: here\n"}, "not YAML: "),
         (
             "name.yml",
             {"name.yml": EC2_RULE.replace("name: ebs_default", "name: Ebs-default")},
             "lower-case letters",
         ),
     ],
-    ids=["missing", "empty-folder", "name-taken", "not-sigma", "bad-name"],
+    ids=["missing", "empty-folder", "name-taken", "not-sigma", "not-yaml", "markdown", "bad-name"],
 )
 def test_bad_entries_are_one_configuration_error_naming_the_key(tmp_path, entry, files, message):
     for name, text in files.items():
@@ -272,3 +285,308 @@ def test_the_shell_override_takes_paths_or_json(tmp_path):
     for raw in ("ebs.yml", '[{"path": "ebs.yml"}]'):
         settings = parse_config({}, {"ALERTS_SIGMA_RULES": raw}, base=tmp_path)
         assert [d.id for d in settings.sigma_rules] == ["ebs_default_encryption_disabled"]
+
+
+# ---- central delivery and organization mode: forwarded once, exactly ----
+
+# SigmaHQ writes eventSource and eventName without |cased, so EventBridge compares them ignoring
+# case: the pattern's source is {"equals-ignore-case": "aws.iam"}, which the forwarding rules
+# split events by. (tests/test_terraform_text.py runs a |cased rule through every key.)
+UNCASED_RULES = {
+    "uncased_user_created.yml": IAM_RULE.replace("|cased", "")
+    .replace("DeleteLoginProfile", "CreateUser")
+    .replace("title: Login profile deleted", "title: User created\nname: uncased_user_created"),
+    "uncased_flow_logs_deleted.yml": EC2_RULE.replace("|cased", "")
+    .replace("DisableEbsEncryptionByDefault", "DeleteFlowLogs")
+    .replace("ebs_default_encryption_disabled", "uncased_flow_logs_deleted"),
+    # A rule naming no source: forwarded by every forwarding rule's share of the sources.
+    "any_source_key_deleted.yml": IAM_RULE.replace(
+        "        eventSource|cased: iam.amazonaws.com\n", ""
+    )
+    .replace("eventName|cased: DeleteLoginProfile", "eventName: ScheduleKeyDeletion")
+    .replace("title: Login profile deleted", "title: Key deleted\nname: any_source_key_deleted"),
+}
+ORG_REGIONS = ["ap-northeast-1", "us-east-1", "eu-west-1"]
+
+
+@pytest.fixture(scope="module")
+def uncased_folder(tmp_path_factory) -> Path:
+    folder = tmp_path_factory.mktemp("uncased-rules")
+    for name, text in UNCASED_RULES.items():
+        (folder / name).write_text(text)
+    return folder
+
+
+def _forwarded_events(settings, region: str) -> list[dict]:
+    """The catalog's fixture events and the rules' calls, as AWS sends them, in other cases in
+    the record, and with the envelope's source in another case (put on the bus by a program:
+    nothing AWS documents keeps AWS.IAM off a bus), all in ``region``."""
+    records = [
+        record
+        for detection in settings.detections
+        if detection.id in {d.id for d in CATALOG}
+        for records in rule_events(detection.id).values()
+        for record in records
+    ]
+    for source, name in [
+        ("iam", "CreateUser"),
+        ("ec2", "DeleteFlowLogs"),
+        ("kms", "ScheduleKeyDeletion"),
+        ("iam", "DeleteUser"),
+    ]:
+        records += [call(source, name, region), call(source, name.lower(), region)]
+        records.append(
+            {**call(source, name, region), "eventSource": f"{source.upper()}.amazonaws.com"}
+        )
+    events = [{**envelope(r), "region": region} for r in records]
+    return events + [
+        {**e, "source": e["source"].upper()} for e in events if e["source"].startswith("aws.")
+    ]
+
+
+def _check_split(rules: list[tuple[str, dict]], detections, events) -> int:
+    """Every event is forwarded by at most one rule, and by one if a detection matches it;
+    returns how many were forwarded."""
+    patterns = [(state, EventPattern.load(json.dumps(p))) for state, p in rules]
+    wanted = [
+        (rule_state(d), EventPattern.load(d.event_pattern_json("api-alerts"))) for d in detections
+    ]
+    sent = 0
+    for event in events:
+        crushed = arrays_crushed(event)
+        matched = sum(receives(s, event) and p.matches_event(crushed) for s, p in patterns)
+        should = any(receives(s, event) and d.matches_event(crushed) for s, d in wanted)
+        assert matched <= 1 and matched >= should, (event["source"], event["detail"]["eventName"])
+        sent += matched
+    return sent
+
+
+def test_uncased_sources_are_forwarded_once_in_central_delivery(uncased_folder, tmp_path):
+    context = {
+        **TEST_CONTEXT,
+        "monitoredRegions": ORG_REGIONS,
+        "delivery": "central",
+        "sigmaRules": [str(uncased_folder)],
+    }
+    settings = parse_config(context, {})
+    stacks = synthesize_to(settings, tmp_path / "cdktf.out")
+    home = "ap-northeast-1"
+    for region, record in [
+        ("us-east-1", call("iam", "CreateUser", "us-east-1")),
+        ("eu-west-1", call("ec2", "deleteflowlogs", "eu-west-1")),
+        ("eu-west-1", call("kms", "ScheduleKeyDeletion", "eu-west-1")),
+    ]:
+        event = envelope(record)
+        forwards = [r for r in stacks[region].firing_rules(event) if r.startswith("forward_to_")]
+        assert len(forwards) == 1, (region, forwards)
+        mine = {d.id for d in settings.sigma_rules}
+        assert len(mine & set(stacks[home].firing_detections(event, arrives_in=home))) == 1
+    for plan in settings.region_plans():
+        if not plan.forwarded:
+            continue
+        events = _forwarded_events(settings, plan.region)
+        for broaden in (EXACT, BY_NAMES, BY_TYPES):
+            rules = forwarding_rules(plan.forwarded, "api-alerts", broaden)
+            assert _check_split(rules, plan.forwarded, events) > 0, plan.region
+        # An ignore-case source is owned ignoring case: a source differing only in case is not
+        # folded into aws.iam's share, nor forwarded twice.
+        patterns = json.dumps(forwarding_rules(plan.forwarded, "api-alerts"))
+        assert '"anything-but": {"equals-ignore-case": [' in patterns
+
+
+def test_uncased_sources_are_forwarded_once_in_organization_mode(uncased_folder, tmp_path):
+    from constructs_lib.organization.member_template import forwarded
+    from tests.test_organization import ORGANIZATION, _template, member_rules
+
+    context = {
+        **TEST_CONTEXT,
+        "monitoredRegions": ORG_REGIONS,
+        "organization": ORGANIZATION,
+        "sigmaRules": [str(uncased_folder)],
+    }
+    settings = parse_config(context, {})
+    stacks = synthesize_to(settings, tmp_path / "cdktf.out")
+    template = _template(stacks)
+    for plan in settings.region_plans():
+        rules = [
+            (r.get("State", "ENABLED"), r["EventPattern"])
+            for r in member_rules(template, plan.region)
+        ]
+        events = _forwarded_events(settings, plan.region)
+        assert _check_split(rules, forwarded(plan.local), events) > 0, plan.region
+    # The security account's bus rule alerts on the member's call.
+    event = envelope(call("iam", "CreateUser", "us-east-1"))
+    assert "uncased_user_created" in stacks["us-east-1"].firing_detections(event)
+
+
+def test_many_uncased_rules_fit_the_forwarding_patterns_and_the_member_template(tmp_path):
+    """A folder of many rules (SigmaHQ's overflowed): a source with too many names to list is
+    forwarded by its detail-types, rules naming no source by their event names together, and a
+    member template too big for CloudFormation by the sources and detail-types alone: more
+    events forwarded, each once."""
+    from constructs_lib.organization.member_template import (
+        MAX_TEMPLATE_BODY,
+        TemplateTooLargeError,
+        _member_template,
+        forwarded,
+        member_template,
+        template_body,
+    )
+    from tests.test_organization import ORGANIZATION, member_rules
+
+    for number in range(45):
+        names = "".join(f"            - Action{number}Name{k}\n" for k in range(40))
+        source = "" if number % 9 == 8 else f"        eventSource: svc{number}.amazonaws.com\n"
+        (tmp_path / f"rule_{number}.yml").write_text(
+            f"title: Rule {number}\nname: rule_{number}\n"
+            "logsource:\n    product: aws\n    service: cloudtrail\n"
+            f"detection:\n    selection:\n{source}        eventName:\n{names}"
+            "    condition: selection\nlevel: low\n"
+        )
+    context = {**TEST_CONTEXT, "monitoredRegions": ORG_REGIONS, "sigmaRules": [str(tmp_path)]}
+    events = [
+        {**envelope(call(f"svc{n}", f"Action{n}Name{k}", "eu-west-1")), "region": "eu-west-1"}
+        for n in range(45)
+        for k in (0, 39)
+    ]
+    central = parse_config({**context, "delivery": "central"}, {})
+    plan = next(p for p in central.region_plans() if p.region == "eu-west-1")
+    for broaden in (EXACT, BY_NAMES, BY_TYPES):
+        rules = forwarding_rules(plan.forwarded, "api-alerts", broaden)
+        assert all(len(compact(p)) <= limits.EVENT_PATTERN.value for _, p in rules)
+        assert _check_split(rules, plan.forwarded, events) == len(events)
+    organization = parse_config({**context, "organization": ORGANIZATION}, {})
+    by_region = {p.region: p.local for p in organization.region_plans()}
+    security_account = ORGANIZATION["securityAccount"]
+    with pytest.raises(TemplateTooLargeError):  # exact, and by event names: too big
+        _member_template(by_region, "api-alerts", security_account, BY_NAMES)
+    template = member_template(
+        by_region, name_prefix="api-alerts", security_account=security_account
+    )
+    assert len(template_body(template).encode()) <= MAX_TEMPLATE_BODY
+    plan = next(p for p in organization.region_plans() if p.region == "eu-west-1")
+    rules = [
+        (r.get("State", "ENABLED"), r["EventPattern"]) for r in member_rules(template, "eu-west-1")
+    ]
+    assert _check_split(rules, forwarded(plan.local), events) == len(events)
+
+
+# ---- the alert's fields: EventBridge's input transformer, checked when the rule is loaded ----
+
+
+def _with_fields(fields: str, name: str = "fielded") -> str:
+    """IAM_RULE with these lines in place of its fields."""
+    return IAM_RULE.replace("fields:\n    - requestParameters.userName\n", fields).replace(
+        "title: Login profile deleted", f"title: Login profile deleted\nname: {name}"
+    )
+
+
+def test_fields_differing_in_case_or_punctuation_show_their_own_values(tmp_path):
+    from constructs_lib.chat.chat_message import chat_message
+    from constructs_lib.detections.outcomes import rule_variants
+    from constructs_lib.eventbridge.alert_message import alert_message
+    from models.eventbridge_templates import Rule, fill
+
+    fields = ["userName", "username", "user_name", "user.name"]
+    (tmp_path / "rule.yml").write_text(
+        _with_fields("fields:\n" + "".join(f"    - requestParameters.{f}\n" for f in fields))
+    )
+    (rule,) = parse_config({"sigmaRules": [str(tmp_path / "rule.yml")]}, {}).sigma_rules
+    values = {"userName": "alice", "username": "bob", "user_name": "carol", "user": {"name": "dan"}}
+    event = envelope(call("iam", "DeleteLoginProfile", "us-east-1", requestParameters=values))
+    for variant in rule_variants(rule):
+        message = alert_message(variant)
+        assert len(set(message.input_paths)) == len(message.input_paths.values())
+        text = fill(message.input_template, message.input_paths, event, Rule("r", "arn"))
+        for field, value in zip(fields, ["alice", "bob", "carol", "dan"], strict=True):
+            assert f'"  requestParameters.{field}: {value}"' in text, text
+        chat = chat_message(variant)
+        chat_text = fill(chat.input_template, chat.input_paths, event, Rule("r", "arn"))
+        for field, value in zip(fields, ["alice", "bob", "carol", "dan"], strict=True):
+            assert f"*requestParameters.{field}:* {value}" in chat_text
+
+
+@pytest.mark.parametrize(
+    ("field", "step"),
+    [
+        ("requestParameters.some field", "'some field'"),
+        ("requestParameters.tags.aws:cloudformation:stack-name", "'aws:cloudformation:stack-name'"),
+        ("requestParameters.items[0]", "'items[0]'"),
+        ("requestParameters.*", "'*'"),
+        ("requestParameters..name", "''"),
+        ("requestParameters.Größe", "'Größe'"),
+    ],
+    ids=["space", "colon", "bracket", "wildcard", "empty-step", "non-ascii"],
+)
+def test_a_field_outside_the_input_transformers_path_syntax_is_one_error_line(
+    tmp_path, field, step
+):
+    (tmp_path / "rule.yml").write_text(_with_fields(f"fields:\n    - '{field}'\n"))
+    with pytest.raises(ConfigError) as error:
+        parse_config({"sigmaRules": [str(tmp_path / "rule.yml")]}, {})
+    line = str(error.value)
+    assert line.startswith(f'sigmaRules[0] = "{tmp_path / "rule.yml"}": ') and "\n" not in line
+    assert f"the alert's field {field!r}" in line and f"the step {step}" in line
+    assert "not compiled to EventBridge" in line and "eb-transform-target-input.html" in line
+
+
+def test_a_field_path_over_256_characters_is_refused_with_the_limit(tmp_path):
+    field = "requestParameters." + "a" * 240
+    (tmp_path / "rule.yml").write_text(_with_fields(f"fields:\n    - {field}\n"))
+    with pytest.raises(
+        ConfigError, match="its path: characters in an input path would be 267; AWS takes 256"
+    ):
+        parse_config({"sigmaRules": [str(tmp_path / "rule.yml")]}, {})
+
+
+@pytest.mark.parametrize(
+    ("fields", "words"),
+    [
+        (
+            "fields:\n" + "".join(f"    - requestParameters.f{i}\n" for i in range(95)),
+            ["input paths of one input transformer would be 105; AWS takes 100"],
+        ),
+        (
+            "api_alerts:\n    alert_fields:\n"
+            + "".join(f"        {'Label' * 20}{i}: requestParameters.f{i}\n" for i in range(80)),
+            ["characters in an input template would be", "AWS takes 8,192"],
+        ),
+        *(
+            (
+                f"api_alerts:\n    alert_fields:\n        'Say {c} hi': requestParameters.userName\n",
+                ["would not arrive as written", "Say", "<fieldSayHi>"],
+            )
+            for c in ('"', "\\", "<", ">")
+        ),
+    ],
+    ids=["95-fields", "template-size", "quote", "backslash", "less-than", "greater-than"],
+)
+def test_an_alert_eventbridge_cannot_take_is_one_line_exit_2_and_nothing_written(
+    tmp_path, fields, words
+):
+    (tmp_path / "rule.yml").write_text(_with_fields(fields))
+    result = _run_main(tmp_path, {"sigmaRules": ["rule.yml"]})
+    assert result.returncode == 2, result.stderr
+    (line,) = result.stderr.splitlines()
+    assert line.startswith('configuration error: sigmaRules[0] = "') and "rule.yml" in line
+    assert "not compiled to EventBridge: the alert message: " in line
+    for word in words:
+        assert word in line, line
+    if "AWS takes" in line:
+        assert "API_InputTransformer.html" in line  # the limit's source (models.limits)
+    assert not (tmp_path / "cdktf.out").exists()
+
+
+def test_an_alert_eventbridge_cannot_take_is_skipped_for_eventbridge_alone(tmp_path):
+    many = "fields:\n" + "".join(f"    - requestParameters.f{i}\n" for i in range(95))
+    (tmp_path / "rule.yml").write_text(_with_fields(many))
+    context = {
+        "alertEngines": ["eventbridge", "metric-filters"],
+        "sigmaRules": [{"path": str(tmp_path / "rule.yml"), "skipRefused": True}],
+    }
+    settings = parse_config(context, {})
+    (rule,) = settings.sigma_rules
+    assert rule in settings.metric_filter_detections
+    assert rule not in settings.eventbridge_detections
+    (skipped,) = settings.sigma_skipped
+    assert "skipped for EventBridge" in skipped and "input paths" in skipped

@@ -254,6 +254,22 @@ def test_synthesis_drops_a_removed_region_and_a_failed_one_changes_nothing(
     assert sorted(p.name for p in tmp_path.iterdir()) == ["cdktf.out"]
 
 
+def test_under_the_cdktf_cli_a_removed_regions_folder_is_left_to_the_cli(settings, tmp_path):
+    """cdktf-cli lists cdktf.out/stacks before running the app and then removes the folders the
+    app no longer names: had the app removed one first, every cdktf command would stop once on
+    ENOENT after a region was dropped (@cdktf/cli-core synth-stack.js)."""
+    import main
+
+    outdir = tmp_path / "cdktf.out"
+    (outdir / "stacks" / "eu-west-9" / ".terraform").mkdir(parents=True)
+    main.synthesize(settings, outdir, under_cli=True)
+    assert sorted(p.name for p in (outdir / "stacks").iterdir()) == sorted(
+        [HOME, GLOBAL, "eu-west-9"]
+    )
+    manifest = json.loads((outdir / "manifest.json").read_text())
+    assert "eu-west-9" not in manifest["stacks"]
+
+
 def test_no_email_warns_once_and_still_synthesizes(tmp_path, monkeypatch, capsys):
     import main
 

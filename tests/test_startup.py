@@ -120,10 +120,11 @@ def test_node_is_asked_its_version_once_per_binary(tmp_path, monkeypatch, capsys
 
 
 def test_the_regions_are_botocores_endpoint_data():
-    """config reads endpoints.json itself, without importing botocore's loader: the same data."""
+    """models.regions reads endpoints.json itself, without importing botocore's loader: the
+    same data."""
     import botocore.loaders
 
-    import config
+    from models import regions
 
     expected = botocore.loaders.create_loader().load_data("endpoints")["partitions"]
-    assert config._partitions() == expected
+    assert regions.partitions() == expected

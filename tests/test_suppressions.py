@@ -431,6 +431,20 @@ def test_known_noise_names_are_checked():
         parse_config({**TEST_CONTEXT, "knownNoise": ["anonymousDenial"]}, {})
 
 
+def test_an_error_caused_by_known_noise_alone_names_its_key():
+    """The metric-filter engine cannot narrow a CIS filter: turning on known noise that would
+    is an error at knownNoise, not at a suppressions key the user never wrote."""
+    context = {
+        **TEST_CONTEXT,
+        "alertEngines": ["metric-filters"],
+        "monitoredRegions": None,
+        "detectionGroups": ALL_GROUPS,
+        "knownNoise": ["anonymousDenied"],
+    }
+    with pytest.raises(ConfigError, match=r"^knownNoise = \["):
+        parse_config(context, {})
+
+
 # ---- the corpus: counts change by the suppressed records only ----
 
 

@@ -307,10 +307,17 @@ detection:
         eventName|cased: DeleteLoginProfile
         userAgent|cased: '${x}%{y}'
     condition: selection
-fields:
-    - requestParameters.${x}
 level: high
+api_alerts:
+    alert_fields:
+        'Name ${x} %{y}': requestParameters.userName
 """
+# The same as SigmaHQ writes it, eventSource without |cased: EventBridge then compares the
+# source ignoring case, which central delivery's and organization mode's forwarding split by;
+# CloudWatch Logs has no ignore-case form, so it is skipped there.
+UNCASED_RULE = TEMPLATED_RULE.replace("eventSource|cased", "eventSource").replace(
+    "name: templated_rule", "name: templated_rule_uncased"
+)
 
 
 @pytest.mark.parametrize(
@@ -320,8 +327,14 @@ level: high
 )
 def test_a_users_sigma_rule_reaches_terraform_literal_everywhere(tmp_path, changes):
     (tmp_path / "rule.yml").write_text(TEMPLATED_RULE)
-    context = {**copy.deepcopy(EVERY_KEY), **changes, "sigmaRules": [str(tmp_path / "rule.yml")]}
+    (tmp_path / "uncased.yml").write_text(UNCASED_RULE)
+    rules = [
+        str(tmp_path / "rule.yml"),
+        {"path": str(tmp_path / "uncased.yml"), "skipRefused": True},
+    ]
+    context = {**copy.deepcopy(EVERY_KEY), **changes, "sigmaRules": rules}
     settings = parse_config(context, {}, today=TODAY)
+    assert {d.id for d in settings.sigma_rules} == {"templated_rule", "templated_rule_uncased"}
     stacks = synthesize_to(settings, tmp_path / "cdktf.out")
     found = set()
     for stack in stacks.values():
@@ -330,3 +343,9 @@ def test_a_users_sigma_rule_reaches_terraform_literal_everywhere(tmp_path, chang
             value = terraform.evaluate(text, lambda expression: "REF")
             found |= {part for part in ("${file(", "%{ if true }", "${x}%{y}") if part in value}
     assert found == {"${file(", "%{ if true }", "${x}%{y}"}
+    labels = [
+        terraform.evaluate(text, lambda expression: "REF")
+        for stack in stacks.values()
+        for _, text in terraform.strings_in(stack.document)
+    ]
+    assert any("Name ${x} %{y}: <fieldNameXY>" in label for label in labels)

@@ -25,6 +25,7 @@ from cdktf_cdktf_provider_aws.data_aws_iam_policy_document import DataAwsIamPoli
 from cdktf_cdktf_provider_aws.iam_role import IamRole
 from constructs import Construct
 
+from constructs_lib.chat import ChatChannel
 from constructs_lib.detections.catalog import CHAT_TOPIC_INFIX, Severity
 from constructs_lib.foundation.policy_statements import trusted_service
 from constructs_lib.foundation.region_account import Placement
@@ -44,7 +45,7 @@ def chat_topic_name(name_prefix: str, severity: Severity) -> str:
 
 
 class ChatChannels(Construct):
-    """One channel configuration per entry of ``channels`` (config.ChatChannel), subscribed to
+    """One channel configuration per entry of ``channels`` (a ``ChatChannel``), subscribed to
     the chat topics of its severities in each of ``regions``, and the role they name.
     Exposes ``role`` and ``configurations``."""
 
@@ -54,7 +55,7 @@ class ChatChannels(Construct):
         id: str,
         *,
         placement: Placement,
-        channels: Sequence,
+        channels: Sequence[ChatChannel],
         regions: Sequence[str],
     ) -> None:
         super().__init__(scope, id)

@@ -22,9 +22,9 @@ from constructs_lib.eventbridge.alert_message import (
     EVENT_FIELDS,
     PLACEHOLDER,
     AlertMessage,
+    check_size,
     field_placeholders,
 )
-from models import limits
 
 # Request parameters that are objects or lists (their JSON text holds quotes), or documents.
 STRUCTURED_PATHS = frozenset(
@@ -122,6 +122,5 @@ def chat_message(variant: RuleVariant, other_accounts: bool = False) -> AlertMes
     paths = {name: path for name, path in paths.items() if name in used}
     for name in used - set(paths) - {"aws.events.rule-name"}:
         raise ValueError(f"{variant.id}: <{name}> names no input path")
-    if len(template) > limits.INPUT_TEMPLATE.value or len(paths) > limits.INPUT_PATHS.value:
-        raise ValueError(f"{variant.id}: template {len(template)} characters, {len(paths)} paths")
+    check_size(template, paths, f"{variant.id} (chat)")
     return AlertMessage(input_paths=paths, input_template=template)

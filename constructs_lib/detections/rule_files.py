@@ -46,10 +46,15 @@ STAND_INS: Mapping[str, str] = {
 PLACEHOLDER = re.compile(r"%(\w+)%")
 # A rule's id: stable, from its name (the catalog's rules were given uuid5 of this namespace).
 ID_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "https://github.com/api-call-alerts/detections")
-# The sources whose change changes a compiled rule, besides the rule files.
+# The sources whose change changes a compiled rule (or a user's rule's alerts, checked when it
+# is loaded), besides the rule files.
 SOURCES = (
     HERE / "sigma_backend.py",
     Path(__file__).resolve(),
+    HERE / "catalog.py",
+    HERE / "outcomes.py",
+    HERE.parent / "eventbridge" / "alert_message.py",
+    HERE.parent / "chat" / "chat_message.py",
     HERE.parent.parent / "models" / "limits.py",
     HERE.parent.parent / "models" / "cloudtrail_records.py",
 )
@@ -95,6 +100,9 @@ ATTACK_TAG = "attack."
 TECHNIQUE_TAG = re.compile(r"attack\.(t\d{4}(?:\.\d{3})?)")
 # The EventBridge event's source for a service's CloudTrail records, and back.
 SERVICE_SUFFIX = ".amazonaws.com"
+# The alert's static text arrives as written only without characters JSON escapes or EventBridge
+# reads as a placeholder (alert_message.py): a user's title and description are made so.
+UNDELIVERABLE = str.maketrans({'"': "'", "\\": "/", "<": "(", ">": ")"})
 
 
 class RuleFileError(ValueError):
@@ -147,6 +155,99 @@ def load(files: Iterable[Path], catalog: bool = False) -> tuple[dict[str, Any], 
     specs = _compile_all(texts, catalog)
     _write_cache(key, list(specs))
     return specs
+
+
+# ---- a user's own rules (sigmaRules) ----
+
+
+class UserRuleError(ValueError):
+    """A user's rule that cannot be used: its entry's ``tag`` (the caller's name for it), the
+    file, and the one line saying why."""
+
+    def __init__(self, tag: str, value: str, problem: str) -> None:
+        super().__init__(problem)
+        self.tag, self.value, self.problem = tag, value, problem
+
+
+ENGINE_LABELS = {"eventbridge": "EventBridge", "metric-filters": "CloudWatch Logs"}
+# The alert's static text arrives as written only without characters JSON escapes or EventBridge
+# reads as a placeholder (alert_message.py): a user's title and description are made so.
+UNDELIVERABLE = str.maketrans({'"': "'", "\\": "/", "<": "(", ">": ")"})
+
+
+def files_at(path: Path) -> list[Path]:
+    """A rule file, or a folder's; ValueError saying why there is none."""
+    if path.is_dir():
+        found = rule_paths(path)
+        if not found:
+            raise ValueError(f"no Sigma rules (*{RULE_SUFFIX}) there")
+        return found
+    if path.is_file():
+        return [path]
+    raise ValueError(f"no such file or folder ({path})")
+
+
+def user_rules(
+    entries: Iterable[tuple[str, list[Path], bool]], engines: tuple[str, ...]
+) -> tuple[tuple[Any, ...], tuple[str, ...]]:
+    """Detections from a user's rule files: ``entries`` are (tag, files, skip). A rule an engine
+    cannot run exactly raises UserRuleError, or, with skip, is left out of that engine; returns
+    the detections and one line per rule, or rule and engine, skipped."""
+    from constructs_lib.detections.attack import STRATUS, TACTICS, TECHNIQUES
+    from constructs_lib.detections.catalog import CATALOG, SIGMA_GROUP, from_spec
+
+    files = [(file, skip, tag) for tag, found, skip in entries for file in found]
+    if not files:
+        return (), ()
+    specs = load(file for file, _, _ in files)
+    taken = {d.id for d in CATALOG}
+    rules, skipped = [], []
+    for spec, (file, skip, tag) in zip(specs, files, strict=True):
+        if "error" in spec:
+            if not skip:
+                raise UserRuleError(tag, str(file), spec["error"])
+            skipped.append(f"{file}: skipped: {spec['error']}")
+            continue
+        if spec["id"] in taken:
+            raise UserRuleError(
+                tag,
+                str(file),
+                f"the rule's name {spec['id']!r} is taken (by the catalog or another rule): "
+                "set another name",
+            )
+        taken.add(spec["id"])
+        running = [e for e in engines if spec["engine"] in (None, e)]
+        for engine in list(running):
+            line = spec["refused"].get(engine)
+            if line is None:
+                continue
+            if not skip:
+                raise UserRuleError(tag, str(file), line)
+            skipped.append(f"{file}: skipped for {ENGINE_LABELS[engine]}: {line}")
+            running.remove(engine)
+        if not running:
+            continue
+        engine = running[0] if len(running) < len(engines) else spec["engine"]
+        # Their tags are theirs: the group is sigmaRules', ATT&CK pairs only those attack.py
+        # names (the catalog's tables list them), Stratus techniques likewise.
+        spec = {
+            **spec,
+            "title": " ".join(spec["title"].translate(UNDELIVERABLE).split()),
+            "rationale": " ".join(spec["rationale"].translate(UNDELIVERABLE).split()),
+            "engine": engine,
+            "groups": [SIGMA_GROUP],
+            "attack": [
+                p
+                for p in spec["attack"]
+                if p.partition(":")[0] in TACTICS and p.partition(":")[2] in TECHNIQUES
+            ],
+            "stratus": [t for t in spec["stratus"] if t in STRATUS],
+        }
+        try:
+            rules.append(from_spec(spec))
+        except ValueError as error:
+            raise UserRuleError(tag, str(file), str(error)) from None
+    return tuple(rules), tuple(skipped)
 
 
 # ---- the cache ----
@@ -212,6 +313,7 @@ def _compile_all(texts: list[tuple[Path, bytes]], catalog: bool) -> tuple[dict[s
 
 
 def _spec(path: Path, text: str, backend: Any, catalog: bool) -> dict[str, Any]:
+    import yaml
     from sigma.collection import SigmaCollection
     from sigma.exceptions import SigmaError
     from sigma.rule import SigmaRule
@@ -223,6 +325,11 @@ def _spec(path: Path, text: str, backend: Any, catalog: bool) -> dict[str, Any]:
         rules = SigmaCollection.from_yaml(text).rules
     except SigmaError as error:
         raise RuleFileError(f"not a Sigma rule: {error}") from None
+    except yaml.YAMLError as error:  # PyYAML's message spans lines: its problem and where
+        mark = getattr(error, "problem_mark", None)
+        at = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(error, "problem", None) or type(error).__name__
+        raise RuleFileError(f"not YAML: {problem}{at}") from None
     if len(rules) != 1 or not isinstance(rules[0], SigmaRule):
         raise RuleFileError("one Sigma rule a file (no correlation, no collection)")
     rule = rules[0]
@@ -259,13 +366,12 @@ def _spec(path: Path, text: str, backend: Any, catalog: bool) -> dict[str, Any]:
     pattern = compiled.event_pattern or {}
     logsource = (rule.logsource.product, rule.logsource.service)
     prefix = "$.detail." if logsource == sigma_backend.CLOUDTRAIL else "$."
-    alert_fields = attribute.get("alert_fields")
-    if alert_fields is None:  # Sigma's fields, each labeled with its own name
-        alert_fields = {field: field for field in rule.fields}
+    alert_fields = _alert_fields(attribute, rule.fields)
+    title, rationale = str(rule.title), rule.description or str(rule.title)
     spec = {
         "id": name,
-        "title": str(rule.title),
-        "rationale": " ".join((rule.description or str(rule.title)).split()),
+        "title": title if catalog else deliverable(title),
+        "rationale": " ".join(rationale.split()) if catalog else deliverable(rationale),
         "delivery": _delivery(attribute, pattern, logsource),
         "severity": LEVELS[rule.level.name.lower()] if rule.level else "medium",
         "pattern": pattern,
@@ -293,7 +399,64 @@ def _spec(path: Path, text: str, backend: Any, catalog: bool) -> dict[str, Any]:
     }
     if not (spec["log_filter"] or spec["no_log_filter"] or standards):
         spec["no_log_filter"] = refused.get("metric-filters", "")
+    if not catalog and "eventbridge" in engines and "eventbridge" not in refused:
+        refusal = _alert_refusal(spec)
+        if refusal:
+            line = sigma_backend.refusal_line(compiled.name, sigma_backend.EVENTBRIDGE, refusal)
+            spec["refused"] = {"eventbridge": line, **refused}
     return spec
+
+
+def deliverable(text: str) -> str:
+    """A user's text as an alert delivers it as written (UNDELIVERABLE), on one line."""
+    return " ".join(text.translate(UNDELIVERABLE).split())
+
+
+def _alert_fields(attribute: Mapping[str, Any], fields: list[str]) -> dict[str, Any]:
+    """The alert's extra lines, label -> field or list of fields: the attribute's, else Sigma's
+    ``fields``, each labeled with its own name."""
+    alert_fields = attribute.get("alert_fields")
+    if alert_fields is None:
+        return {field: field for field in fields}
+    if not isinstance(alert_fields, dict) or not all(
+        isinstance(label, str)
+        and (isinstance(paths, str) or (paths and all(isinstance(p, str) for p in paths)))
+        for label, paths in alert_fields.items()
+    ):
+        raise RuleFileError(f"{ATTRIBUTE}.alert_fields: a mapping of labels to a field or fields")
+    return alert_fields
+
+
+def _alert_refusal(spec: Mapping[str, Any]) -> Any:
+    """Why EventBridge cannot deliver a user's rule's alerts as written (a field's path outside
+    the input transformer's syntax, too many fields, a label it would not deliver as written, a
+    message over its template size), as the backend's Refusal; or None. Each outcome's e-mail and
+    chat message is built as organization mode writes it, the longer, so that a rule file that
+    loads works in every mode."""
+    from constructs_lib.chat.chat_message import chat_message
+    from constructs_lib.detections.catalog import SIGMA_GROUP, from_spec
+    from constructs_lib.detections.outcomes import rule_variants
+    from constructs_lib.detections.sigma_backend import Refusal
+    from constructs_lib.eventbridge.alert_message import alert_message, input_path_problem
+
+    for label, paths in spec["alert_fields"].items():
+        for path in [paths] if isinstance(paths, str) else paths:
+            problem = input_path_problem(path)
+            if problem:
+                return Refusal(f"the alert's field {label!r}", problem)
+    # The messages read the rule's name, title, rationale, severity, outcomes and fields alone.
+    stand_in = {
+        **spec,
+        **{"groups": [SIGMA_GROUP], "standards": [], "attack": [], "stratus": []},
+        **{"engine": None, "threshold": None, "log_filter": "", "no_log_filter": "-"},
+    }
+    try:
+        for variant in rule_variants(from_spec(stand_in)):
+            alert_message(variant, other_accounts=True)
+            chat_message(variant, other_accounts=True)
+    except ValueError as error:
+        return Refusal("the alert message", str(error))
+    return None
 
 
 def _engines(attribute: Mapping[str, Any]) -> tuple[str, ...]:

@@ -37,8 +37,13 @@ filtering, https://docs.aws.amazon.com/eventbridge/latest/userguide/content-filt
   https://docs.aws.amazon.com/awscloudtrail/latest/userguide/cloudtrail-event-reference-record-contents.html
   and .../cloudtrail-event-reference-user-identity.html), or one the rule declares (below).
   Service-specific fields (``requestParameters.*``) are not known.
-- ``numeric`` works on JSON numbers between -5.0e9 and 5.0e9 (Event Ruler, the matcher the guide
-  describes: https://github.com/aws/event-ruler#numeric-matching); ``cidr`` has no
+- ``numeric``: "Numeric matching works with values that are JSON numbers. It is limited to values
+  between -5.0e9 and +5.0e9 inclusive, with 15 digits of precision, or six digits to the right of
+  the decimal point" (EventBridge's own page, content filtering, "Numeric matching", as its
+  published source has it: awsdocs/amazon-eventbridge-user-guide at 896fdda, the last commit with
+  content, doc_source/eb-event-patterns-content-based-filtering.md; Event Ruler's README now says
+  Java's double range, wider, which the guide does not): a number outside that range, with more
+  than 15 significant digits or more than six after the point, is refused. ``cidr`` has no
   ``anything-but`` form.
 - a field named by the rule that CloudTrail documents as an object (``requestParameters``,
   ``userIdentity``) is refused in both engines: neither matches text inside an object.
@@ -77,9 +82,22 @@ known to hold a scalar (as above), and a negation is ``(NOT EXISTS || !=)`` on o
 ``= "*"`` on a string field, ``NOT EXISTS``; null is ``(NOT EXISTS || IS NULL)``. ``IS TRUE`` on a
 missing field is undocumented, so booleans are refused; so are ``cidr`` (no operator), selectors
 other than letters, digits, ``-`` and ``_``, quotes and backslashes in values (no documented
-escape), and filters over 1,024 characters (API_MetricFilter).
+escape), characters outside ASCII in values (the syntax documents none in a quoted string, and
+a ``\\u`` escape is no documented form either: refused rather than guessed), and filters over
+1,024 characters (API_MetricFilter).
 
-Refused in both: ``|re``, ``|fieldref``, timestamp parts, keywords (values without a field),
+``|re`` is refused in both. EventBridge has no regular-expression operator (the operators page
+lists none). CloudWatch Logs filter patterns take ``%regex%``, also inside JSON filter patterns
+("Regular expressions (regex) can be used to create standalone filter patterns, or can be
+incorporated with JSON and space-delimited filter patterns"), but of a small dialect of its own:
+letters, digits, the symbols ``: _ # = @ / ; , -`` and the operators ``^ $ ? [ ] { } | \\ * + .``
+only, "The ( and ) operators are not supported", "Multi-byte characters are not supported", "a
+limit of 2 regex for each filter pattern" and "a maximum of 5 filter patterns containing regex
+for each log group" (https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/regex-expressions.html).
+Sigma's ``|re`` is PCRE-like (groups, classes like ``\\s``, flags); no translation of it into that
+dialect is written, so no rule using it is compiled.
+
+Refused in both: ``|fieldref``, timestamp parts, keywords (values without a field),
 unresolved placeholders (``|expand``), correlation rules, more than one condition, and a logsource
 other than aws/cloudtrail.
 """
@@ -90,6 +108,7 @@ import json
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any, ClassVar
 
 from sigma.collection import SigmaCollection
@@ -232,9 +251,18 @@ EVENTBRIDGE_EVENTS = ("aws", "eventbridge")
 
 # CloudWatch Logs: "alphanumeric strings that support hyphen ("-") and underscore ("_")".
 SELECTOR_NAME = re.compile(r"[A-Za-z0-9_-]+")
-# Event Ruler's numeric range (https://github.com/aws/event-ruler#numeric-matching).
+# EventBridge's numeric matching: values "between -5.0e9 and +5.0e9 inclusive, with 15 digits of
+# precision, or six digits to the right of the decimal point" (content filtering, "Numeric
+# matching": https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-event-patterns-content-based-filtering.html#filtering-numeric-matching).
 NUMERIC_LIMIT = 5.0e9
+NUMERIC_DIGITS, NUMERIC_DECIMALS = 15, 6
 EVENT_TYPES = {event_type.lower(): detail for event_type, detail in DETAIL_TYPES.items()}
+# Why |re is refused (the module's docstring, regex-expressions.html).
+REGEX_REFUSAL = (
+    "EventBridge has no regular-expression operator, and CloudWatch Logs' %regex% is a dialect "
+    "of its own (no groups, a few symbols, no multi-byte characters, 2 a filter, 5 filters a log "
+    "group: regex-expressions.html) into which Sigma's |re is not translated"
+)
 # A detail-type only one service's records carry: console sign-ins are AWS Sign-In's, whose events
 # come with source aws.signin (EventBridge events reference, events-ref-signin.html; CloudTrail's
 # console sign-in events page records them with eventSource signin.amazonaws.com).
@@ -429,6 +457,14 @@ def _needs_scalar(leaf: Leaf, types: Types, engine: str, what: str) -> None:
 def _numeric_value(value: int | float, construct: str) -> int | float:
     if not -NUMERIC_LIMIT <= value <= NUMERIC_LIMIT:
         raise Refusal(construct, "numeric matching stops at +-5.0e9", EVENTBRIDGE)
+    digits = Decimal(repr(value)).normalize().as_tuple()
+    decimals = max(0, -int(digits.exponent))
+    if len(digits.digits) > NUMERIC_DIGITS or decimals > NUMERIC_DECIMALS:
+        raise Refusal(
+            construct,
+            "numeric matching takes 15 digits of precision, or six to the right of the point",
+            EVENTBRIDGE,
+        )
     return value
 
 
@@ -842,6 +878,13 @@ def _cwl_text(test: Text, construct: str) -> str:
             'a literal *, ", \\ or control character in a value (no documented escape)',
             METRIC_FILTER,
         )
+    if not text.isascii():
+        raise Refusal(
+            construct,
+            "a character outside ASCII in a value: the filter syntax documents none in a quoted "
+            'string, escaped or not (its regex says "Multi-byte characters are not supported")',
+            METRIC_FILTER,
+        )
     return json.dumps(test.pattern)
 
 
@@ -1103,9 +1146,7 @@ class CloudTrailBackend(Backend):
         raise Refusal(f"{field_name}{construct}" if field_name else construct, why)
 
     def convert_condition_field_eq_val_re(self, cond: Any, state: ConversionState) -> None:
-        self._refuse(
-            cond, f"|re '{cond.value.regexp}'", "neither engine matches regular expressions"
-        )
+        self._refuse(cond, f"|re '{cond.value.regexp}'", REGEX_REFUSAL)
 
     def convert_condition_field_eq_field(self, cond: Any, state: ConversionState) -> None:
         self._refuse(
@@ -1198,7 +1239,7 @@ class CloudTrailBackend(Backend):
                 reasons[engine] = refusal.why
         return Compiled(
             str(rule.title),
-            str(rule.id),
+            str(rule.id) if rule.id else "",
             forms.get(EVENTBRIDGE),
             forms.get(METRIC_FILTER),
             refusals,
@@ -1254,7 +1295,7 @@ def compile_rule(rule: str | SigmaRule, backend: CloudTrailBackend | None = None
                 Refusal("correlation", "a correlation or several rules: one event at a time"),
             )
         rule = items[0]
-    title, rule_id = str(rule.title), str(rule.id)
+    title, rule_id = str(rule.title), str(rule.id) if rule.id else ""
     if rule.errors:
         return _refused(title, rule_id, rule.errors[0])
     logsource = rule.logsource

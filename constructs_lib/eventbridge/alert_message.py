@@ -11,6 +11,7 @@ so a line arrives exactly as written here. docs/alerts.md weighs this against th
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 from dataclasses import dataclass
@@ -41,9 +42,20 @@ EVENT_FIELDS = {"account": "$.account", "region": "$.region", "time": "$.time"}
 
 # CloudFormation's InputPathsMap key pattern, stricter than the API's [A-Za-z0-9_-]+: both accept.
 VARIABLE = re.compile(r"[a-zA-Z0-9]+")
+# A field's variable is "field" and its label's words; long labels are cut here, well within
+# the API's 256 characters a key (API_InputTransformer, InputPathsMap), leaving room to number.
+VARIABLE_WORDS = 200
 PLACEHOLDER = re.compile(r"<([^<>]*)>")
 # Characters JSON escapes inside a string, which EventBridge would then deliver escaped.
 ESCAPED = re.compile(r'["\\\x00-\x1f]')
+# One step of an input path: "EventBridge does not support all JSON Path syntax and evaluate it
+# at runtime. Supported syntax includes: dot notation (for example,`$.detail`), dashes,
+# underscores, alphanumeric characters, array indices, wildcards (*), forward slashes"
+# (https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-transform-target-input.html).
+# Of those we take dot notation's steps of letters, digits, dashes, underscores and slashes:
+# array indices are bracket notation, which the API reference forbids (above), and a wildcard
+# gives a list, not one value.
+PATH_STEP = re.compile(r"[A-Za-z0-9_/-]+")
 
 
 @dataclass(frozen=True)
@@ -54,14 +66,41 @@ class AlertMessage:
 
 def _variable(label: str) -> str:
     words = re.findall(r"[A-Za-z0-9]+", label)
-    return "field" + "".join(word.capitalize() for word in words)
+    return ("field" + "".join(word.capitalize() for word in words))[:VARIABLE_WORDS]
+
+
+def _variables(variable: str, count: int, taken: set[str]) -> list[str]:
+    """``count`` variables for one field, none of them ``taken``: the label's variable (numbered
+    from 0 for a field of several paths), or, where labels differing only in case or punctuation
+    would share it, that variable numbered from 2 until all are free."""
+    for number in itertools.chain([""], itertools.count(2)):  # ends: ``taken`` is finite
+        base = f"{variable}{number}"
+        names = [f"{base}{n}" for n in range(count)] if count > 1 else [base]
+        if not taken.intersection(names):
+            return names
+    raise AssertionError("unreachable")
+
+
+def input_path_problem(path: str) -> str | None:
+    """Why EventBridge would not take ``path`` ($.a.b) as an input path, or None."""
+    steps = path.removeprefix("$.").split(".")
+    wrong = next((step for step in steps if not PATH_STEP.fullmatch(step)), None)
+    if not path.startswith("$.") or wrong is not None:
+        return (
+            f"the step {wrong!r} of {path} is not letters, digits, -, _ and / (the input "
+            "transformer's path syntax, eb-transform-target-input.html)"
+        )
+    if len(path) > limits.INPUT_PATH.value:
+        return limits.INPUT_PATH.exceeded(len(path), "its path")
+    return None
 
 
 def field_placeholders(
     detection: Detection, skip: frozenset[str] = frozenset()
 ) -> tuple[list[tuple[str, str]], dict[str, str]]:
     """The detection's key request parameters: (label, its placeholders) per field, and the
-    variables' paths; the paths in ``skip`` are left out (a field left with none goes)."""
+    variables' paths, one variable per path; the paths in ``skip`` are left out (a field left
+    with none goes)."""
     fields, paths = [], {}
     for label, field_paths in detection.alert_fields.items():
         if isinstance(field_paths, str):
@@ -69,8 +108,7 @@ def field_placeholders(
         kept = [path for path in field_paths if path not in skip]
         if not kept:
             continue
-        variable = _variable(label)
-        names = [f"{variable}{n}" if len(kept) > 1 else variable for n in range(len(kept))]
+        names = _variables(_variable(label), len(kept), set(paths))
         paths |= dict(zip(names, kept, strict=True))
         fields.append((label, "".join(f"<{name}>" for name in names)))
     return fields, paths
@@ -125,13 +163,24 @@ def alert_message(variant: RuleVariant, other_accounts: bool = False) -> AlertMe
     for name, path in paths.items():
         if not VARIABLE.fullmatch(name) or name.startswith("AWS"):
             raise ValueError(f"{variant.id}: input path key {name!r} is not [a-zA-Z0-9]+")
-        if "[" in path or "*" in path:
-            raise ValueError(f"{variant.id}: {path} is not plain dot notation")
+        problem = input_path_problem(path)
+        if problem:
+            raise ValueError(f"{variant.id}: {problem}")
     for line in lines:
         static = PLACEHOLDER.sub("", line)
         if ESCAPED.search(static) or "<" in static or ">" in static:
-            raise ValueError(f"{variant.id}: {line!r} would not arrive as written")
+            raise ValueError(
+                f"{variant.id}: {line!r} would not arrive as written (an input template "
+                'delivers static text as written only without ", \\, <, > and control characters)'
+            )
     template = "\n".join(json.dumps(line, ensure_ascii=False) for line in lines)
-    if len(template) > limits.INPUT_TEMPLATE.value or len(paths) > limits.INPUT_PATHS.value:
-        raise ValueError(f"{variant.id}: template {len(template)} characters, {len(paths)} paths")
+    check_size(template, paths, variant.id)
     return AlertMessage(input_paths=paths, input_template=template)
+
+
+def check_size(template: str, paths: dict[str, str], where: str) -> None:
+    """Refuses an input transformer over EventBridge's template or input path limits."""
+    if len(template) > limits.INPUT_TEMPLATE.value:
+        raise ValueError(limits.INPUT_TEMPLATE.exceeded(len(template), where))
+    if len(paths) > limits.INPUT_PATHS.value:
+        raise ValueError(limits.INPUT_PATHS.exceeded(len(paths), where))

@@ -24,7 +24,12 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from constructs_lib.detections.catalog import Detection
-from constructs_lib.eventbridge.forwarding_patterns import forwarding_rules
+from constructs_lib.eventbridge.forwarding_patterns import (
+    BY_NAMES,
+    BY_TYPES,
+    EXACT,
+    forwarding_rules,
+)
 from models import limits
 
 MAX_TEMPLATE_BODY = limits.TEMPLATE_BODY.value
@@ -75,13 +80,17 @@ def member_template(
     """The template, for the regions (and their security-account detections) it is deployed in.
 
     If the exact forwarding patterns would not fit CloudFormation's template body, the members
-    forward by event name only (forwarding_patterns._broadened): more events cross to the
-    security account, where the organization bus's rules still decide what alerts.
+    forward by event name only (forwarding_patterns._broadened), and if that does not fit either
+    (a user's many Sigma rules), every call of the services named, of the detail-types named:
+    more events cross to the security account, where the organization bus's rules still decide
+    what alerts.
     """
-    try:
-        return _member_template(detections_by_region, name_prefix, security_account, False)
-    except TemplateTooLargeError:
-        return _member_template(detections_by_region, name_prefix, security_account, True)
+    for broaden in (EXACT, BY_NAMES):
+        try:
+            return _member_template(detections_by_region, name_prefix, security_account, broaden)
+        except TemplateTooLargeError:
+            continue
+    return _member_template(detections_by_region, name_prefix, security_account, BY_TYPES)
 
 
 class TemplateTooLargeError(ValueError):
@@ -92,7 +101,7 @@ def _member_template(
     detections_by_region: Mapping[str, Sequence[Detection]],
     name_prefix: str,
     security_account: str,
-    broaden: bool,
+    broaden: int,
 ) -> dict[str, Any]:
     groups: dict[tuple[str, ...], list[str]] = {}
     detections_of: dict[tuple[str, ...], tuple[Detection, ...]] = {}
