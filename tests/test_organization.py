@@ -826,7 +826,7 @@ def test_without_the_management_account_synthesis_warns_in_one_line(tmp_path, mo
         json.dumps({"app": "x", "context": {**ORG_CONTEXT, "organization": organization}})
     )
     monkeypatch.chdir(tmp_path)
-    monkeypatch.setattr(main, "synthesize", lambda settings, outdir: {})
+    monkeypatch.setattr(main, "synthesize", lambda settings, outdir, **_: {})
     assert main.main({"PATH": "/usr/bin:/bin:/usr/local/bin"}) == 0
     (line,) = capsys.readouterr().err.splitlines()
     assert line.startswith("warning: organization.management is not set")
