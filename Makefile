@@ -13,10 +13,15 @@ export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 synth: .venv/.runtime
 	$(VENV_PYTHON) main.py
 
+# Two processes (pytest-xdist), a test file each at a time: a file's module fixtures are built once,
+# and tests/check_cache.py shares each synthesized configuration between them.
+# PYTEST_WORKERS= runs it in one process.
+PYTEST_WORKERS ?= -n 2 --dist loadfile
+
 test: .venv/.dev
 	$(VENV_PYTHON) -m ruff format --check .
 	$(VENV_PYTHON) -m ruff check .
-	$(VENV_PYTHON) -m pytest
+	$(VENV_PYTHON) -m pytest $(PYTEST_WORKERS)
 
 # After `cdktf deploy`: one test alert per region (ARGS=--dry-run to only print them).
 selftest: .venv/.runtime

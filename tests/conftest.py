@@ -25,7 +25,7 @@ import provider_import
 provider_import.install()
 
 from config import MonitorConfig, parse_config  # noqa: E402
-from tests import background  # noqa: E402
+from tests import background, check_cache  # noqa: E402
 from tests.cloudtrail import CORPUS, CorpusRecord, load_corpus  # noqa: E402
 from tests.synthesized import SynthesizedStack, load_stacks  # noqa: E402
 
@@ -67,9 +67,11 @@ CONFIGS: dict[str, Mapping[str, Any]] = {
 CORPUS_REPORT: list[str] = []
 
 
-# Each configuration is synthesized once per session, into a private folder copied wherever a
-# test asks: the output depends on the configuration alone (tests/test_stacks.py checks main's
-# own synthesis behaviour directly).
+# Each configuration is synthesized once, into a folder copied wherever a test asks: the output
+# depends on the configuration and the project's files alone, so it is kept in the user cache
+# by a hash of both, for the other workers of the run and for later runs
+# (tests/check_cache.py; tests/test_stacks.py checks main's own synthesis behaviour directly,
+# every run).
 _SYNTHESIZED: dict[str, Path] = {}
 
 
@@ -78,9 +80,11 @@ def synthesize_to(settings: MonitorConfig, folder: Path) -> dict[str, Synthesize
 
     key = repr(settings)
     if key not in _SYNTHESIZED:
-        private = background.scratch("synthesized-") / "cdktf.out"
-        synthesize(settings, private)
-        _SYNTHESIZED[key] = private
+        found = check_cache.synthesized(settings, lambda out: synthesize(settings, out))
+        if found is None:
+            found = background.scratch("synthesized-") / "cdktf.out"
+            synthesize(settings, found)
+        _SYNTHESIZED[key] = found
     shutil.copytree(_SYNTHESIZED[key], folder, dirs_exist_ok=True)
     return load_stacks(folder)
 
@@ -135,16 +139,52 @@ def corpus() -> list[CorpusRecord]:
     return load_corpus()
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    # The slow subprocess checks (tests/background.py) run beside the rest of the session.
-    background.start({item.module.__name__ for item in items if item.module})
+def _worker(config: pytest.Config) -> bool:
+    """Whether this process is one of pytest-xdist's workers (make test runs a few)."""
+    return hasattr(config, "workerinput")
 
 
-def pytest_sessionfinish() -> None:
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    # The slow subprocess checks (tests/background.py) run beside the rest of the session; in a
+    # worker each runs within its test, the other workers being what runs beside it.
+    if not config.option.collectonly and not _worker(config):
+        background.start({item.module.__name__ for item in items if item.module})
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
     background.cleanup()
+    if _worker(session.config):  # what the closing summary prints, for the main process
+        session.config.workeroutput["summary"] = json.dumps(_summary())
+
+
+def _summary() -> dict[str, list[str]]:
+    return {
+        "corpus": CORPUS_REPORT,
+        "checks": check_cache.REUSED,
+        "synthesized": check_cache.SYNTHESES["synthesized"],
+        "reused": check_cache.SYNTHESES["reused"],
+    }
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: Any, error: Any) -> None:
+    """A worker's summary (pytest-xdist), joined to this process's."""
+    for name, lines in json.loads(node.workeroutput.get("summary", "{}")).items():
+        _summary()[name].extend(lines)
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:
+    reused, synthesized = check_cache.SYNTHESES["reused"], check_cache.SYNTHESES["synthesized"]
+    if check_cache.REUSED or reused:
+        taken = sorted(check_cache.REUSED)
+        if reused:
+            taken.append(
+                f"{len(reused)} of {len(reused) + len(synthesized)} configurations' syntheses"
+            )
+        terminalreporter.write_line(
+            f"Taken from the cache, their inputs unchanged: {', '.join(taken)} "
+            f"({check_cache.folder()}; {check_cache.SWITCH}=0 runs them all)"
+        )
     if CORPUS_REPORT:
         terminalreporter.section("CloudTrail corpus: per detection")
         for line in CORPUS_REPORT:

@@ -4,13 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from moto.events.models import EventPattern
-
 from config import MonitorConfig
 from constructs_lib.detections.outcomes import detection_id_of
 from tests.cloudtrail import arrays_crushed
 from tests.oracle import ORACLES, READ_ONLY_DETECTIONS, carrying_regions
-from tests.synthesized import RULE, SynthesizedStack, receives
+from tests.synthesized import RULE, SynthesizedStack, moto_event, moto_matches, receives
 
 Firings = set[tuple[str, str]]  # (detection id, region)
 
@@ -55,13 +53,13 @@ def actual_firings(event: dict[str, Any], stacks: dict[str, SynthesizedStack]) -
 def pattern_matches(event: dict[str, Any], stacks: dict[str, SynthesizedStack]) -> set[str]:
     """Detections with a rule in any stack whose pattern matches, region aside (for anonymised
     regions)."""
-    crushed = arrays_crushed(event)
+    flat = moto_event(arrays_crushed(event))
     return {
         detection_id_of(name)
         for stack in stacks.values()
         for name, rule in stack.resources(RULE).items()
         if receives(rule.get("state", "ENABLED"), event)
-        and EventPattern.load(stack.pattern_of(rule)).matches_event(crushed)
+        and moto_matches(stack.pattern_of(rule), flat)
     }
 
 

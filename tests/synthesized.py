@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from dataclasses import dataclass
@@ -40,6 +41,31 @@ def test_key_arn(region: str) -> str:
     return f"arn:aws:kms:{region}:{TEST_ACCOUNT}:key/{TEST_KEY_ID}"
 
 
+# ---- moto's matcher, the tests' judge, with the work that is the same for every rule done once ----
+# moto's EventPattern.matches_event(event) copies the event through JSON, flattens it and matches
+# the flat event against the pattern. To judge one event against a stack's hundred-odd rules,
+# the event is copied and flattened once (moto_event) and each pattern parsed once per run
+# (moto_pattern); moto_matches then does what matches_event does after that, with moto's own
+# functions (tests/test_judge.py checks the two agree on every synthesized pattern).
+
+
+@functools.cache
+def moto_pattern(text: str) -> EventPattern:
+    return EventPattern.load(text)
+
+
+def moto_event(event: dict[str, Any]) -> dict[str, Any]:
+    """The event as matches_event reads it: a JSON copy, flattened."""
+    return EventPattern._flatten_dict(json.loads(json.dumps(event)))
+
+
+def moto_matches(text: str, flat_event: dict[str, Any]) -> bool:
+    """EventPattern.load(text).matches_event(event), for flat_event = moto_event(event)."""
+    compiled = moto_pattern(text)
+    pattern = compiled.get_pattern()
+    return not pattern or compiled._does_event_match(flat_event, pattern)
+
+
 @dataclass(frozen=True)
 class SynthesizedStack:
     name: str
@@ -66,12 +92,7 @@ class SynthesizedStack:
 
     def pattern_of(self, rule: dict[str, Any]) -> str:
         """The rule's pattern with the Terraform references it holds filled in as in the tests."""
-        region = self.region_of(rule)
-        pattern = KEY_REFERENCE.sub(
-            lambda m: TEST_KEY_ID if m.group(1) == "key_id" else test_key_arn(region),
-            rule["event_pattern"],
-        )
-        return ACCOUNT_REFERENCE.sub(TEST_ACCOUNT, pattern)
+        return _filled(rule["event_pattern"], self.region_of(rule))
 
     def firing_rules(self, event: dict[str, Any], arrives_in: str | None = None) -> list[str]:
         """Names of the enabled, targeted rules in this stack whose region and pattern match the event.
@@ -79,13 +100,18 @@ class SynthesizedStack:
         An event arrives in its own region, or (``arrives_in``) where another region forwarded it.
         """
         firing = []
-        crushed = arrays_crushed(event)
+        flat = moto_event(arrays_crushed(event))
+        targeted = {target.get("rule") for target in self.resources(TARGET).values()}
+        providers = self.providers()
         for name, rule in self.resources(RULE).items():
-            if not receives(rule.get("state", "ENABLED"), event) or not self.targets_of(name):
+            if not receives(rule.get("state", "ENABLED"), event):
                 continue
-            if self.region_of(rule) != (arrives_in or event["region"]):
+            if f"${{{RULE}.{name}.name}}" not in targeted:  # targets_of(name) is empty
                 continue
-            if EventPattern.load(self.pattern_of(rule)).matches_event(crushed):
+            region = providers[rule.get("provider", "aws")]["region"]  # region_of(rule)
+            if region != (arrives_in or event["region"]):
+                continue
+            if moto_matches(_filled(rule["event_pattern"], region), flat):
                 firing.append(name)
         return firing
 
@@ -95,6 +121,15 @@ class SynthesizedStack:
         detections = [detection_id_of(rule) for rule in self.firing_rules(event, arrives_in)]
         assert len(detections) == len(set(detections)), f"two outcomes fired: {detections}"
         return detections
+
+
+@functools.lru_cache(maxsize=4096)
+def _filled(pattern: str, region: str) -> str:
+    """A pattern's Terraform references filled in as in the tests (SynthesizedStack.pattern_of)."""
+    pattern = KEY_REFERENCE.sub(
+        lambda m: TEST_KEY_ID if m.group(1) == "key_id" else test_key_arn(region), pattern
+    )
+    return ACCOUNT_REFERENCE.sub(TEST_ACCOUNT, pattern)
 
 
 def load_stacks(outdir: Path) -> dict[str, SynthesizedStack]:

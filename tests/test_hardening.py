@@ -3,9 +3,11 @@ tooling, every resource policy is least-privilege, and the optional KMS key is u
 
 from __future__ import annotations
 
+import inspect
 import json
 import subprocess
 import sys
+from importlib.metadata import version
 from pathlib import Path
 
 import pytest
@@ -18,6 +20,7 @@ from constructs_lib.foundation.policy_statements import (
     UNCONDITIONED_EVENTBRIDGE,
     UNCONDITIONED_TRUSTS,
 )
+from tests.check_cache import Check
 from tests.conftest import ALL_GROUPS, TEST_CONTEXT, synthesize_to
 from tests.synthesized import SynthesizedStack
 from tests.test_athena import ORGANIZATION_ATHENA_CONTEXT
@@ -119,7 +122,15 @@ def test_checkov_passes_every_stack_with_the_reviewed_skip_list(tmp_path):
         synthesize_to(parse_config(HARDENING_CONFIGS[name], {}), outdir)
         only = CHECKOV_STACKS.get(name, ())
         readable.append(_checkov_readable_copy(outdir, tmp_path / f"{name}-readable", only))
-    reports = _checkov(*readable)
+    # Cached (tests/check_cache.py) by what checkov reads: these stacks, the skip list, its version.
+    cached = Check.of(
+        "checkov",
+        *readable,
+        PROJECT / ".checkov.yaml",
+        version("checkov"),
+        inspect.getsource(_checkov),
+    )
+    reports = cached.run(lambda: _checkov(*readable))
     failed = [
         f"{check['check_id']} {check['resource']}: {check['check_name']}"
         for report in reports
@@ -127,6 +138,7 @@ def test_checkov_passes_every_stack_with_the_reviewed_skip_list(tmp_path):
     ]
     assert not failed, "\n".join(failed)
     assert sum(report["summary"]["passed"] for report in reports) > 100
+    cached.remember(reports)
 
 
 def test_skip_list_gives_a_reason_for_every_check():

@@ -4,6 +4,7 @@ distribution's externally managed Python (PEP 668) used only to create the virtu
 from __future__ import annotations
 
 import importlib.util
+import inspect
 import os
 import shutil
 import subprocess
@@ -13,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from tests import background
+from tests.check_cache import Check, app_files
 
 PROJECT = Path(__file__).resolve().parent.parent
 DEBIAN_PYTHON = Path("/usr/bin/python3")
@@ -104,14 +106,33 @@ def _stock_python_install() -> dict[str, object]:
     """Copy the tracked files, install with the distribution's python3, synthesize."""
     if not STOCK_PYTHON_USABLE:
         return {}
-    stdlib = subprocess.run(
-        [DEBIAN_PYTHON, "-c", "import sysconfig; print(sysconfig.get_path('stdlib'))"],
+    stdlib, python_version = subprocess.run(
+        [
+            DEBIAN_PYTHON,
+            "-c",
+            "import sys, sysconfig; print(sysconfig.get_path('stdlib')); print(sys.version)",
+        ],
         capture_output=True,
         text=True,
         check=True,
-    ).stdout.strip()
-    if not (Path(stdlib) / "EXTERNALLY-MANAGED").exists():
+    ).stdout.split("\n", 1)
+    marker = Path(stdlib) / "EXTERNALLY-MANAGED"
+    if not marker.exists():
         return {"skip": f"{DEBIAN_PYTHON} is not externally managed"}
+    # Cached (tests/check_cache.py) by what it reads: the project's files but the tests and the
+    # documentation, the distribution's Python and its PEP 668 marker.
+    cached = Check.of(
+        "stock-python-install",
+        *app_files(),
+        python_version,
+        marker,
+        inspect.getsource(_stock_python_install),
+        inspect.getsource(_install_and_synthesize),
+    )
+    return {"cached": cached, **cached.run(_install_and_synthesize)}
+
+
+def _install_and_synthesize() -> dict[str, object]:
     refused = subprocess.run(
         [DEBIAN_PYTHON, "-m", "pip", "install", "--dry-run", "six"], capture_output=True, text=True
     )
@@ -161,3 +182,5 @@ def test_a_stock_debian_python_installs_and_synthesizes():
     assert found["installed"][0] == 0, found["installed"][1]
     assert found["synthesized"][0] == 0, found["synthesized"][1]
     assert found["stacks"] == ["ap-northeast-1", "us-east-1"]
+    cached = found.pop("cached")
+    cached.remember(found)

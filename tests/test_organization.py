@@ -16,10 +16,12 @@ from __future__ import annotations
 
 import copy
 import fnmatch
+import inspect
 import json
 import subprocess
 import sys
 from collections import Counter
+from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +45,7 @@ from models import limits
 from models.eventbridge_templates import Rule as TemplateRule
 from models.eventbridge_templates import fill
 from tests import background
+from tests.check_cache import Check
 from tests.cloudtrail import envelope
 from tests.conftest import ALL_GROUPS, TEST_CONTEXT, synthesize_to
 from tests.synthesized import RULE, TARGET, SynthesizedStack
@@ -373,7 +376,9 @@ def test_the_organization_trail_logs_every_account_into_its_documented_prefix(or
 
 
 @background.job
-def _cfn_lint() -> tuple[dict[str, Any], subprocess.CompletedProcess, subprocess.CompletedProcess]:
+def _cfn_lint() -> tuple[
+    Check, dict[str, Any], subprocess.CompletedProcess, subprocess.CompletedProcess
+]:
     """cfn-lint (a process of its own, beside the other tests) on the member template of
     ORG_CONTEXT, and on a copy with one state AWS does not accept, which it must catch."""
     settings = parse_config(ORG_CONTEXT, {})
@@ -385,27 +390,42 @@ def _cfn_lint() -> tuple[dict[str, Any], subprocess.CompletedProcess, subprocess
     )
     broken = copy.deepcopy(template)
     broken["Resources"]["Forward1"]["Properties"]["State"] = "ON"
-    work = background.scratch("cfn-lint-")
-    runs = []
-    for name, document in (("member.json", template), ("broken.json", broken)):
-        (work / name).write_text(json.dumps(document, indent=1))
-        command = [str(Path(sys.executable).with_name("cfn-lint")), "--regions", *regions]
-        runs.append(
-            subprocess.run(
-                [*command, "--", name], cwd=work, capture_output=True, text=True, timeout=300
+    documents = (("member.json", template), ("broken.json", broken))
+
+    def lint() -> list[subprocess.CompletedProcess]:
+        work = background.scratch("cfn-lint-")
+        runs = []
+        for name, document in documents:
+            (work / name).write_text(json.dumps(document, indent=1))
+            command = [str(Path(sys.executable).with_name("cfn-lint")), "--regions", *regions]
+            runs.append(
+                subprocess.run(
+                    [*command, "--", name], cwd=work, capture_output=True, text=True, timeout=300
+                )
             )
-        )
-    return template, *runs
+        return runs
+
+    # Cached (tests/check_cache.py) by what cfn-lint reads: both templates, the regions, its
+    # version.
+    cached = Check.of(
+        "cfn-lint",
+        json.dumps(documents, sort_keys=True),
+        json.dumps(regions),
+        version("cfn-lint"),
+        inspect.getsource(_cfn_lint),
+    )
+    return cached, template, *cached.run(lint)
 
 
 def test_the_member_template_passes_cfn_lint(org):
-    template, clean, broken = background.result(_cfn_lint)
+    cached, template, clean, broken = background.result(_cfn_lint)
     assert template == _template(org[1])  # what was linted is what the StackSet deploys
     print(f"\ncfn-lint {' '.join(clean.args[1:])}: exit {clean.returncode}")
     print(clean.stdout or "  (no findings)")
     assert (clean.returncode, clean.stdout, clean.stderr) == (0, "", "")
     # And it would have caught a broken one.
     assert broken.returncode != 0 and "E3030" in broken.stdout, broken.stdout
+    cached.remember([clean, broken])
 
 
 def test_the_forwarding_role_can_only_put_events_on_its_regions_organization_bus(org):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import json
 import os
 import subprocess
@@ -10,6 +11,7 @@ from pathlib import Path
 
 import provider_import
 from tests import background
+from tests.check_cache import Check, app_files
 from tests.conftest import TEST_CONTEXT
 
 PROJECT = Path(__file__).resolve().parent.parent
@@ -32,17 +34,30 @@ def _synthesize(folder: Path, **env: str) -> dict[str, bytes]:
 
 
 @background.job
-def _both_ways() -> tuple[dict[str, bytes], dict[str, bytes]]:
-    folder = background.scratch("provider-import-")
-    fast = _synthesize(folder / "fast")
-    return fast, _synthesize(folder / "eager", **{provider_import.SWITCH_OFF: "1"})
+def _both_ways() -> tuple[Check, dict[str, bytes], dict[str, bytes]]:
+    def synthesize_both() -> tuple[dict[str, bytes], dict[str, bytes]]:
+        folder = background.scratch("provider-import-")
+        fast = _synthesize(folder / "fast")
+        return fast, _synthesize(folder / "eager", **{provider_import.SWITCH_OFF: "1"})
+
+    # Cached (tests/check_cache.py) by what both syntheses read: the project's files but the
+    # tests and the documentation, and the configuration.
+    cached = Check.of(
+        "provider-import-both-ways",
+        *app_files(),
+        json.dumps(TEST_CONTEXT, sort_keys=True),
+        inspect.getsource(_synthesize),
+        inspect.getsource(_both_ways),
+    )
+    return cached, *cached.run(synthesize_both)
 
 
 def test_output_is_byte_identical_with_and_without_the_shortcut():
-    fast, eager = background.result(_both_ways)
+    cached, fast, eager = background.result(_both_ways)
     assert list(fast) == list(eager) and len(fast) >= 3
     for name, content in fast.items():
         assert content == eager[name], name
+    cached.remember((fast, eager))
 
 
 def test_every_eager_require_becomes_a_getter():

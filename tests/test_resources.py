@@ -9,6 +9,7 @@ logical ids, its JSON layout) are checked against cdktf itself.
 
 from __future__ import annotations
 
+import inspect
 import json
 from pathlib import Path
 
@@ -21,6 +22,7 @@ from constructs_lib.foundation import resources
 from main import synthesize
 from models import stable_json
 from scripts.output_digest import CONFIGURATIONS
+from tests.check_cache import Check, app_files
 from tests.test_sigma_rules import UNCASED_RULES, _with_fields
 
 # Every construct that writes JSON, with and without subscriptions, KMS tokens in patterns,
@@ -84,12 +86,26 @@ def test_json_and_typed_synthesis_write_the_same_bytes(name, tmp_path, monkeypat
             "access_key_for_someone",
             "uncased_flow_logs_deleted",
         }
-    monkeypatch.delenv(resources.TYPED, raising=False)
-    as_json = synthesize(settings, tmp_path / "json" / "cdktf.out")
-    monkeypatch.setenv(resources.TYPED, "1")
-    typed = synthesize(settings, tmp_path / "typed" / "cdktf.out")
+
+    def both_ways():
+        monkeypatch.delenv(resources.TYPED, raising=False)
+        as_json = synthesize(settings, tmp_path / "json" / "cdktf.out")
+        monkeypatch.setenv(resources.TYPED, "1")
+        typed = synthesize(settings, tmp_path / "typed" / "cdktf.out")
+        return as_json, typed, _files(tmp_path / "json"), _files(tmp_path / "typed")
+
+    # Cached (tests/check_cache.py) by what both syntheses read: the project's files but the
+    # tests and the documentation, the configuration, the rules' texts (not their temporary
+    # paths) and this test's own code.
+    cached = Check.of(
+        f"json-and-typed-{name}",
+        *app_files(),
+        json.dumps(CONFIGURATIONS.get(name) or [WITH_RULES[name], SIGMA_RULES], sort_keys=True),
+        inspect.getsource(test_json_and_typed_synthesis_write_the_same_bytes),
+        inspect.getsource(_files),
+    )
+    as_json, typed, json_files, typed_files = cached.run(both_ways)
     assert as_json == typed
-    json_files, typed_files = _files(tmp_path / "json"), _files(tmp_path / "typed")
     # The manifest and the stacks' files: two stacks at least, but with metric filters alone.
     assert list(json_files) == list(typed_files)
     assert len(json_files) >= (2 if name == "metric_filters" else 3)
@@ -103,6 +119,7 @@ def test_json_and_typed_synthesis_write_the_same_bytes(name, tmp_path, monkeypat
         assert any(a.get("depends_on") for a in alarms)
     for file, content in json_files.items():
         assert content == typed_files[file], file
+    cached.remember((as_json, typed, json_files, typed_files))
 
 
 def test_the_json_way_makes_no_kernel_object_per_resource(tmp_path, monkeypatch):
