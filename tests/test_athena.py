@@ -5,8 +5,10 @@ credentials it prints the query, with them it runs it through Athena's API (boto
 
 from __future__ import annotations
 
+import functools
 import json
 from collections import Counter
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -19,6 +21,7 @@ from config import parse_config
 from models import cloudtrail_table as shape
 from models.cloudtrail_records import DEFAULT_ACCOUNT
 from ops import athena, replay
+from tests import check_cache
 from tests.conftest import CORPUS_REGIONS_CONTEXT
 from tests.synthesized import load_stacks
 from tests.test_organization import ORG_CONTEXT
@@ -140,9 +143,36 @@ def cloudtrail_table(corpus, tmp_path_factory):
     return connection, records
 
 
+# The rows files loaded into each DuckDB connection, by id(connection): what its queries read.
+LOADED: dict[int, list[Path]] = {}
+
+
+def _rows(connection, sql: str, label: str) -> list[tuple]:
+    """The query's rows in DuckDB, remembered in the test cache by the query's text and the rows
+    of every table loaded into the connection (tests/check_cache.py): the same inputs give the
+    same rows, and a warm run skips sqlglot's parse and DuckDB's planning, seconds a query."""
+    # One check name a query (``label``): each keeps its last few entries (check_cache.KEEP).
+    check = check_cache.Check.of(
+        f"athena-rows-{label}", sql, Path(__file__), *LOADED.get(id(connection), ())
+    )
+    rows = check.run(lambda: connection.execute(_duckdb(sql)).fetchall())
+    check.remember(rows)
+    return rows
+
+
+def _remembered(label: str, sql: str, compute):
+    """compute(), a function of the query's text alone (what sqlglot parses of it), remembered in
+    the test cache by that text and this file's code."""
+    check = check_cache.Check.of(f"athena-sql-{label}", sql, Path(__file__))
+    value = check.run(compute)
+    check.remember(value)
+    return value
+
+
 def _load(connection, table: str, records: list[dict[str, Any]], folder) -> None:
     """Records as rows of the guide's table, named ``table``."""
     (folder / "rows.jsonl").write_text("\n".join(json.dumps(_row(r)) for r in records) + "\n")
+    LOADED.setdefault(id(connection), []).append(folder / "rows.jsonl")
     columns = {**{c: "VARCHAR" for c in STRINGS}, **STRUCTS}
     connection.execute(
         f"CREATE TABLE {table} AS SELECT * FROM read_json(?, format = 'newline_delimited', "
@@ -189,6 +219,7 @@ def organization_table(cloudtrail_table, tmp_path_factory):
     folder = tmp_path_factory.mktemp("athena-organization")
     rows = "\n".join(json.dumps(_organization_row(r)) for r in records)
     (folder / "rows.jsonl").write_text(rows + "\n")
+    LOADED.setdefault(id(connection), []).append(folder / "rows.jsonl")
     layout = _organization_layout()
     columns = {
         **{name: _duckdb_type(t) for name, t in shape.COLUMNS},
@@ -214,9 +245,16 @@ def _setup(project, context):
     return settings, documents, replay.Matcher(settings, documents)
 
 
+@functools.cache
+def _parsed(sql: str) -> sqlglot.exp.Expression:
+    """The query as Trino parses it, once per text (sqlglot's parser is the slow part of these
+    tests); callers that change a tree change a copy."""
+    return sqlglot.parse_one(sql, read="trino", error_level=sqlglot.ErrorLevel.RAISE)
+
+
 def _duckdb(sql: str) -> str:
-    (translated,) = sqlglot.transpile(sql, read="trino", write="duckdb")
-    return translated
+    """sqlglot.transpile(sql, read="trino", write="duckdb"), on the tree parsed once."""
+    return _parsed(sql).sql(dialect="duckdb")
 
 
 @pytest.mark.parametrize("name", list(CONTEXTS))
@@ -224,7 +262,7 @@ def test_the_athena_query_finds_what_local_replay_finds(project, cloudtrail_tabl
     connection, records = cloudtrail_table
     settings, documents, matcher = _setup(project, CONTEXTS[name])
     query = athena.query(matcher, settings, "cloudtrail")
-    rows = connection.execute(_duckdb(query.sql)).fetchall()
+    rows = _rows(connection, query.sql, name)
     from_sql = athena.replay_of(rows, settings, query)
     local = replay.replay(settings, documents, records)
     # The detection whose fields lie inside arrays of objects, which the table's JSON paths
@@ -282,7 +320,7 @@ def test_a_null_test_is_judged_in_athena_mode(project, cloudtrail_table, tmp_pat
     _load(connection, "with_null", records + extra, tmp_path)
     query = athena.query(matcher, settings, "with_null")
     assert detection not in query.left_out
-    from_sql = athena.replay_of(connection.execute(_duckdb(query.sql)).fetchall(), settings, query)
+    from_sql = athena.replay_of(_rows(connection, query.sql, "null"), settings, query)
     local = replay.replay(settings, documents, records + extra)
     for left in query.left_out:
         local.detections.pop(left)
@@ -330,9 +368,8 @@ def test_on_our_organization_table_it_finds_what_local_replay_finds(project, org
     ):
         query = athena.query(matcher, settings, table, accounts=accounts)
         assert f"accountid IN ({', '.join(athena.literal(a) for a in accounts)})" in query.sql
-        from_sql = athena.replay_of(
-            connection.execute(_duckdb(query.sql)).fetchall(), settings, query
-        )
+        label = f"organization-{len(accounts)}"
+        from_sql = athena.replay_of(_rows(connection, query.sql, label), settings, query)
         local = replay.replay(settings, documents, selected)
         for left in query.left_out:
             local.detections.pop(left)
@@ -346,7 +383,7 @@ def test_on_our_organization_table_it_finds_what_local_replay_finds(project, org
 def _column_paths(sql: str) -> tuple[set[tuple[str, ...]], set[str]]:
     """The column paths a query reads (``useridentity.sessioncontext.sessionissuer.arn`` as a
     tuple) and the names it defines itself (aliases, UNNEST's columns)."""
-    tree = sqlglot.parse_one(sql, read="trino")
+    tree = _parsed(sql)
     read = set()
     for column in tree.find_all(sqlglot.exp.Column):
         path, node = [part.name for part in column.parts], column
@@ -366,7 +403,7 @@ def test_the_tables_hold_every_column_the_query_reads(project, name):
     tables' (models.cloudtrail_table, which the stacks create), or one it defines."""
     settings, _, matcher = _setup(project, CONTEXTS[name])
     sql = athena.query(matcher, settings, "t", *_days(), accounts=["444455556666"]).sql
-    read, defined = _column_paths(sql)
+    read, defined = _remembered(f"columns-{name}", sql, lambda: _column_paths(sql))
     table = set(shape.paths()) | {(key,) for key in _organization_layout().partition_keys}
     missing = {path for path in read if path[0] not in defined and path not in table}
     assert not missing
@@ -386,8 +423,7 @@ def test_our_columns_are_the_guides_as_this_test_transcribes_them():
 def test_the_query_is_trino_sql(project):
     settings, _, matcher = _setup(project, CONTEXTS["central"])
     sql = athena.query(matcher, settings, '"security"."cloudtrail_logs_pp"', *_days()).sql
-    parsed = sqlglot.parse_one(sql, read="trino", error_level=sqlglot.ErrorLevel.RAISE)
-    assert parsed.find(sqlglot.exp.Union) is not None
+    assert _remembered("trino", sql, lambda: _parsed(sql).find(sqlglot.exp.Union) is not None)
     assert len(sql) < 262_144  # StartQueryExecution's QueryString limit
 
 
@@ -395,7 +431,7 @@ def _scans(sql: str, table: str) -> int:
     """How many times Athena reads ``table`` for this query: Trino inlines a WITH relation
     wherever it is named (trino.io/docs/current/sql/select.html, WITH clause), so each
     reference to a relation reading the table reads it again."""
-    tree = sqlglot.parse_one(sql, read="trino")
+    tree = _parsed(sql)
     relations = {cte.alias: cte.this for cte in tree.find_all(sqlglot.exp.CTE)}
 
     def reads(node: sqlglot.exp.Expression) -> int:
@@ -410,6 +446,21 @@ def _scans(sql: str, table: str) -> int:
     return reads(body)
 
 
+def _reading(sql: str, table: str) -> tuple[list[bool], dict[str, int], int]:
+    """Each reference to ``table`` (whether in a FROM), how often the WITH relations are named,
+    and how many times Athena scans the table."""
+    tree = _parsed(sql)
+    reading = [
+        isinstance(t.parent, sqlglot.exp.From)
+        for t in tree.find_all(sqlglot.exp.Table)
+        if t.name == table
+    ]
+    named = Counter(
+        t.name for t in tree.find_all(sqlglot.exp.Table) if t.name in ("records", "judged")
+    )
+    return reading, dict(named), _scans(sql, table)
+
+
 @pytest.mark.parametrize("name", list(CONTEXTS))
 def test_the_query_reads_the_table_once(project, name):
     """Athena bills the bytes it scans: one pass over the logs, however many detections,
@@ -417,14 +468,12 @@ def test_the_query_reads_the_table_once(project, name):
     settings, _, matcher = _setup(project, CONTEXTS[name])
     for table, accounts in (("cloudtrail", ()), (shape.ORGANIZATION_TABLE, ["444455556666"])):
         sql = athena.query(matcher, settings, table, *_days(), accounts=accounts).sql
-        tree = sqlglot.parse_one(sql, read="trino")
-        reading = [t for t in tree.find_all(sqlglot.exp.Table) if t.name == table]
-        assert len(reading) == 1 and isinstance(reading[0].parent, sqlglot.exp.From)
-        named = Counter(
-            t.name for t in tree.find_all(sqlglot.exp.Table) if t.name in ("records", "judged")
+        reading, named, scans = _remembered(
+            f"reads-{name}-{table}", sql, lambda sql=sql, table=table: _reading(sql, table)
         )
+        assert reading == [True]  # one reference to the table, in a FROM
         assert named == {"records": 1, "judged": 1}
-        assert _scans(sql, table) == 1
+        assert scans == 1
     assert len(settings.detections) > 40 and settings.suppressions
 
 
@@ -443,7 +492,7 @@ def test_a_date_range_reads_those_days_partitions(project, cloudtrail_table):
     query = athena.query(matcher, settings, "cloudtrail", start, end)
     sql = query.sql
     assert "\"timestamp\" BETWEEN '2020/01/01' AND '2021/01/01'" in sql
-    rows = connection.execute(_duckdb(sql)).fetchall()
+    rows = _rows(connection, sql, "date-range")
     in_range = [r for r in records if "2020-01-01" <= r.get("eventTime", "")[:10] <= "2020-12-31"]
     local = replay.replay(settings, documents, in_range)
     from_sql = athena.replay_of(rows, settings, query)
