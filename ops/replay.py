@@ -388,6 +388,9 @@ def replay(
     for suppression in settings.suppressions:
         found.suppressions[suppression.name] = Counter()
     routes: dict[tuple, tuple] = {}
+    # Alerts by (detections, principal, event name, source address, account): most records that
+    # alert repeat one of a few such keys, counted once each instead of in five counters each.
+    tally: Counter[tuple] = Counter()
     records = read_only = unplaced = 0
     # Every object here is a tree, freed by reference counting: the cycle collector, triggered
     # by the thousands of objects a log file decodes to, would only walk them (a fifth of the
@@ -440,18 +443,37 @@ def replay(
                 continue
             # The rest of each candidate is of the record alone: no envelope needed.
             deployed, plain = plan[3]
-            alerting = {detection for detection, test in deployed if test(item)}
+            alerting = tuple(detection for detection, test in deployed if test(item))
             if alerting:
-                _count_alerts(
-                    found, alerting, item, item.get("recipientAccountId", DEFAULT_ACCOUNT)
-                )
+                account = item.get("recipientAccountId", DEFAULT_ACCOUNT)
+                name = item.get("eventName", _MISSING)
+                try:  # tallied by what the report shows of it, and counted out at the end
+                    if name is _MISSING:
+                        raise TypeError  # named by its detail-type: _count_alerts
+                    tally[
+                        alerting,
+                        _principal(item),
+                        name,
+                        item.get("sourceIPAddress", "-"),
+                        account,
+                    ] += 1
+                except TypeError:  # an unhashable value, or no event name
+                    _count_alerts(found, alerting, item, account)
             if plain:
-                silenced = {d for d, test in plain if test(item)} - alerting
+                silenced = {d for d, test in plain if test(item)}.difference(alerting)
                 if silenced:
                     _count_silenced(found, matcher, silenced, item)
     finally:
         if collecting:
             gc.enable()
+    for (alerting, principal, name, source_ip, account), times in tally.items():
+        for detection_id in alerting:
+            counts = _counts(found, detection_id)
+            counts.alerts += times
+            counts.principals[principal] += times
+            counts.event_names[name] += times
+            counts.source_ips[source_ip] += times
+            counts.accounts[account] += times
     found.records = records
     found.read_only += read_only
     found.unplaced += unplaced
