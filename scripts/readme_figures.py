@@ -128,7 +128,7 @@ def speed_lines() -> str:
         )
     ratio = ratios["main_default / cdk_original"]
     growth = [
-        f"{value:.1%} ({name.split(', ')[1]})"
+        f"{value:+.1%} ({name.split(', ')[1]})"
         for name, value in ratios.items()
         if name.startswith("per extra")
     ]
@@ -147,7 +147,7 @@ def speed_lines() -> str:
         + f"\n\n{result['runs']} interleaved runs at commit {result['commit']}, {result['date'][:10]}"
         f"{_load(result)}: "
         f"the default synthesis takes **{ratio:.2f} times** the original's{every}, and each extra "
-        f"region adds {' to '.join(growth)} of the default's time."
+        f"region changes the default's time by {' to '.join(growth)}."
     )
 
 
