@@ -469,7 +469,7 @@ def query(
     coalesce(recipientaccountid, {literal(DEFAULT_ACCOUNT)}) AS account,
     {principal_sql()} AS principal,
     coalesce(eventname, {detail_type_sql()}) AS event_name,
-    coalesce(sourceipaddress, '-') AS source_ip
+    coalesce(nullif(sourceipaddress, ''), '-') AS source_ip
   FROM {table}
   {scan_filter}
 ),

@@ -454,7 +454,7 @@ def replay(
                         alerting,
                         _principal(item),
                         name,
-                        item.get("sourceIPAddress", "-"),
+                        item.get("sourceIPAddress") or "-",
                         account,
                     ] += 1
                 except TypeError:  # an unhashable value, or no event name
@@ -625,7 +625,7 @@ def _count_alerts(
     name = record.get("eventName", _MISSING)
     if name is _MISSING:
         name = (event or envelope(dict(record))).get("detail-type", "?")
-    source_ip = record.get("sourceIPAddress", "-")
+    source_ip = record.get("sourceIPAddress") or "-"
     for detection_id in alerting:
         counts = _counts(found, detection_id)
         counts.alerts += 1
