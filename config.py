@@ -229,6 +229,12 @@ def _endpoint(where: str, endpoint: str, got: Got) -> str:
         return _https_endpoint(where, endpoint)
     arn = _arn(where, endpoint, f"must be the ARN of an {protocol} resource")
     resource, form = ENDPOINTS[protocol]
+    if protocol == "sqs" and arn["resource"].endswith(".fifo"):
+        problem = (
+            "a FIFO queue: the alert topics are standard SNS topics, which deliver to standard "
+            "queues only (https://docs.aws.amazon.com/sns/latest/dg/fifo-message-delivery.html)"
+        )
+        raise ConfigError(where, endpoint, problem)
     if (
         arn["service"] != protocol
         or not re.fullmatch(ACCOUNT_ID, arn["account"])

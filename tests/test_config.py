@@ -342,6 +342,15 @@ BAD_INPUTS = [
     (
         {
             "subscriptions": [
+                {"protocol": "sqs", "endpoint": "arn:aws:sqs:us-east-1:111122223333:alerts.fifo"}
+            ]
+        },
+        {},
+        "a FIFO queue: the alert topics are standard SNS topics",
+    ),
+    (
+        {
+            "subscriptions": [
                 {"protocol": "sqs", "endpoint": "arn:aws-cn:sqs:cn-north-1:111122223333:q"}
             ]
         },
