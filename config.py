@@ -559,8 +559,10 @@ def _critical(where: str, allow: bool, got: Got) -> bool:
 
 
 def _suppression(where: str, item: dict[str, Any], got: Got) -> Suppression:
+    # Named by its place in the list, as the key writes it (suppressions[0]) whether it came from
+    # cdktf.json or ALERTS_SUPPRESSIONS: the name is in the rules' descriptions.
     return Suppression(
-        name=where,
+        name="suppressions" + where[where.rindex("[") :],
         detections=None if item["detections"] == "*" else item["detections"],
         # the principals', then the other fields', in their order
         conditions=tuple(v for v in item.values() if isinstance(v, Condition)),
@@ -1021,7 +1023,9 @@ class MonitorConfig:
             rule(
                 # the buckets are named "<namePrefix>-trail-..." and "<namePrefix>-logs-..."
                 lambda prefix: not f"{prefix}-".startswith(RESERVED_BUCKET_PREFIXES),
-                f"S3 reserves bucket names starting with {RESERVED_BUCKET_PREFIXES}",
+                "S3 reserves bucket names starting with "
+                f"{', '.join(RESERVED_BUCKET_PREFIXES)}, and the buckets are named "
+                '"<namePrefix>-trail-..." and "<namePrefix>-logs-..."',
             ),
             most=MAX_NAME_PREFIX,
             pattern=r"[a-z][a-z0-9]*(-[a-z0-9]+)*",  # valid in S3 bucket, topic, trail, rule names

@@ -426,6 +426,15 @@ def test_known_noise_is_off_by_default_and_silences_only_its_noise():
         assert detection_id in alerts(quiet, login)
 
 
+def test_a_suppression_is_named_alike_from_cdktf_json_and_the_shell():
+    """Its name goes into the rules' descriptions: where it was written must not change what is
+    deployed."""
+    from_file = parse_config({**TEST_CONTEXT, "suppressions": [EKS]}, {})
+    from_shell = parse_config(TEST_CONTEXT, {"ALERTS_SUPPRESSIONS": json.dumps([EKS])})
+    assert [s.name for s in from_shell.suppressions] == ["suppressions[0]"]
+    assert from_shell.suppressions == from_file.suppressions
+
+
 def test_known_noise_names_are_checked():
     with pytest.raises(ConfigError, match="did you mean 'anonymousDenied'"):
         parse_config({**TEST_CONTEXT, "knownNoise": ["anonymousDenial"]}, {})
